@@ -1,0 +1,57 @@
+"""The Python API: module-level functions over the one Lambda service of this kernel (or process)."""
+from __future__ import annotations
+
+import atexit
+import functools
+import inspect
+import threading
+
+from .service import Service
+
+_service: Service | None = None
+_lock = threading.Lock()
+
+
+def service() -> Service:
+    """The Lambda service of this process, started on first use and stopped at exit."""
+    global _service
+    with _lock:
+        if _service is None:
+            _service = Service()
+            atexit.register(_service.close)
+        return _service
+
+
+def configure(*, deterministic: bool) -> Service:
+    """Start a fresh service with these settings; deterministic=True makes ids and printed timings stable."""
+    global _service
+    with _lock:
+        if _service is not None:
+            atexit.unregister(_service.close)
+            _service.close()
+        _service = Service(deterministic=deterministic)
+        atexit.register(_service.close)
+        return _service
+
+
+def _forward(name: str):
+    method = getattr(Service, name)
+
+    @functools.wraps(method)
+    def call(*args, **kwargs):
+        return getattr(service(), name)(*args, **kwargs)
+
+    signature = inspect.signature(method)
+    call.__signature__ = signature.replace(parameters=list(signature.parameters.values())[1:])
+    del call.__wrapped__
+    return call
+
+
+create_function = _forward("create_function")
+update_function = _forward("update_function")
+deploy_function = _forward("deploy_function")
+get_function = _forward("get_function")
+list_functions = _forward("list_functions")
+delete_function = _forward("delete_function")
+invoke = _forward("invoke")
+get_logs = _forward("get_logs")

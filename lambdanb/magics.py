@@ -1,0 +1,110 @@
+"""%%lambda and %lambda: thin magics that parse a line, call the Python API and display the result."""
+from __future__ import annotations
+
+import json
+
+from IPython.core.error import UsageError
+from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
+from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.display import display
+
+from . import api, display as views
+from .errors import LambdaNBError
+from .service import code_warning
+from .service.functions import DEFAULT_HANDLER
+
+SUBCOMMANDS = ("invoke", "logs", "list", "delete")
+
+
+def _env_pairs(pairs: list[str]) -> dict[str, str]:
+    environment = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--env takes KEY=VALUE, not '{pair}'.")
+        environment[key] = value
+    return environment
+
+
+def _parse(function, line: str):
+    try:
+        return parse_argstring(function, line)
+    except UsageError as error:
+        raise UsageError(str(error).strip().splitlines()[-1]) from None
+
+
+@magics_class
+class LambdaMagics(Magics):
+    """The notebook face of the Lambda API."""
+
+    @no_var_expand
+    @magic_arguments()
+    @argument("name", help="function name")
+    @argument("--handler", default=DEFAULT_HANDLER, help="module.function (default lambda_function.lambda_handler)")
+    @argument("--runtime", default="python3.12", help="runtime (default python3.12)")
+    @argument("--memory", type=int, default=128, help="memory in MB, 128-10240 (default 128)")
+    @argument("--timeout", type=int, default=3, help="timeout in seconds, 1-900 (default 3)")
+    @argument("--env", nargs="*", default=[], metavar="KEY=VALUE", help="environment variables")
+    @argument("--description", default="", help="description")
+    @cell_magic("lambda")
+    def lambda_cell(self, line: str, cell: str):
+        """Deploy the cell as a Lambda function's code (create it, or update $LATEST)."""
+        args = _parse(self.lambda_cell, line)
+        try:
+            config = api.deploy_function(args.name, cell, handler=args.handler, runtime=args.runtime,
+                                         memory_size=args.memory, timeout=args.timeout,
+                                         environment=_env_pairs(args.env), description=args.description)
+        except LambdaNBError as error:
+            raise UsageError(str(error)) from None
+        warning = code_warning(cell, args.handler)
+        if warning:
+            print(warning)
+        display({"text/plain": views.function_card_text(config), "text/html": views.function_card(config)}, raw=True)
+
+    @no_var_expand
+    @line_magic("lambda")
+    def lambda_line(self, line: str):
+        """%lambda invoke NAME [--event JSON] | logs NAME | list | delete NAME"""
+        command, _, rest = line.strip().partition(" ")
+        if command not in SUBCOMMANDS:
+            raise UsageError(f"%lambda takes one of: {', '.join(SUBCOMMANDS)} (got '{command or 'nothing'}').")
+        try:
+            return getattr(self, f"_{command}")(rest)
+        except LambdaNBError as error:
+            raise UsageError(str(error)) from None
+
+    @magic_arguments()
+    @argument("name")
+    @argument("--event", default=None, help="the event as JSON")
+    def _invoke(self, line: str):
+        args = _parse(self._invoke, line)
+        event = None
+        if args.event is not None:
+            try:
+                event = json.loads(args.event)
+            except ValueError as error:
+                raise UsageError(f"--event is not valid JSON: {error}.") from None
+        return api.invoke(args.name, event)
+
+    @magic_arguments()
+    @argument("name")
+    def _logs(self, line: str) -> None:
+        args = _parse(self._logs, line)
+        api.get_function(args.name)
+        print(str(api.get_logs(args.name)), end="")
+
+    @magic_arguments()
+    def _list(self, line: str) -> None:
+        _parse(self._list, line)
+        functions = api.list_functions()
+        display({"text/plain": "\n".join(views.function_card_text(f) for f in functions) or "No functions yet.",
+                 "text/html": views.functions_table(functions)}, raw=True)
+
+    @magic_arguments()
+    @argument("name")
+    def _delete(self, line: str) -> None:
+        args = _parse(self._delete, line)
+        api.delete_function(args.name)
+        print(f"Deleted function {args.name}.")
+
+

@@ -1,0 +1,255 @@
+"""Child side of an execution environment: INIT imports the deployment package, then the runtime loop runs invokes.
+
+This module is preloaded in the template (forkserver) process, so it imports only the standard library.
+"""
+from __future__ import annotations
+
+import decimal
+import importlib
+import io
+import json
+import logging
+import os
+import sys
+import time
+
+from . import errors, limits, wire
+from .context import LambdaContext
+
+_RUNTIME_FILES = (__file__, wire.__file__, importlib.__file__)
+_FIXED_TIMESTAMP = "2026-01-01T00:00:00.000Z"  # logging timestamps in deterministic mode
+
+
+class LogWriter(io.TextIOBase):
+    """sys.stdout and sys.stderr of the function: every write goes straight to the environment's log file.
+
+    Output past the per-invocation cap is counted, not written, so a print loop cannot flood the kernel.
+    """
+
+    def __init__(self, fd: int, cap: int) -> None:
+        self._fd = fd
+        self.cap = cap
+        self.written = 0
+        self.dropped = 0
+
+    def write(self, text: str) -> int:
+        data = text.encode("utf-8", "replace")
+        if self.written + len(data) > self.cap:
+            self.dropped += len(data)
+        else:
+            self.written += len(data)
+            os.write(self._fd, data)
+        return len(text)
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    @property
+    def encoding(self) -> str:
+        return "utf-8"
+
+    def start_invocation(self) -> None:
+        self.written = self.dropped = 0
+
+    def end_invocation(self) -> None:
+        if self.dropped:
+            os.write(self._fd, f"[lambdanb] {self.dropped} bytes of output were dropped: this invocation "
+                               f"printed more than {self.cap} bytes\n".encode())
+
+
+class LambdaLogHandler(logging.Handler):
+    """The Python runtime's log line: [LEVEL]<tab>timestamp<tab>request id<tab>message."""
+
+    def __init__(self, fixed_clock: bool) -> None:
+        super().__init__()
+        self.request_id = ""
+        self.fixed_clock = fixed_clock
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            if self.fixed_clock:
+                stamp = _FIXED_TIMESTAMP
+            else:
+                stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + \
+                    f".{int(record.msecs):03d}Z"
+            message = record.getMessage()
+            if record.exc_info:
+                message += "\n" + logging.Formatter().formatException(record.exc_info)
+            line = f"[{record.levelname}]\t{stamp}\t{self.request_id}\t{message}"
+            sys.stdout.write(line.replace("\n", "\r") + "\n")
+        except Exception:
+            self.handleError(record)
+
+
+def _log_error(payload: dict) -> None:
+    """The runtime's one-event error line: [ERROR] Type: message, then the traceback, joined by \\r."""
+    lines = [f"[ERROR] {payload['errorType']}: {payload['errorMessage']}"]
+    if payload.get("stackTrace") is not None:
+        lines.append("Traceback (most recent call last):")
+        for element in payload["stackTrace"]:
+            for line in element.splitlines():
+                stripped = line.lstrip(" ")
+                lines.append("\u00a0" * (len(line) - len(stripped)) + stripped)
+    sys.stdout.write("\r".join(lines) + "\n")
+
+
+def _load_handler(handler: str, task_root: str):
+    """Import the handler's module once per environment; failures become the Runtime.* init errors."""
+    try:
+        module_name, function_name = handler.rsplit(".", 1)
+    except ValueError as error:
+        raise _InitError("Runtime.MalformedHandlerName", f"Bad handler '{handler}': {error}")
+    module_name = module_name.replace("/", ".")
+    if module_name.split(".")[0] in sys.builtin_module_names:
+        raise _InitError("Runtime.BuiltInModuleConflict",
+                         f"Cannot use built-in module {module_name} as a handler module")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise _InitError("Runtime.ImportModuleError", f"Unable to import module '{module_name}': {error}")
+    except SyntaxError as error:
+        frame = f'  File "{(error.filename or "").replace(task_root, errors.TASK_ROOT_SHOWN)}" Line {error.lineno}\n' \
+                f"    {(error.text or '').strip()}\n"
+        raise _InitError("Runtime.UserCodeSyntaxError", f"Syntax error in module '{module_name}': {error}", [frame])
+    except Exception as error:
+        frames = errors.user_frames(error.__traceback__, task_root, _RUNTIME_FILES)
+        raise _InitError(type(error).__name__, str(error), frames)
+    try:
+        return getattr(module, function_name)
+    except AttributeError:
+        raise _InitError("Runtime.HandlerNotFound", f"Handler '{function_name}' missing on module '{module_name}'")
+
+
+class _InitError(Exception):
+    def __init__(self, error_type: str, message: str, frames: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.payload = errors.runtime_error(error_type, message, "", frames)
+
+
+def _json_default(value):
+    if isinstance(value, decimal.Decimal):  # the runtime's simplejson writes Decimal as a number
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+class Runtime:
+    """The runtime loop of one environment: receive an event, run the handler, answer."""
+
+    def __init__(self, fd: int, setup: dict, handler, log_fd: int, stdout: LogWriter,
+                 log_handler: LambdaLogHandler) -> None:
+        self.fd = fd
+        self.setup = setup
+        self.handler = handler
+        self.log_fd = log_fd
+        self.stdout = stdout
+        self.log_handler = log_handler
+        self.ensure_ascii = setup["runtime"] < "python3.12"
+
+    def serve(self) -> None:
+        while True:
+            meta, body = wire.receive(self.fd)
+            answer, response = self.invoke(meta, body)
+            wire.send(self.fd, answer, response)
+
+    def invoke(self, meta: dict, body: bytes) -> tuple[dict, bytes]:
+        request_id = meta["id"]
+        self._reset_output()
+        self.log_handler.request_id = request_id
+        context = LambdaContext(
+            request_id=request_id, function_name=self.setup["function_name"],
+            function_version=self.setup["version"], invoked_function_arn=meta["arn"],
+            memory_limit_in_mb=str(self.setup["memory_mb"]), log_group_name=self.setup["log_group"],
+            log_stream_name=self.setup["log_stream"], deadline_ms=meta["deadline_ms"],
+            identity=meta.get("identity"), client_context=meta.get("client_context"))
+        started = time.perf_counter()
+        status, response = "ok", b""
+        try:
+            event = json.loads(body) if body else None
+        except ValueError as error:
+            status, response = self._error(errors.runtime_error(
+                "Runtime.UnmarshalError", f"Unable to unmarshal input: {error}", request_id))
+        else:
+            try:
+                result = self.handler(event, context)
+            except SystemExit as leaving:
+                self._exit(leaving)
+            except MemoryError:
+                return {"status": "oom", "peak_mb": limits.peak_memory_mb()}, b""
+            except Exception as error:
+                frames = errors.user_frames(error.__traceback__, self.setup["task_root"], _RUNTIME_FILES)
+                status, response = self._error(errors.unhandled(error, request_id, frames))
+            else:
+                status, response = self._encode(result, request_id)
+        duration_ms = (time.perf_counter() - started) * 1000
+        self.stdout.end_invocation()
+        return {"status": status, "duration_ms": duration_ms, "peak_mb": limits.peak_memory_mb()}, response
+
+    def _encode(self, result, request_id: str) -> tuple[str, bytes]:
+        if isinstance(result, (bytes, bytearray)):
+            return "ok", bytes(result)
+        try:
+            return "ok", json.dumps(result, default=_json_default, ensure_ascii=self.ensure_ascii).encode()
+        except (TypeError, ValueError, OverflowError) as error:
+            return self._error(errors.runtime_error(
+                "Runtime.MarshalError", f"Unable to marshal response: {error}", request_id))
+
+    def _error(self, payload: dict) -> tuple[str, bytes]:
+        _log_error(payload)
+        return "error", json.dumps(payload).encode()
+
+    def _reset_output(self) -> None:
+        """Undo what the last invocation may have done to its output: closed, replaced or redirected streams."""
+        os.dup2(self.log_fd, 1)
+        os.dup2(self.log_fd, 2)
+        sys.stdout = sys.stderr = self.stdout
+        self.stdout.start_invocation()
+
+    @staticmethod
+    def _exit(leaving: SystemExit) -> None:
+        code = leaving.code
+        if code is not None and not isinstance(code, int):
+            sys.stdout.write(f"{code}\n")
+            code = 1
+        os._exit(code or 0)
+
+
+def main(connection, setup: dict) -> None:
+    """Entry point of a new environment process (the target of its multiprocess.Process)."""
+    fd = os.dup(connection.fileno())
+    connection.close()
+    started = time.perf_counter()
+    limits.apply_inside(setup["memory_mb"])
+    os.environ.clear()
+    os.environ.update(setup["environ"])
+    time.tzset()
+    os.chdir(setup["task_root"])
+    sys.path.insert(0, setup["task_root"])
+    log_fd = os.open(setup["log_path"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    stdout = LogWriter(1, setup["max_output_bytes"])
+    log_handler = LambdaLogHandler(setup["fixed_clock"])
+    logging.root.handlers[:] = [log_handler]
+    runtime = Runtime(fd, setup, None, log_fd, stdout, log_handler)
+    runtime._reset_output()
+    os.close(0)
+    os.open(os.devnull, os.O_RDONLY)  # fd 0: the function reads nothing from the kernel
+    try:
+        runtime.handler = _load_handler(setup["handler"], setup["task_root"])
+    except _InitError as failure:
+        _log_error(failure.payload)
+        wire.send(fd, {"init_ms": (time.perf_counter() - started) * 1000, "error": failure.payload,
+                       "peak_mb": limits.peak_memory_mb()})
+        os._exit(1)
+    except SystemExit as leaving:
+        Runtime._exit(leaving)
+    except MemoryError:
+        wire.send(fd, {"init_ms": 0, "error": "oom", "peak_mb": limits.peak_memory_mb()})
+        os._exit(1)
+    wire.send(fd, {"init_ms": (time.perf_counter() - started) * 1000, "error": None,
+                   "peak_mb": limits.peak_memory_mb()})
+    try:
+        runtime.serve()
+    except EOFError:
+        os._exit(0)

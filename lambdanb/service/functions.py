@@ -1,0 +1,194 @@
+"""Functions and their configuration: FunctionConfig records, validation as Lambda does it, the registry."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import re
+import shutil
+import threading
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import ResourceConflictException, ResourceNotFoundException, ValidationException, \
+    InvalidParameterValueException
+
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"
+PYTHON_RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
+DEFAULT_HANDLER = "lambda_function.lambda_handler"
+_NAME = re.compile(r"[a-zA-Z0-9-_]{1,64}")
+_NAME_PATTERN = r"(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?" \
+                r"([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?"
+_ENV_KEY = re.compile(r"[a-zA-Z]([a-zA-Z0-9_])+")
+RESERVED_ENV_KEYS = frozenset({
+    "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR"})
+
+
+def function_arn(name: str, qualifier: str | None = None) -> str:
+    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
+    return f"{arn}:{qualifier}" if qualifier else arn
+
+
+@dataclass
+class FunctionConfig:
+    """One function's $LATEST configuration and code, as GetFunctionConfiguration describes it."""
+
+    name: str
+    code: str
+    handler: str = DEFAULT_HANDLER
+    runtime: str = "python3.12"
+    memory_size: int = 128
+    timeout: int = 3
+    environment: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+    revision: int = 1
+    code_sha256: str = ""
+    code_size: int = 0
+    last_modified: str = ""
+    task_root: Path = Path()
+    version: str = "$LATEST"
+
+    @property
+    def arn(self) -> str:
+        return function_arn(self.name)
+
+    @property
+    def log_group(self) -> str:
+        return f"/aws/lambda/{self.name}"
+
+    @property
+    def handler_file(self) -> str:
+        return self.handler.rsplit(".", 1)[0].replace(".", "/") + ".py" if "." in self.handler else "lambda_function.py"
+
+    def _repr_html_(self) -> str:
+        from ..display import function_card
+        return function_card(self)
+
+
+def validate(name: str, *, handler: str, runtime: str, memory_size: int, timeout: int,
+             environment: dict[str, str], description: str, operation: str) -> None:
+    """Refuse what Lambda's CreateFunction would refuse, with Lambda's own words."""
+    problems = []
+    if not _NAME.fullmatch(name or ""):
+        problems.append(f"Value '{name}' at 'functionName' failed to satisfy constraint: "
+                        + ("Member must have length less than or equal to 64" if len(name or "") > 64 else
+                           f"Member must satisfy regular expression pattern: {_NAME_PATTERN}"))
+    if not isinstance(memory_size, int) or memory_size < 128:
+        problems.append(f"Value '{memory_size}' at 'memorySize' failed to satisfy constraint: "
+                        "Member must have value greater than or equal to 128")
+    elif memory_size > 10240:
+        problems.append(f"Value '{memory_size}' at 'memorySize' failed to satisfy constraint: "
+                        "Member must have value less than or equal to 10240")
+    if not isinstance(timeout, int) or timeout < 1:
+        problems.append(f"Value '{timeout}' at 'timeout' failed to satisfy constraint: "
+                        "Member must have value greater than or equal to 1")
+    elif timeout > 900:
+        problems.append(f"Value '{timeout}' at 'timeout' failed to satisfy constraint: "
+                        "Member must have value less than or equal to 900")
+    if not handler or len(handler) > 128 or re.search(r"\s", handler):
+        problems.append(f"Value '{handler}' at 'handler' failed to satisfy constraint: "
+                        r"Member must satisfy regular expression pattern: [^\s]+")
+    if len(description) > 256:
+        problems.append("Value at 'description' failed to satisfy constraint: "
+                        "Member must have length less than or equal to 256")
+    if problems:
+        count = len(problems)
+        raise ValidationException(f"{count} validation error{'s' if count > 1 else ''} detected: "
+                                  + "; ".join(problems), operation)
+    if runtime not in PYTHON_RUNTIMES:
+        raise InvalidParameterValueException(
+            f"The runtime parameter of {runtime} is not supported here; lambdanb runs "
+            f"{', '.join(PYTHON_RUNTIMES)}.", operation)
+    _validate_environment(environment, operation)
+
+
+def _validate_environment(environment: dict[str, str], operation: str) -> None:
+    bad_keys = [key for key in environment if not _ENV_KEY.fullmatch(key)]
+    if bad_keys:
+        raise ValidationException(
+            f"1 validation error detected: Value at 'environment.variables' failed to satisfy constraint: "
+            f"Map keys must satisfy constraint: [Member must satisfy regular expression pattern: "
+            f"[a-zA-Z]([a-zA-Z0-9_])+] (not: {', '.join(bad_keys)})", operation)
+    reserved = sorted(RESERVED_ENV_KEYS.intersection(environment))
+    if reserved:
+        raise InvalidParameterValueException(
+            "Lambda was unable to configure your environment variables because the environment variables you "
+            "have provided contains reserved keys that are currently not supported for modification. "
+            f"Reserved keys used in this request: {','.join(reserved)}", operation)
+    measured = ",".join(f'"{k}":"{v}"' for k, v in environment.items())
+    if len(measured.encode()) + 2 > 4096:
+        raise InvalidParameterValueException(
+            "Lambda was unable to configure your environment variables because the environment variables you "
+            "have provided exceeded the 4KB limit.", operation)
+
+
+def package(handler_file: str, code: str) -> tuple[str, int]:
+    """CodeSha256 and CodeSize of the deployment package: a zip with the cell as the handler file."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr(zipfile.ZipInfo(handler_file, date_time=(1980, 1, 1, 0, 0, 0)), code)
+    data = buffer.getvalue()
+    return base64.b64encode(hashlib.sha256(data).digest()).decode(), len(data)
+
+
+class FunctionRegistry:
+    """The functions of this Lambda service; each revision's code lives in its own task root."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._functions: dict[str, FunctionConfig] = {}
+        self._lock = threading.Lock()
+
+    def create(self, config: FunctionConfig) -> FunctionConfig:
+        with self._lock:
+            if config.name in self._functions:
+                raise ResourceConflictException(f"Function already exist: {config.name}", "CreateFunction")
+            return self._store(config, revision=1)
+
+    def update(self, config: FunctionConfig) -> FunctionConfig:
+        """A new revision of $LATEST (code or configuration)."""
+        with self._lock:
+            old = self._get(config.name, "UpdateFunctionCode")
+            return self._store(config, revision=old.revision + 1)
+
+    def _store(self, config: FunctionConfig, revision: int) -> FunctionConfig:
+        config.revision = revision
+        config.code_sha256, config.code_size = package(config.handler_file, config.code)
+        config.last_modified = time.strftime("%Y-%m-%dT%H:%M:%S.000+0000", time.gmtime())
+        config.task_root = self.root / config.name / str(revision)
+        handler_path = config.task_root / config.handler_file
+        handler_path.parent.mkdir(parents=True, exist_ok=True)
+        handler_path.write_text(config.code)
+        self._functions[config.name] = config
+        return config
+
+    def get(self, name: str, operation: str = "GetFunction") -> FunctionConfig:
+        with self._lock:
+            return self._get(name, operation)
+
+    def _get(self, name: str, operation: str) -> FunctionConfig:
+        try:
+            return self._functions[name]
+        except KeyError:
+            raise ResourceNotFoundException(f"Function not found: {function_arn(name, '$LATEST')}", operation) from None
+
+    def exists(self, name: str) -> bool:
+        return name in self._functions
+
+    def delete(self, name: str) -> FunctionConfig:
+        with self._lock:
+            config = self._get(name, "DeleteFunction")
+            del self._functions[name]
+        shutil.rmtree(self.root / name, ignore_errors=True)
+        return config
+
+    def all(self) -> list[FunctionConfig]:
+        with self._lock:
+            return sorted(self._functions.values(), key=lambda f: f.name)

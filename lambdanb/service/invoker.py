@@ -1,0 +1,120 @@
+"""Runs one invocation in an execution environment and records its logs and metrics, as Lambda's platform does."""
+from __future__ import annotations
+
+import json
+import math
+
+from ..records import Invocation
+from ..sandbox import errors
+from ..sandbox.environment import ExecutionEnvironment, RunResult
+from . import logs
+from .functions import FunctionConfig
+from .logs import LogEvent, LogStore
+from .metrics import MetricStore
+from .placement import Placement
+
+# Reported instead of measurements in deterministic mode, so that checked notebooks match byte for byte.
+FIXED_DURATION_MS = 1.0
+FIXED_INIT_MS = 100.0
+FIXED_MEMORY_MB = 40
+
+
+class Invoker:
+    """Takes an environment from placement, runs the handler there, writes START/END/REPORT around its output."""
+
+    def __init__(self, placement: Placement, log_store: LogStore, metrics: MetricStore, deterministic: bool) -> None:
+        self.placement = placement
+        self.log_store = log_store
+        self.metrics = metrics
+        self.deterministic = deterministic
+
+    def run(self, config: FunctionConfig, payload: bytes, request_id: str, invoked_arn: str,
+            client_context: dict | None = None) -> Invocation:
+        environment = self.placement.acquire(config)
+        try:
+            return self._run(config, environment, payload, request_id, invoked_arn, client_context)
+        finally:
+            self.placement.release(config, environment)
+
+    def _run(self, config: FunctionConfig, environment: ExecutionEnvironment, payload: bytes, request_id: str,
+             invoked_arn: str, client_context: dict | None) -> Invocation:
+        stream = environment.spec.log_stream
+        events: list[LogEvent] = []
+
+        def log(message: str) -> None:
+            events.append(LogEvent(logs.now_ms(), message, stream, request_id))
+
+        init_ms: float | None = None  # shown as Init Duration: the first INIT of an environment only
+        reinit_ms = 0.0  # a re-INIT after a reset runs inside the invoke and counts in its Duration
+        if not environment.alive:
+            cold = environment.invocations == 0
+            if cold:
+                log(logs.init_start(config.runtime))
+            init = environment.start(request_id)
+            events.extend(logs.split_output(init.output, stream, request_id, logs.now_ms()))
+            if init.error is not None or init.timed_out:
+                log(logs.init_report(self._ms(init.init_ms, FIXED_INIT_MS), init.error_type, init.timed_out))
+                environment.invocations += 1
+                if init.timed_out:
+                    result = RunResult("timeout", json.dumps(errors.timed_out(request_id, config.timeout)).encode(),
+                                       config.timeout * 1000.0, environment.peak_mb, "")
+                else:
+                    result = RunResult("failed", json.dumps(init.error).encode(), init.init_ms,
+                                       environment.peak_mb, "")
+                log(logs.start(request_id, config.version))
+                return self._finish(config, result, request_id, events, log, None)
+            if cold:
+                init_ms = init.init_ms
+            else:
+                reinit_ms = init.init_ms
+        log(logs.start(request_id, config.version))
+        result = environment.run(request_id, payload, invoked_arn, client_context)
+        result.duration_ms += reinit_ms
+        events.extend(logs.split_output(result.output, stream, request_id, logs.now_ms()))
+        if result.status == "ok" and len(result.response) > errors.MAX_RESPONSE_BYTES:
+            too_large = errors.response_too_large()
+            log(f"[ERROR] {too_large['errorType']}: {too_large['errorMessage']}")
+            result.status, result.response = "failed", json.dumps(too_large).encode()
+        return self._finish(config, result, request_id, events, log, init_ms)
+
+    def _finish(self, config: FunctionConfig, result: RunResult, request_id: str, events: list[LogEvent],
+                log, init_ms: float | None) -> Invocation:
+        if result.status == "timeout":
+            log(f"{logs.iso_now(self.deterministic)} {request_id} Task timed out after {config.timeout:.2f} seconds")
+        log(logs.end(request_id))
+        duration_ms = result.duration_ms if result.status == "timeout" else self._ms(result.duration_ms,
+                                                                                       FIXED_DURATION_MS)
+        init_ms = None if init_ms is None else self._ms(init_ms, FIXED_INIT_MS)
+        used_mb = result.peak_mb if result.status in ("oom", "timeout") or not self.deterministic \
+            else min(FIXED_MEMORY_MB, config.memory_size)
+        if result.status == "timeout":
+            billed_ms = config.timeout * 1000
+        else:
+            billed_ms = max(1, math.ceil(duration_ms + (init_ms or 0.0)))  # INIT is billed since August 2025
+        # A REPORT carries a Status when the platform saw the failure, not when the runtime reported an error.
+        status = {"ok": None, "error": None, "timeout": "timeout"}.get(result.status, "error")
+        log(logs.report(request_id, duration_ms, billed_ms, config.memory_size, used_mb, init_ms,
+                        status, result.error_type))
+        self.log_store.put(config.log_group, events)
+        now_s = events[-1].timestamp / 1000
+        self.metrics.put(config.name, "Invocations", 1, now_s)
+        self.metrics.put(config.name, "Errors", 0 if result.status == "ok" else 1, now_s)
+        self.metrics.put(config.name, "Duration", duration_ms, now_s)
+        return Invocation(
+            request_id=request_id, status_code=200, payload=_decode(result.response),
+            function_error=None if result.status == "ok" else "Unhandled",
+            logs=str(logs.LogEvents(events)), duration_ms=duration_ms, billed_duration_ms=billed_ms,
+            memory_size_mb=config.memory_size, max_memory_used_mb=used_mb, init_duration_ms=init_ms,
+            executed_version=config.version, function_name=config.name)
+
+    def _ms(self, measured: float, fixed: float) -> float:
+        return fixed if self.deterministic else measured
+
+
+def _decode(response: bytes):
+    if not response:
+        return None
+    try:
+        return json.loads(response)
+    except ValueError:
+        return response

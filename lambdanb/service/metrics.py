@@ -1,0 +1,88 @@
+"""CloudWatch metrics for functions (namespace AWS/Lambda): datapoints per function, metric and minute."""
+from __future__ import annotations
+
+import math
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+PERIOD_S = 60
+SAMPLES_KEPT = 1000  # per function, metric and minute: enough for percentiles, bounded in memory
+
+
+@dataclass
+class Datapoint:
+    """The statistics of one metric over one period."""
+
+    timestamp: int  # start of the period, seconds since the epoch
+    sample_count: int = 0
+    sum: float = 0.0
+    minimum: float = math.inf
+    maximum: float = -math.inf
+    samples: list[float] = field(default_factory=list, repr=False)
+
+    def add(self, value: float) -> None:
+        self.sample_count += 1
+        self.sum += value
+        self.minimum = min(self.minimum, value)
+        self.maximum = max(self.maximum, value)
+        if len(self.samples) < SAMPLES_KEPT:
+            self.samples.append(value)
+
+    @property
+    def average(self) -> float:
+        return self.sum / self.sample_count if self.sample_count else 0.0
+
+    def statistic(self, name: str) -> float:
+        if name.startswith("p"):
+            return percentile(self.samples, float(name[1:]))
+        return {"Sum": self.sum, "Average": self.average, "Maximum": self.maximum,
+                "Minimum": self.minimum, "SampleCount": self.sample_count}[name]
+
+
+def percentile(values: list[float], p: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    rank = max(math.ceil(p / 100 * len(ordered)) - 1, 0)
+    return ordered[min(rank, len(ordered) - 1)]
+
+
+class MetricStore:
+    """Datapoints by (function, metric), one per minute."""
+
+    def __init__(self) -> None:
+        self._series: defaultdict[tuple[str, str], dict[int, Datapoint]] = defaultdict(dict)
+        self._lock = threading.Lock()
+
+    def put(self, function_name: str, metric: str, value: float, timestamp_s: float) -> None:
+        minute = int(timestamp_s // PERIOD_S * PERIOD_S)
+        with self._lock:
+            series = self._series[(function_name, metric)]
+            point = series.get(minute)
+            if point is None:
+                point = series[minute] = Datapoint(minute)
+            point.add(value)
+
+    def datapoints(self, function_name: str, metric: str) -> list[Datapoint]:
+        with self._lock:
+            return sorted(self._series.get((function_name, metric), {}).values(), key=lambda d: d.timestamp)
+
+    def total(self, function_name: str, metric: str, statistic: str = "Sum") -> float:
+        """One statistic over all time, e.g. total Invocations or Duration p99."""
+        points = self.datapoints(function_name, metric)
+        if not points:
+            return 0.0
+        merged = Datapoint(points[0].timestamp)
+        for point in points:
+            merged.sample_count += point.sample_count
+            merged.sum += point.sum
+            merged.minimum = min(merged.minimum, point.minimum)
+            merged.maximum = max(merged.maximum, point.maximum)
+            merged.samples.extend(point.samples)
+        return merged.statistic(statistic)
+
+    def forget(self, function_name: str) -> None:
+        with self._lock:
+            for key in [k for k in self._series if k[0] == function_name]:
+                del self._series[key]
