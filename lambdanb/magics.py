@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import json
+import shlex
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
-from IPython.core.magic_arguments import argument, magic_arguments, parse_argstring
+from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 
 from . import api, display as views
@@ -27,8 +28,11 @@ def _env_pairs(pairs: list[str]) -> dict[str, str]:
 
 
 def _parse(function, line: str):
+    """Split the line as a shell would (so quoted JSON stays whole) and parse it; errors become one sentence."""
     try:
-        return parse_argstring(function, line)
+        return function.parser.parse_args(shlex.split(line))
+    except ValueError as error:
+        raise UsageError(f"The line cannot be split into arguments: {error}.") from None
     except UsageError as error:
         raise UsageError(str(error).strip().splitlines()[-1]) from None
 

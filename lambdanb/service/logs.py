@@ -76,7 +76,10 @@ class LogStore:
 def split_output(text: str, stream: str, request_id: str, timestamp: int) -> list[LogEvent]:
     """A function's output as log events: one per line; \\r joins lines of one event, as the runtime writes them."""
     events = []
-    for line in text.splitlines():
+    lines = text.split("\n")
+    if lines[-1] == "":
+        lines.pop()
+    for line in lines:
         message = line.replace("\r", "\n").rstrip("\n")
         encoded = message.encode()
         if len(encoded) > MAX_EVENT_BYTES:

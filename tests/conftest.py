@@ -1,0 +1,58 @@
+"""Fixtures: a fresh Lambda service per test, and an IPython shell with the extension loaded."""
+from __future__ import annotations
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+import lambdanb
+from lambdanb.service import Service
+
+
+@pytest.fixture
+def service():
+    lambda_service = Service()
+    yield lambda_service
+    lambda_service.close()
+
+
+@pytest.fixture
+def deterministic_service():
+    lambda_service = Service(deterministic=True)
+    yield lambda_service
+    lambda_service.close()
+
+
+class Shell:
+    """Runs cells exactly as a user types them; a cell that fails raises, with what IPython printed."""
+
+    def __init__(self, ipython: InteractiveShell, capsys) -> None:
+        self.ipython = ipython
+        self.capsys = capsys
+
+    def run(self, cell: str) -> str:
+        self.capsys.readouterr()
+        result = self.ipython.run_cell(cell)
+        out, err = self.capsys.readouterr()
+        if not result.success:
+            raise AssertionError(f"cell failed: {result.error_in_exec or result.error_before_exec}\n{out}{err}")
+        return out + err
+
+    def fail(self, cell: str) -> tuple[BaseException, str]:
+        """Run a cell that must fail; returns the error and everything printed."""
+        self.capsys.readouterr()
+        result = self.ipython.run_cell(cell)
+        out, err = self.capsys.readouterr()
+        assert not result.success, f"cell was expected to fail:\n{cell}"
+        return result.error_in_exec or result.error_before_exec, out + err
+
+    def value(self, expression: str):
+        return self.ipython.ev(expression)
+
+
+@pytest.fixture
+def shell(capsys):
+    ipython = InteractiveShell.instance()
+    lambdanb.configure(deterministic=False)
+    ipython.run_cell("%load_ext lambdanb")
+    yield Shell(ipython, capsys)
+    lambdanb.service().close()
