@@ -221,3 +221,12 @@ def test_module_api_uses_one_service():
         lambdanb.delete_function("api-fn")
     finally:
         lambdanb.service().close()
+
+
+def test_metrics_count_invocations_errors_and_duration(service):
+    service.create_function("m", "def lambda_handler(e, c):\n    if e: raise ValueError('no')\n    return 1\n")
+    for event in (None, None, True):
+        service.invoke("m", event)
+    metrics = service.get_metrics("m")
+    assert metrics["Invocations"] == 3 and metrics["Errors"] == 1
+    assert 0 < metrics["Duration p50"] <= metrics["Duration p99"] <= metrics["Duration Maximum"]

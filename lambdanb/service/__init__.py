@@ -93,6 +93,16 @@ class Service:
         return self.logs.filter(f"/aws/lambda/{function_name}", log_stream=log_stream, request_id=request_id,
                                 pattern=pattern, start_time=start_time, end_time=end_time, limit=limit)
 
+    def get_metrics(self, function_name: str) -> dict[str, float]:
+        """The console's Monitor numbers for a function: Invocations, Errors and Duration statistics."""
+        self.functions.get(function_name)
+        total = self.metrics.total
+        return {"Invocations": total(function_name, "Invocations"), "Errors": total(function_name, "Errors"),
+                "Duration Average": total(function_name, "Duration", "Average"),
+                "Duration p50": total(function_name, "Duration", "p50"),
+                "Duration p99": total(function_name, "Duration", "p99"),
+                "Duration Maximum": total(function_name, "Duration", "Maximum")}
+
     def close(self) -> None:
         """Stop every environment and remove the service's files."""
         self.placement.close()

@@ -1,0 +1,38 @@
+"""The labs: each runs top to bottom with papermill, and the committed outputs still match under nbval."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import papermill
+import pytest
+
+import lambdanb
+
+LABS = sorted((Path(__file__).parent.parent / "labs").glob("[0-9][0-9]-*.ipynb"))
+SANITIZE = Path(lambdanb.__file__).parent / "nbval-sanitize.cfg"
+
+
+def test_there_is_a_first_lab():
+    assert LABS and LABS[0].name.startswith("01-")
+
+
+@pytest.mark.parametrize("lab", LABS, ids=[lab.stem for lab in LABS])
+def test_lab_runs_with_papermill(lab, tmp_path):
+    out = tmp_path / lab.name
+    papermill.execute_notebook(str(lab), str(out), parameters={"extra_invocations": 1}, cwd=str(lab.parent),
+                               kernel_name="python3", progress_bar=False)
+    executed = out.read_text()
+    assert '"output_type": "error"' not in executed
+
+
+@pytest.mark.parametrize("lab", LABS, ids=[lab.stem for lab in LABS])
+def test_lab_outputs_match_with_nbval(lab):
+    env = dict(os.environ, LAMBDANB_DETERMINISTIC="1")
+    check = subprocess.run(
+        [sys.executable, "-m", "pytest", "--nbval", str(lab), "--nbval-sanitize-with", str(SANITIZE),
+         "-p", "no:cacheprovider", "-q"],
+        cwd=lab.parent, env=env, capture_output=True, text=True, timeout=600)
+    assert check.returncode == 0, check.stdout[-5000:] + check.stderr[-2000:]
