@@ -117,12 +117,14 @@ class ExecutionEnvironment:
         context = _process_context()
         ours, theirs = context.Pipe(duplex=True)
         from . import worker
-        self.process = context.Process(target=worker.main, args=(theirs, self._setup()), daemon=True,
+        # Only the pipe travels through multiprocess's pickling; the setup goes over the pipe, which is faster.
+        self.process = context.Process(target=worker.main, args=(theirs,), daemon=True,
                                        name=PROCESS_NAME_PREFIX + self.spec.function_name)
         self.process.start()
         theirs.close()
         self._fd = os.dup(ours.fileno())
         ours.close()
+        wire.send(self._fd, self._setup())
         self._poller.register(self._fd, select.POLLIN)
         self._poller.register(self.process.sentinel, select.POLLIN)
         self._out_of_memory = False

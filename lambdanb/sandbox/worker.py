@@ -216,10 +216,11 @@ class Runtime:
         os._exit(code or 0)
 
 
-def main(connection, setup: dict) -> None:
+def main(connection) -> None:
     """Entry point of a new environment process (the target of its multiprocess.Process)."""
     fd = os.dup(connection.fileno())
     connection.close()
+    setup, _ = wire.receive(fd)
     started = time.perf_counter()
     limits.apply_inside(setup["memory_mb"])
     os.environ.clear()
