@@ -4,46 +4,13 @@ from __future__ import annotations
 import json
 import os
 import select
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import errors, limits, wire
+from . import errors, limits, template, wire
 
 INIT_LIMIT_S = 10  # Lambda's limit on the INIT phase of an on-demand environment
-PROCESS_NAME_PREFIX = "lambdanb:"
-_template = None
-_template_lock = threading.Lock()
-
-
-def _without_main(get_preparation_data):
-    """multiprocess re-imports the parent's __main__ in each child (a notebook kernel's launcher, or a user's
-    script); an execution environment must start from the template alone, so its children skip that step."""
-    def prepare(name):
-        data = get_preparation_data(name)
-        if name.startswith(PROCESS_NAME_PREFIX):
-            data.pop("init_main_from_name", None)
-            data.pop("init_main_from_path", None)
-        return data
-    return prepare
-
-
-def _process_context():
-    """The multiprocess context environments come from: a forkserver template with the worker preloaded
-    (never a fork of the kernel, which holds sockets and threads), or spawn where forkserver is missing."""
-    global _template
-    with _template_lock:
-        if _template is None:
-            import multiprocess
-            from multiprocess import spawn
-            spawn.get_preparation_data = _without_main(spawn.get_preparation_data)
-            if "forkserver" in multiprocess.get_all_start_methods():
-                _template = multiprocess.get_context("forkserver")
-                _template.set_forkserver_preload(["lambdanb.sandbox.worker"])
-            else:
-                _template = multiprocess.get_context("spawn")
-        return _template
 
 
 @dataclass
@@ -114,16 +81,7 @@ class ExecutionEnvironment:
 
     def start(self, request_id: str = "") -> InitResult:
         """Create the process and run INIT (import the handler module) in it."""
-        context = _process_context()
-        ours, theirs = context.Pipe(duplex=True)
-        from . import worker
-        # Only the pipe travels through multiprocess's pickling; the setup goes over the pipe, which is faster.
-        self.process = context.Process(target=worker.main, args=(theirs,), daemon=True,
-                                       name=PROCESS_NAME_PREFIX + self.spec.function_name)
-        self.process.start()
-        theirs.close()
-        self._fd = os.dup(ours.fileno())
-        ours.close()
+        self.process, self._fd = template.spare.take()
         wire.send(self._fd, self._setup())
         self._poller.register(self._fd, select.POLLIN)
         self._poller.register(self.process.sentinel, select.POLLIN)
@@ -142,6 +100,7 @@ class ExecutionEnvironment:
             error = "oom" if self._out_of_memory else errors.exited(request_id, self.process.exitcode)
         if error == "oom":
             error = errors.out_of_memory(request_id)
+        template.spare.refill()
         if error is None:
             return InitResult(init_ms, self._output())
         self.kill()

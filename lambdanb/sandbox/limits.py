@@ -17,15 +17,18 @@ OPEN_FILES = 1024
 # (virtual, never touched) do not fail; the watchdog enforces the real limit on resident memory.
 ADDRESS_SPACE_HEADROOM = 2048 * MB
 _PR_SET_CHILD_SUBREAPER = 36
+try:
+    _libc = ctypes.CDLL(None, use_errno=True)  # loaded once in the template, inherited by every environment
+except OSError:
+    _libc = None
 
 
 def apply_inside(memory_mb: int) -> None:
     """Called by the environment on itself before INIT."""
     os.setsid()  # its own session and process group: what it does to its group stays there
-    try:
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    except (OSError, AttributeError):
-        pass  # not Linux: orphaned grandchildren are then found through the process group only
+    if _libc is not None and hasattr(_libc, "prctl"):
+        # Orphans of the function's processes are adopted by the environment, so kill_tree still finds them.
+        _libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
     address_space = _virtual_size() + memory_mb * MB + ADDRESS_SPACE_HEADROOM
     for limit, value in ((resource.RLIMIT_AS, address_space),
                          (resource.RLIMIT_FSIZE, EPHEMERAL_STORAGE_BYTES),

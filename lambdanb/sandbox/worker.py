@@ -228,6 +228,7 @@ def main(connection) -> None:
     time.tzset()
     os.chdir(setup["task_root"])
     sys.path.insert(0, setup["task_root"])
+    sys.dont_write_bytecode = True  # the task root is read-only on Lambda: no __pycache__ there
     log_fd = os.open(setup["log_path"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     stdout = LogWriter(1, setup["max_output_bytes"])
     log_handler = LambdaLogHandler(setup["fixed_clock"])

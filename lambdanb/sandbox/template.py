@@ -1,0 +1,123 @@
+"""Where environment processes come from: a forkserver template with the worker preloaded, and one blank
+process kept ready so that a cold start need not wait for a new process."""
+from __future__ import annotations
+
+import atexit
+import os
+import threading
+
+from . import limits
+
+PROCESS_NAME = "lambdanb:environment"
+_context = None
+_lock = threading.Lock()
+
+
+def _without_main(get_preparation_data):
+    """multiprocess re-imports the parent's __main__ in each child (a notebook kernel's launcher, or a user's
+    script); an execution environment must start from the template alone, so its processes skip that step."""
+    def prepare(name):
+        data = get_preparation_data(name)
+        if name == PROCESS_NAME:
+            data.pop("init_main_from_name", None)
+            data.pop("init_main_from_path", None)
+        return data
+    return prepare
+
+
+def _process_context():
+    """The forkserver context (never a fork of the kernel, which holds sockets and threads), or spawn."""
+    global _context
+    with _lock:
+        if _context is None:
+            import multiprocess
+            from multiprocess import spawn
+            spawn.get_preparation_data = _without_main(spawn.get_preparation_data)
+            if "forkserver" in multiprocess.get_all_start_methods():
+                _context = multiprocess.get_context("forkserver")
+                _context.set_forkserver_preload(["lambdanb.sandbox.worker"])
+            else:
+                _context = multiprocess.get_context("spawn")
+        return _context
+
+
+def new_process():
+    """A blank environment process, waiting on its pipe for the setup of the function it will run.
+    Returns the process and the parent's end of the pipe (a raw file descriptor)."""
+    try:
+        return _start_process()
+    except (EOFError, OSError):
+        return _start_process()  # a function killed the template process; multiprocess starts a new one
+
+
+def _start_process():
+    context = _process_context()
+    ours, theirs = context.Pipe(duplex=True)
+    from . import worker
+    process = context.Process(target=worker.main, args=(theirs,), daemon=True, name=PROCESS_NAME)
+    process.start()
+    theirs.close()
+    fd = os.dup(ours.fileno())
+    ours.close()
+    return process, fd
+
+
+class SpareProcess:
+    """Keeps one blank process ready (as Lambda keeps execution slots ready); taking it starts the next one."""
+
+    def __init__(self) -> None:
+        self.enabled = True
+        self._ready = None
+        self._lock = threading.Lock()
+        self._filling = False
+
+    def take(self):
+        """A ready process and its pipe, or a new one when none is ready; call refill() once it is set up."""
+        with self._lock:
+            ready, self._ready = self._ready, None
+        if ready is not None and ready[0].is_alive():
+            return ready
+        if ready is not None:
+            os.close(ready[1])
+        return new_process()
+
+    def refill(self) -> None:
+        """Start the next spare in the background (after a cold start, so as not to compete with it)."""
+        with self._lock:
+            if not self.enabled or self._filling or self._ready is not None:
+                return
+            self._filling = True
+        threading.Thread(target=self._fill, name="lambdanb-spare-process", daemon=True).start()
+
+    def _fill(self) -> None:
+        try:
+            ready = new_process()
+        except (EOFError, OSError):
+            ready = None  # the next cold start creates its own process
+        finally:
+            with self._lock:
+                self._filling = False
+        if ready is None:
+            return
+        with self._lock:
+            if self._ready is None and self.enabled:
+                self._ready, ready = ready, None
+        if ready is not None:
+            self._discard(ready)
+
+    def close(self) -> None:
+        with self._lock:
+            ready, self._ready = self._ready, None
+        if ready is not None:
+            self._discard(ready)
+
+    @staticmethod
+    def _discard(ready) -> None:
+        process, fd = ready
+        os.close(fd)
+        limits.kill_tree(process.pid)
+        process.join(5)
+
+
+spare = SpareProcess()
+atexit.register(spare.close)
