@@ -122,6 +122,12 @@ def test_killing_its_parent_does_not_reach_the_kernel(service):
     assert service.invoke("parricide", "misbehave").function_error is None
     service.create_function("bystander", "def lambda_handler(e, c):\n    return 'still here'\n")
     assert service.invoke("bystander").payload == "still here"
+    # The environment outlived its parent process: its limits must still hold.
+    service.update_function("parricide", COUNTING.replace("{misbehave}", "import os, signal, time\n"
+                            "        os.kill(os.getppid(), signal.SIGKILL)\n        time.sleep(30)"), timeout=1)
+    service.invoke("parricide", "fine")
+    assert service.invoke("parricide", "misbehave").payload["errorType"] == "Sandbox.Timedout"
+    assert service.invoke("parricide", "misbehave").payload["errorType"] == "Sandbox.Timedout"
 
 
 def test_unbounded_recursion_ends_the_environment(service):

@@ -66,7 +66,6 @@ class ExecutionEnvironment:
         self.watchdog = watchdog
         self.invocations = 0
         self.peak_mb = 0
-        self.created = time.monotonic()
         self.process = None
         self._fd = -1
         self._poller = select.poll()
@@ -82,19 +81,19 @@ class ExecutionEnvironment:
     def start(self, request_id: str = "") -> InitResult:
         """Create the process and run INIT (import the handler module) in it."""
         self.process, self._fd = template.spare.take()
-        wire.send(self._fd, self._setup())
+        # Only our own pipe is watched: multiprocess's sentinel stays readable once the template process is gone.
         self._poller.register(self._fd, select.POLLIN)
-        self._poller.register(self.process.sentinel, select.POLLIN)
         self._out_of_memory = False
         self.watchdog.watch(self.process.pid, self.spec.memory_mb, self._exceeded_memory)
         started = time.perf_counter()
         try:
+            wire.send(self._fd, self._setup())
             if not self._wait(INIT_LIMIT_S):
                 self.kill()
                 return InitResult(INIT_LIMIT_S * 1000.0, self._output(), timed_out=True)
             meta, _ = wire.receive(self._fd)
             init_ms, error, self.peak_mb = meta["init_ms"], meta["error"], meta["peak_mb"]
-        except EOFError:
+        except (EOFError, OSError):
             self.kill()
             init_ms = (time.perf_counter() - started) * 1000
             error = "oom" if self._out_of_memory else errors.exited(request_id, self.process.exitcode)
@@ -172,11 +171,7 @@ class ExecutionEnvironment:
         limits.kill_tree(self.process.pid)
         self.process.join(5)
         if self._fd >= 0:
-            for fd in (self._fd, self.process.sentinel):
-                try:
-                    self._poller.unregister(fd)
-                except (KeyError, ValueError):
-                    pass
+            self._poller.unregister(self._fd)
             os.close(self._fd)
             self._fd = -1
 

@@ -6,7 +6,6 @@ import os
 import resource
 import signal
 import threading
-import time
 from typing import Callable
 
 MB = 1024 * 1024
@@ -144,6 +143,3 @@ class MemoryWatchdog:
                     self.unwatch(pid)
                     on_exceeded()
 
-
-def monotonic_ms() -> float:
-    return time.perf_counter() * 1000
