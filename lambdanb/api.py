@@ -43,7 +43,6 @@ def _forward(name: str):
 
     signature = inspect.signature(method)
     call.__signature__ = signature.replace(parameters=list(signature.parameters.values())[1:])
-    del call.__wrapped__
     return call
 
 

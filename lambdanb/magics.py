@@ -11,8 +11,7 @@ from IPython.display import display
 
 from . import api, display as views
 from .errors import LambdaNBError
-from .service import code_warning
-from .service.functions import DEFAULT_HANDLER
+from .service.functions import DEFAULT_HANDLER, code_warning
 
 SUBCOMMANDS = ("invoke", "logs", "list", "delete")
 

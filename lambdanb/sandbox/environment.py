@@ -36,8 +36,11 @@ class InitResult:
     init_ms: float
     output: str
     error: dict | None = None  # Lambda's payload when INIT failed
-    error_type: str | None = None
     timed_out: bool = False
+
+    @property
+    def error_type(self) -> str | None:
+        return self.error["errorType"] if self.error else None
 
 
 @dataclass
@@ -64,7 +67,7 @@ class ExecutionEnvironment:
         self.spec = spec
         self.workdir = workdir
         self.watchdog = watchdog
-        self.invocations = 0
+        self.starts = 0  # the first start is a cold start; later ones re-initialise after a reset
         self.peak_mb = 0
         self.process = None
         self._fd = -1
@@ -80,6 +83,7 @@ class ExecutionEnvironment:
 
     def start(self, request_id: str = "") -> InitResult:
         """Create the process and run INIT (import the handler module) in it."""
+        self.starts += 1
         self.process, self._fd = template.spare.take()
         # Only our own pipe is watched: multiprocess's sentinel stays readable once the template process is gone.
         self._poller.register(self._fd, select.POLLIN)
@@ -90,7 +94,8 @@ class ExecutionEnvironment:
             wire.send(self._fd, self._setup())
             if not self._wait(INIT_LIMIT_S):
                 self.kill()
-                return InitResult(INIT_LIMIT_S * 1000.0, self._output(), timed_out=True)
+                return InitResult(INIT_LIMIT_S * 1000.0, self._output(),
+                                  errors.timed_out(request_id, self.spec.timeout_s), timed_out=True)
             meta, _ = wire.receive(self._fd)
             init_ms, error, self.peak_mb = meta["init_ms"], meta["error"], meta["peak_mb"]
         except (EOFError, OSError):
@@ -105,12 +110,11 @@ class ExecutionEnvironment:
         self.kill()
         if "requestId" not in error:
             error = errors.runtime_error(error["errorType"], error["errorMessage"])
-        return InitResult(init_ms, self._output(), error, error["errorType"])
+        return InitResult(init_ms, self._output(), error)
 
     def run(self, request_id: str, payload: bytes, invoked_arn: str,
             client_context: dict | None = None) -> RunResult:
         """Run one invoke and wait for its answer until the function's timeout, then kill."""
-        self.invocations += 1
         timeout_s = self.spec.timeout_s
         deadline_ms = int(time.time() * 1000) + timeout_s * 1000
         meta = {"id": request_id, "deadline_ms": deadline_ms, "arn": invoked_arn}

@@ -156,7 +156,7 @@ class Runtime:
 
     def invoke(self, meta: dict, body: bytes) -> tuple[dict, bytes]:
         request_id = meta["id"]
-        self._reset_output()
+        self.reset_output()
         self.log_handler.request_id = request_id
         context = LambdaContext(
             request_id=request_id, function_name=self.setup["function_name"],
@@ -200,7 +200,7 @@ class Runtime:
         _log_error(payload)
         return "error", json.dumps(payload).encode()
 
-    def _reset_output(self) -> None:
+    def reset_output(self) -> None:
         """Undo what the last invocation may have done to its output: closed, replaced or redirected streams."""
         os.dup2(self.log_fd, 1)
         os.dup2(self.log_fd, 2)
@@ -234,7 +234,7 @@ def main(connection) -> None:
     log_handler = LambdaLogHandler(setup["fixed_clock"])
     logging.root.handlers[:] = [log_handler]
     runtime = Runtime(fd, setup, None, log_fd, stdout, log_handler)
-    runtime._reset_output()
+    runtime.reset_output()
     os.close(0)
     os.open(os.devnull, os.O_RDONLY)  # fd 0: the function reads nothing from the kernel
     try:

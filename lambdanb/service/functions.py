@@ -1,6 +1,7 @@
 """Functions and their configuration: FunctionConfig records, validation as Lambda does it, the registry."""
 from __future__ import annotations
 
+import ast
 import base64
 import hashlib
 import io
@@ -192,3 +193,33 @@ class FunctionRegistry:
     def all(self) -> list[FunctionConfig]:
         with self._lock:
             return sorted(self._functions.values(), key=lambda f: f.name)
+
+
+def code_warning(code: str, handler: str) -> str | None:
+    """One line telling what invoking will fail with, when the code cannot compile or lacks the handler."""
+    module, _, function = handler.rpartition(".")
+    try:
+        tree = ast.parse(code, filename=f"{module}.py")
+    except SyntaxError as error:
+        return (f"Warning: {module}.py does not compile ({error.msg}, line {error.lineno}); "
+                f"invoking will return Runtime.UserCodeSyntaxError.")
+    if module and function and not _defines(tree, function):
+        return (f"Warning: {module}.py defines no '{function}'; "
+                f"invoking will return Runtime.HandlerNotFound.")
+    return None
+
+
+def _defines(tree: ast.Module, name: str) -> bool:
+    """Whether the module's top level binds `name`; code that binds names conditionally gets the benefit of doubt."""
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
+            return True
+        if isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+                return True
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            if any((alias.asname or alias.name.split(".")[0]) == name for alias in node.names):
+                return True
+    return any(isinstance(node, (ast.If, ast.Try, ast.With, ast.For, ast.While)) or
+               (isinstance(node, ast.ImportFrom) and any(a.name == "*" for a in node.names)) for node in tree.body)

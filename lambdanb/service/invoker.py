@@ -47,22 +47,18 @@ class Invoker:
         init_ms: float | None = None  # shown as Init Duration: the first INIT of an environment only
         reinit_ms = 0.0  # a re-INIT after a reset runs inside the invoke and counts in its Duration
         if not environment.alive:
-            cold = environment.invocations == 0
+            cold = environment.starts == 0
             if cold:
                 log(logs.init_start(config.runtime))
             init = environment.start(request_id)
             events.extend(logs.split_output(init.output, stream, request_id, logs.now_ms()))
-            if init.error is not None or init.timed_out:
-                log(logs.init_report(self._ms(init.init_ms, FIXED_INIT_MS), init.error_type, init.timed_out))
-                environment.invocations += 1
-                if init.timed_out:
-                    result = RunResult("timeout", json.dumps(errors.timed_out(request_id, config.timeout)).encode(),
-                                       config.timeout * 1000.0, environment.peak_mb, "")
-                else:
-                    result = RunResult("failed", json.dumps(init.error).encode(), init.init_ms,
-                                       environment.peak_mb, "")
+            if init.error is not None:
+                log(logs.init_report(self._shown(init.init_ms, FIXED_INIT_MS), init.error_type, init.timed_out))
                 log(logs.start(request_id, config.version))
-                return self._finish(config, result, request_id, events, log, None)
+                failure = RunResult("timeout" if init.timed_out else "failed", json.dumps(init.error).encode(),
+                                    config.timeout * 1000.0 if init.timed_out else init.init_ms,
+                                    environment.peak_mb, "")
+                return self._finish(config, failure, request_id, events, log, None)
             if cold:
                 init_ms = init.init_ms
             else:
@@ -82,11 +78,11 @@ class Invoker:
         if result.status == "timeout":
             log(f"{logs.iso_now(self.deterministic)} {request_id} Task timed out after {config.timeout:.2f} seconds")
         log(logs.end(request_id))
-        duration_ms = result.duration_ms if result.status == "timeout" else self._ms(result.duration_ms,
-                                                                                       FIXED_DURATION_MS)
-        init_ms = None if init_ms is None else self._ms(init_ms, FIXED_INIT_MS)
-        used_mb = result.peak_mb if result.status in ("oom", "timeout") or not self.deterministic \
-            else min(FIXED_MEMORY_MB, config.memory_size)
+        duration_ms = result.duration_ms if result.status == "timeout" else self._shown(result.duration_ms,
+                                                                                           FIXED_DURATION_MS)
+        init_ms = None if init_ms is None else self._shown(init_ms, FIXED_INIT_MS)
+        used_mb = result.peak_mb if result.status == "oom" else self._shown(
+            result.peak_mb, min(FIXED_MEMORY_MB, config.memory_size))
         if result.status == "timeout":
             billed_ms = config.timeout * 1000
         else:
@@ -107,7 +103,8 @@ class Invoker:
             memory_size_mb=config.memory_size, max_memory_used_mb=used_mb, init_duration_ms=init_ms,
             executed_version=config.version, function_name=config.name)
 
-    def _ms(self, measured: float, fixed: float) -> float:
+    def _shown(self, measured: float, fixed: float) -> float:
+        """The measured figure, or in deterministic mode the fixed one."""
         return fixed if self.deterministic else measured
 
 
