@@ -22,14 +22,15 @@ def service() -> Service:
         return _service
 
 
-def configure(*, deterministic: bool) -> Service:
-    """Start a fresh service with these settings; deterministic=True makes ids and printed timings stable."""
+def configure(**settings) -> Service:
+    """Start a fresh service with these settings (lambdanb.service.settings.Settings), for example
+    configure(deterministic=True) for stable ids and timings, or configure(account_concurrency=10)."""
     global _service
     with _lock:
         if _service is not None:
             atexit.unregister(_service.close)
             _service.close()
-        _service = Service(deterministic=deterministic)
+        _service = Service(**settings)
         atexit.register(_service.close)
         return _service
 
@@ -55,3 +56,10 @@ delete_function = _forward("delete_function")
 invoke = _forward("invoke")
 get_logs = _forward("get_logs")
 get_metrics = _forward("get_metrics")
+update_function_configuration = _forward("update_function_configuration")
+put_function_concurrency = _forward("put_function_concurrency")
+get_function_concurrency = _forward("get_function_concurrency")
+delete_function_concurrency = _forward("delete_function_concurrency")
+put_function_event_invoke_config = _forward("put_function_event_invoke_config")
+drain = _forward("drain")
+async_outcomes = _forward("async_outcomes")

@@ -43,3 +43,16 @@ class RequestTooLargeException(LambdaAPIError):
 
 class InvalidRequestContentException(LambdaAPIError):
     code, status_code = "InvalidRequestContentException", 400
+
+
+class TooManyRequestsException(LambdaAPIError):
+    """A throttle: the function (reserved) or the account has no concurrency left."""
+
+    code, status_code = "TooManyRequestsException", 429
+
+    def __init__(self, reason: str, operation: str = "Invoke") -> None:
+        super().__init__("Rate Exceeded.", operation)
+        self.reason = reason
+
+    def __str__(self) -> str:
+        return f"{super().__str__()} (Reason: {self.reason})"

@@ -68,6 +68,8 @@ class ExecutionEnvironment:
         self.workdir = workdir
         self.watchdog = watchdog
         self.starts = 0  # the first start is a cold start; later ones re-initialise after a reset
+        self.born = time.monotonic()
+        self.idle_since = self.born
         self.peak_mb = 0
         self.process = None
         self._fd = -1

@@ -1,39 +1,43 @@
 """The Lambda service one kernel hosts: functions, the Frontend, placement of environments, logs and metrics."""
 from __future__ import annotations
 
-import os
+import json
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from ..errors import InvalidParameterValueException, LambdaNBError, ValidationException
 from ..ids import IdSource
 from ..records import Invocation
+from .async_queue import AsyncQueues, EventInvokeConfig
 from .frontend import Frontend
-from .functions import DEFAULT_HANDLER, FunctionConfig, FunctionRegistry, validate
+from .functions import DEFAULT_HANDLER, FunctionConfig, FunctionRegistry, function_arn, validate
 from .invoker import Invoker
 from .logs import LogEvents, LogStore
 from .metrics import MetricStore
 from .placement import Placement
-
-
-def deterministic_from_environment() -> bool:
-    return os.environ.get("LAMBDANB_DETERMINISTIC", "").lower() in ("1", "true", "yes", "on")
+from .settings import Settings
 
 
 class Service:
     """A small Lambda service: the API calls a student makes, each a Lambda operation in snake_case."""
 
-    def __init__(self, *, deterministic: bool | None = None, max_output_bytes: int = 1024 * 1024) -> None:
-        self.deterministic = deterministic_from_environment() if deterministic is None else deterministic
+    def __init__(self, **settings: Any) -> None:
+        """Settings are lambdanb.service.settings.Settings fields, e.g. Service(account_concurrency=10)."""
+        self.settings = Settings.make(**settings)
+        self.deterministic = self.settings.deterministic
         self.workdir = Path(tempfile.mkdtemp(prefix="lambdanb-"))
         self.ids = IdSource(self.deterministic)
         self.functions = FunctionRegistry(self.workdir / "functions")
         self.logs = LogStore()
         self.metrics = MetricStore()
-        self.placement = Placement(self.workdir, self.ids, self.deterministic, max_output_bytes)
+        self.placement = Placement(self.workdir, self.ids, self.settings)
         self.invoker = Invoker(self.placement, self.logs, self.metrics, self.deterministic)
-        self.frontend = Frontend(self.functions, self.invoker, self.ids)
+        self.event_invoke_configs: dict[str, EventInvokeConfig] = {}
+        self.queues = AsyncQueues(self.settings, self.metrics, self._invoke_queued, self._async_config,
+                                  self._deliver, self._send_to_dead_letter_queue)
+        self.frontend = Frontend(self.functions, self.invoker, self.queues, self.ids)
 
     def create_function(self, name: str, code: str, *, handler: str = DEFAULT_HANDLER, runtime: str = "python3.12",
                         memory_size: int = 128, timeout: int = 3, environment: dict[str, str] | None = None,
@@ -67,6 +71,109 @@ class Service:
         return FunctionConfig(name=name, code=code, handler=handler, runtime=runtime, memory_size=memory_size,
                               timeout=timeout, environment=environment, description=description)
 
+    def update_function_configuration(self, name: str, **changes: Any) -> FunctionConfig:
+        """UpdateFunctionConfiguration: memory_size, timeout, environment, description, handler, runtime or
+        dead_letter_config={"TargetArn": arn}; a new $LATEST, so warm environments retire."""
+        config = self.functions.get(name, "UpdateFunctionConfiguration")
+        dead_letter = changes.pop("dead_letter_config", None)
+        allowed = {"memory_size", "timeout", "environment", "description", "handler", "runtime"}
+        unknown = set(changes) - allowed
+        if unknown:
+            raise LambdaNBError(f"update_function_configuration takes {', '.join(sorted(allowed))} or "
+                                f"dead_letter_config, not {', '.join(sorted(unknown))}.")
+        merged = {field: getattr(config, field) for field in allowed} | changes
+        new = self._config(name, config.code, merged["handler"], merged["runtime"], merged["memory_size"],
+                           merged["timeout"], merged["environment"], merged["description"],
+                           "UpdateFunctionConfiguration")
+        new.dead_letter_target_arn = (dead_letter or {}).get("TargetArn") if dead_letter is not None \
+            else config.dead_letter_target_arn
+        new = self.functions.update(new)
+        self.placement.retire(name)
+        return new
+
+    def put_function_concurrency(self, name: str, reserved_concurrent_executions: int) -> dict:
+        """PutFunctionConcurrency: reserve (and cap) this many concurrent executions; 0 throttles every invoke."""
+        self.functions.get(name, "PutFunctionConcurrency")
+        others = sum(v for k, v in self.placement.reserved.items() if k != name)
+        minimum = min(100, self.settings.account_concurrency // 10)
+        if reserved_concurrent_executions < 0 or \
+                self.settings.account_concurrency - others - reserved_concurrent_executions < minimum:
+            raise InvalidParameterValueException(
+                "Specified ReservedConcurrentExecutions for function decreases account's "
+                f"UnreservedConcurrentExecution below its minimum value of [{minimum}].", "PutFunctionConcurrency")
+        self.placement.reserved[name] = reserved_concurrent_executions
+        return {"ReservedConcurrentExecutions": reserved_concurrent_executions}
+
+    def get_function_concurrency(self, name: str) -> dict:
+        self.functions.get(name, "GetFunctionConcurrency")
+        reserved = self.placement.reserved.get(name)
+        return {} if reserved is None else {"ReservedConcurrentExecutions": reserved}
+
+    def delete_function_concurrency(self, name: str) -> None:
+        self.functions.get(name, "DeleteFunctionConcurrency")
+        self.placement.reserved.pop(name, None)
+
+    def put_function_event_invoke_config(self, name: str, *, maximum_retry_attempts: int | None = None,
+                                         maximum_event_age_in_seconds: int | None = None,
+                                         destination_config: dict | None = None) -> EventInvokeConfig:
+        """PutFunctionEventInvokeConfig: retries (0-2), maximum event age (60-21600 s), and destinations
+        {"OnSuccess": {"Destination": arn}, "OnFailure": {"Destination": arn}} (a function or an SQS queue)."""
+        self.functions.get(name, "PutFunctionEventInvokeConfig")
+        config = EventInvokeConfig()
+        if maximum_retry_attempts is not None:
+            if not 0 <= maximum_retry_attempts <= 2:
+                raise ValidationException(
+                    f"1 validation error detected: Value '{maximum_retry_attempts}' at 'maximumRetryAttempts' "
+                    "failed to satisfy constraint: Member must have value less than or equal to 2",
+                    "PutFunctionEventInvokeConfig")
+            config.maximum_retry_attempts = maximum_retry_attempts
+        if maximum_event_age_in_seconds is not None:
+            if not 60 <= maximum_event_age_in_seconds <= 21600:
+                raise ValidationException(
+                    f"1 validation error detected: Value '{maximum_event_age_in_seconds}' at "
+                    "'maximumEventAgeInSeconds' failed to satisfy constraint: Member must have value between "
+                    "60 and 21600", "PutFunctionEventInvokeConfig")
+            config.maximum_event_age_in_seconds = maximum_event_age_in_seconds
+        destinations = destination_config or {}
+        config.on_success = (destinations.get("OnSuccess") or {}).get("Destination")
+        config.on_failure = (destinations.get("OnFailure") or {}).get("Destination")
+        for arn in (config.on_success, config.on_failure):
+            if arn is not None and ":function:" not in arn and ":sqs:" not in arn:
+                raise InvalidParameterValueException(
+                    f"The destination ARN {arn} is invalid: lambdanb delivers to a function or an SQS queue.",
+                    "PutFunctionEventInvokeConfig")
+        self.event_invoke_configs[name] = config
+        return config
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """Wait until the async queues are empty and nothing is in flight (False if the timeout came first)."""
+        return self.queues.drain(timeout)
+
+    def async_outcomes(self, name: str):
+        """How the function's accepted async events ended: received, succeeded, failed, dropped."""
+        return self.queues.outcomes(name)
+
+    def _invoke_queued(self, name: str, payload: bytes, request_id: str) -> Invocation:
+        config = self.functions.get(name, "Invoke")
+        return self.invoker.run(config, payload, request_id, function_arn(name))
+
+    def _async_config(self, name: str) -> tuple[EventInvokeConfig, str | None, int | None]:
+        config = self.functions.get(name, "Invoke")
+        return (self.event_invoke_configs.get(name, EventInvokeConfig()), config.dead_letter_target_arn,
+                self.placement.reserved.get(name))
+
+    def _deliver(self, destination: str, record: dict) -> None:
+        """Send an invocation record to a destination: another function (async) or an SQS queue."""
+        if ":function:" in destination:
+            self.frontend.invoke(destination, record, invocation_type="Event")
+        else:
+            from .. import aws
+            aws.send_to_queue(destination, json.dumps(record))
+
+    def _send_to_dead_letter_queue(self, queue_arn: str, payload: bytes, attributes: dict) -> None:
+        from .. import aws
+        aws.send_to_queue(queue_arn, payload.decode(), attributes)
+
     def get_function(self, name: str) -> FunctionConfig:
         return self.functions.get(name)
 
@@ -77,6 +184,8 @@ class Service:
         """DeleteFunction: its environments stop; its log group stays, as on AWS."""
         self.functions.delete(name)
         self.placement.retire(name)
+        self.placement.reserved.pop(name, None)
+        self.event_invoke_configs.pop(name, None)
         self.metrics.forget(name)
 
     def invoke(self, function_name: str, event: Any = None, *, invocation_type: str = "RequestResponse",
@@ -104,6 +213,7 @@ class Service:
 
     def close(self) -> None:
         """Stop every environment and remove the service's files."""
+        self.queues.close()
         self.placement.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
 

@@ -10,9 +10,11 @@ from ..errors import InvalidParameterValueException, InvalidRequestContentExcept
 from ..ids import IdSource
 from ..records import Invocation
 from .functions import FunctionRegistry, function_arn
+from .async_queue import AsyncQueues
 from .invoker import Invoker
 
 MAX_SYNC_PAYLOAD_BYTES = 6_291_456
+MAX_ASYNC_PAYLOAD_BYTES = 1_048_576
 INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
 _ARN = re.compile(r"(?:arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:|\d{12}:function:)?"
                   r"(?P<name>[a-zA-Z0-9-_]+)(?::(?P<qualifier>[a-zA-Z0-9-_$]+))?")
@@ -34,11 +36,13 @@ def encode_event(event: Any) -> bytes:
 
 
 class Frontend:
-    """Validates, authorises and routes: RequestResponse to an environment now, DryRun checked only."""
+    """Validates and routes: RequestResponse to an environment now, Event into the function's internal queue,
+    DryRun checked only."""
 
-    def __init__(self, functions: FunctionRegistry, invoker: Invoker, ids: IdSource) -> None:
+    def __init__(self, functions: FunctionRegistry, invoker: Invoker, queues: AsyncQueues, ids: IdSource) -> None:
         self.functions = functions
         self.invoker = invoker
+        self.queues = queues
         self.ids = ids
 
     def invoke(self, function_name: str, event: Any = None, *, invocation_type: str = "RequestResponse",
@@ -52,14 +56,15 @@ class Frontend:
         if qualifier not in (None, "$LATEST"):
             raise ResourceNotFoundException(f"Function not found: {function_arn(name, qualifier)}")
         payload = encode_event(event)
-        if len(payload) > MAX_SYNC_PAYLOAD_BYTES:
-            raise RequestTooLargeException(
-                f"Request must be smaller than {MAX_SYNC_PAYLOAD_BYTES} bytes for the InvokeFunction operation")
+        limit = MAX_ASYNC_PAYLOAD_BYTES if invocation_type == "Event" else MAX_SYNC_PAYLOAD_BYTES
+        if len(payload) > limit:
+            raise RequestTooLargeException(f"Request must be smaller than {limit} bytes for the InvokeFunction operation")
         request_id = self.ids.request_id(name)
         if invocation_type == "DryRun":
             return _accepted(request_id, 204, name)
         if invocation_type == "Event":
-            raise LambdaNBError("Asynchronous (Event) invocation is not available yet; use RequestResponse.")
+            self.queues.put(name, payload, request_id)
+            return _accepted(request_id, 202, name)
         return self.invoker.run(config, payload, request_id, function_arn(name, qualifier), client_context)
 
     @staticmethod

@@ -49,6 +49,7 @@ class FunctionConfig:
     timeout: int = 3
     environment: dict[str, str] = field(default_factory=dict)
     description: str = ""
+    dead_letter_target_arn: str | None = None
     revision: int = 1
     code_sha256: str = ""
     code_size: int = 0

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import json
 import math
+import time
 
+from ..errors import TooManyRequestsException
 from ..records import Invocation
 from ..sandbox import errors
 from ..sandbox.environment import ExecutionEnvironment, RunResult
@@ -30,7 +32,13 @@ class Invoker:
 
     def run(self, config: FunctionConfig, payload: bytes, request_id: str, invoked_arn: str,
             client_context: dict | None = None) -> Invocation:
-        environment = self.placement.acquire(config)
+        try:
+            environment = self.placement.acquire(config)
+        except TooManyRequestsException:
+            self.metrics.put(config.name, "Throttles", 1, time.time())  # throttles are not Invocations
+            raise
+        self.metrics.put(config.name, "ConcurrentExecutions", self.placement.concurrent_executions(config.name),
+                         time.time())
         try:
             return self._run(config, environment, payload, request_id, invoked_arn, client_context)
         finally:

@@ -4,13 +4,16 @@ from __future__ import annotations
 import itertools
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import TooManyRequestsException
 from ..ids import IdSource
 from ..sandbox.environment import EnvironmentSpec, ExecutionEnvironment
 from ..sandbox.limits import MemoryWatchdog
 from .functions import REGION, FunctionConfig
+from .settings import Settings
 
 SANDBOX_DIR = str(Path(__file__).resolve().parent.parent / "sandbox")
 
@@ -23,37 +26,64 @@ class Pool:
 
 
 class Placement:
-    """Hands each invocation an environment of its function: a warm idle one when there is one, else a new one."""
+    """Hands each invocation an environment of its function: a warm idle one when there is one, else a new one,
+    within the account's and the function's concurrency; recycles environments that are old or long idle."""
 
-    def __init__(self, workdir: Path, ids: IdSource, deterministic: bool, max_output_bytes: int) -> None:
+    def __init__(self, workdir: Path, ids: IdSource, settings: Settings) -> None:
         self.workdir = workdir
         self.ids = ids
-        self.deterministic = deterministic
-        self.max_output_bytes = max_output_bytes
+        self.settings = settings
         self.watchdog = MemoryWatchdog()
+        self.reserved: dict[str, int] = {}  # reserved concurrency per function name
         self._pools: dict[str, Pool] = {}
         self._numbers = itertools.count(1)
         self._lock = threading.Lock()
+        self._closed = threading.Event()
+        self._recycler: threading.Thread | None = None
 
     def acquire(self, config: FunctionConfig) -> ExecutionEnvironment:
-        """An environment for one invocation; it is not alive yet when it must (re)start."""
+        """An environment for one invocation; it is not alive yet when it must (re)start.
+        Raises TooManyRequestsException when no concurrency is left."""
         with self._lock:
+            self._check_concurrency(config.name)
             pool = self._pool(config)
             environment = pool.idle.pop() if pool.idle else None
             if environment is None:
                 environment = self._new(config)
             pool.busy.add(environment)
+            if self._recycler is None:
+                self._recycler = threading.Thread(target=self._recycle, name="lambdanb-recycler", daemon=True)
+                self._recycler.start()
             return environment
 
+    def _check_concurrency(self, name: str) -> None:
+        reserved = self.reserved.get(name)
+        if reserved is not None:
+            if self._busy(lambda n: n == name) >= reserved:
+                raise TooManyRequestsException("ReservedFunctionConcurrentInvocationLimitExceeded")
+            return
+        unreserved = self.settings.account_concurrency - sum(self.reserved.values())
+        if self._busy(lambda n: n not in self.reserved) >= unreserved:
+            raise TooManyRequestsException("ConcurrentInvocationLimitExceeded")
+
+    def _busy(self, counts) -> int:
+        return sum(len(pool.busy) for name, pool in self._pools.items() if counts(name))
+
+    def concurrent_executions(self, function_name: str | None = None) -> int:
+        """Environments running an invocation now, of one function or of all."""
+        with self._lock:
+            return self._busy(lambda n: function_name is None or n == function_name)
+
     def release(self, config: FunctionConfig, environment: ExecutionEnvironment) -> None:
+        """The invocation is over: the environment waits warm for the next one, unless it must retire."""
         with self._lock:
             pool = self._pools.get(config.name)
-            if pool is not None and environment in pool.busy and pool.revision == config.revision:
-                pool.busy.discard(environment)
-                pool.idle.append(environment)
-                return
             if pool is not None:
                 pool.busy.discard(environment)
+                if pool.revision == config.revision and not self._too_old(environment):
+                    environment.idle_since = time.monotonic()
+                    pool.idle.append(environment)
+                    return
         environment.close()
 
     def retire(self, function_name: str) -> None:
@@ -61,8 +91,7 @@ class Placement:
         with self._lock:
             pool = self._pools.pop(function_name, None)
         if pool is not None:
-            for environment in pool.idle:
-                environment.close()
+            _close_all(pool.idle)
 
     def environments(self, function_name: str) -> int:
         with self._lock:
@@ -70,19 +99,35 @@ class Placement:
             return len(pool.idle) + len(pool.busy) if pool else 0
 
     def close(self) -> None:
+        self._closed.set()
         with self._lock:
             pools, self._pools = list(self._pools.values()), {}
         for pool in pools:
-            for environment in [*pool.idle, *pool.busy]:
-                environment.close()
+            _close_all([*pool.idle, *pool.busy])
         self.watchdog.stop()
+
+    def _too_old(self, environment: ExecutionEnvironment) -> bool:
+        return time.monotonic() - environment.born > self.settings.max_environment_lifetime
+
+    def _recycle(self) -> None:
+        """Stop environments past their lifetime or idle too long; busy ones finish their invocation first."""
+        period = min(1.0, self.settings.idle_environment_timeout / 4, self.settings.max_environment_lifetime / 4)
+        while not self._closed.wait(period):
+            now = time.monotonic()
+            retired = []
+            with self._lock:
+                for pool in self._pools.values():
+                    keep = [e for e in pool.idle if not self._too_old(e)
+                            and now - e.idle_since <= self.settings.idle_environment_timeout]
+                    retired += [e for e in pool.idle if e not in keep]
+                    pool.idle[:] = keep
+            _close_all(retired)
 
     def _pool(self, config: FunctionConfig) -> Pool:
         pool = self._pools.get(config.name)
         if pool is None or pool.revision != config.revision:
             if pool is not None:
-                for environment in pool.idle:
-                    environment.close()
+                _close_all(pool.idle)
             pool = self._pools[config.name] = Pool(config.revision)
         return pool
 
@@ -95,7 +140,7 @@ class Placement:
             function_name=config.name, version=config.version, runtime=config.runtime, handler=config.handler,
             task_root=str(config.task_root), memory_mb=config.memory_size, timeout_s=config.timeout,
             environ=self._environ(config, stream, home), log_group=config.log_group, log_stream=stream,
-            fixed_clock=self.deterministic, max_output_bytes=self.max_output_bytes)
+            fixed_clock=self.settings.deterministic, max_output_bytes=self.settings.max_output_bytes)
         return ExecutionEnvironment(spec, workdir, self.watchdog)
 
     @staticmethod
@@ -121,3 +166,8 @@ class Placement:
             "LAMBDA_RUNTIME_DIR": SANDBOX_DIR,
             **config.environment,
         }
+
+
+def _close_all(environments) -> None:
+    for environment in list(environments):
+        environment.close()

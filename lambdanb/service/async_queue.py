@@ -1,0 +1,248 @@
+"""The internal queue of asynchronous invocations: retries with backoff, maximum event age, destinations, DLQ."""
+from __future__ import annotations
+
+import heapq
+import itertools
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from ..errors import LambdaNBError, ResourceNotFoundException, TooManyRequestsException
+from ..records import Invocation
+from .functions import function_arn
+from .metrics import MetricStore
+from .settings import Settings
+
+
+@dataclass
+class EventInvokeConfig:
+    """PutFunctionEventInvokeConfig: what happens to a function's async events."""
+
+    maximum_retry_attempts: int = 2
+    maximum_event_age_in_seconds: int = 21600
+    on_success: str | None = None  # ARN of a function or an SQS queue
+    on_failure: str | None = None
+
+
+@dataclass(order=True)
+class AsyncEvent:
+    """One accepted event; its request id stays the same through every retry."""
+
+    due: float
+    sequence: int
+    request_id: str = field(compare=False)
+    function_name: str = field(compare=False)
+    payload: bytes = field(compare=False)
+    received_at: float = field(compare=False)  # time.time() when the Frontend accepted it
+    attempts: int = field(default=0, compare=False)  # invocations that ran the function
+    throttles: int = field(default=0, compare=False)
+    last: Invocation | None = field(default=None, compare=False)
+
+
+@dataclass
+class Outcomes:
+    """Where every accepted event of a function ended: the sum always equals `received` once drained."""
+
+    received: int = 0
+    succeeded: int = 0
+    failed: int = 0  # ended with an on-failure record or a DLQ message, or dropped: see dropped
+    dropped: int = 0  # failed events that no destination or DLQ took
+
+
+class FunctionQueue:
+    """One function's queue, served by a few poller threads."""
+
+    def __init__(self, name: str, owner: AsyncQueues) -> None:
+        self.name = name
+        self.owner = owner
+        self.heap: list[AsyncEvent] = []
+        self.in_flight = 0
+        self.outcomes = Outcomes()
+        self.pollers: list[threading.Thread] = []
+
+
+class AsyncQueues:
+    """Accepts Event invocations (202 at once) and invokes them later, as Lambda's internal queue does."""
+
+    def __init__(self, settings: Settings, metrics: MetricStore, invoke: Callable[[str, bytes, str], Invocation],
+                 config_of: Callable[[str], tuple[EventInvokeConfig, str | None, int | None]],
+                 deliver: Callable[[str, dict], None],
+                 dead_letter: Callable[[str, bytes, dict], None]) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        self.invoke = invoke  # (function name, payload, request id) -> Invocation; raises on throttle
+        self.config_of = config_of  # function name -> (event invoke config, DLQ ARN, reserved concurrency)
+        self.deliver = deliver  # (destination ARN, invocation record)
+        self.dead_letter = dead_letter  # (DLQ ARN, original payload, message attributes)
+        self._queues: dict[str, FunctionQueue] = {}
+        self._sequence = itertools.count()
+        self._changed = threading.Condition()
+        self._closed = False
+
+    def put(self, function_name: str, payload: bytes, request_id: str) -> None:
+        now = time.time()
+        event = AsyncEvent(time.monotonic(), next(self._sequence), request_id, function_name, payload, now)
+        with self._changed:
+            queue = self._queue(function_name)
+            queue.outcomes.received += 1
+            heapq.heappush(queue.heap, event)
+            self._changed.notify_all()
+        self.metrics.put(function_name, "AsyncEventsReceived", 1, now)
+
+    def outcomes(self, function_name: str) -> Outcomes:
+        with self._changed:
+            queue = self._queues.get(function_name)
+            return Outcomes(**vars(queue.outcomes)) if queue else Outcomes()
+
+    def pending(self) -> int:
+        with self._changed:
+            return sum(len(q.heap) + q.in_flight for q in self._queues.values())
+
+    def drain(self, timeout: float | None = None) -> bool:
+        """Wait until every queue is empty and nothing is in flight; False if the timeout came first."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._changed:
+            while any(q.heap or q.in_flight for q in self._queues.values()):
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._changed.wait(remaining if remaining is not None else 1.0)
+        return True
+
+    def close(self) -> None:
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
+
+    def _queue(self, function_name: str) -> FunctionQueue:
+        queue = self._queues.get(function_name)
+        if queue is None:
+            queue = self._queues[function_name] = FunctionQueue(function_name, self)
+            for number in range(self.settings.async_pollers):
+                poller = threading.Thread(target=self._poll, args=(queue,), daemon=True,
+                                          name=f"lambdanb-async-{function_name}-{number}")
+                queue.pollers.append(poller)
+                poller.start()
+        return queue
+
+    def _poll(self, queue: FunctionQueue) -> None:
+        while True:
+            with self._changed:
+                while not self._closed:
+                    now = time.monotonic()
+                    if queue.heap and queue.heap[0].due <= now:
+                        break
+                    self._changed.wait(queue.heap[0].due - now if queue.heap else None)
+                if self._closed:
+                    return
+                event = heapq.heappop(queue.heap)
+                queue.in_flight += 1
+            try:
+                self._process(queue, event)
+            finally:
+                with self._changed:
+                    queue.in_flight -= 1
+                    self._changed.notify_all()
+
+    def _retry_later(self, queue: FunctionQueue, event: AsyncEvent, delay: float) -> None:
+        event.due = time.monotonic() + delay
+        event.sequence = next(self._sequence)
+        with self._changed:
+            heapq.heappush(queue.heap, event)
+            self._changed.notify_all()
+
+    def _process(self, queue: FunctionQueue, event: AsyncEvent) -> None:
+        try:
+            config, dead_letter_arn, reserved = self.config_of(event.function_name)
+        except ResourceNotFoundException:
+            self._end(queue, event, EventInvokeConfig(), None, "FunctionDeleted")
+            return
+        age = time.time() - event.received_at
+        if age > config.maximum_event_age_in_seconds:
+            self._end(queue, event, config, dead_letter_arn, "EventAgeExceeded")
+            return
+        if reserved == 0:  # fully throttled: Lambda sends such events straight to the DLQ or on-failure
+            self._end(queue, event, config, dead_letter_arn, "RetriesExhausted")
+            return
+        try:
+            invocation = self.invoke(event.function_name, event.payload, event.request_id)
+        except TooManyRequestsException:
+            first, largest = self.settings.throttle_retry_delays
+            event.throttles += 1
+            self._retry_later(queue, event, min(first * 2 ** (event.throttles - 1), largest))
+            return
+        except LambdaNBError:
+            self._end(queue, event, config, dead_letter_arn, "FunctionDeleted")
+            return
+        event.attempts += 1
+        event.last = invocation
+        self.metrics.put(event.function_name, "AsyncEventAge", age * 1000, time.time())
+        if invocation.function_error is None:
+            with self._changed:
+                queue.outcomes.succeeded += 1
+            if config.on_success:
+                self._send(event, config.on_success, self._record(event, "Success"))
+            return
+        if event.attempts > config.maximum_retry_attempts:
+            self._end(queue, event, config, dead_letter_arn, "RetriesExhausted")
+            return
+        delays = self.settings.async_retry_delays
+        self._retry_later(queue, event, delays[min(event.attempts - 1, len(delays) - 1)])
+
+    def _end(self, queue: FunctionQueue, event: AsyncEvent, config: EventInvokeConfig, dead_letter_arn: str | None,
+             condition: str) -> None:
+        """The event failed for good: an on-failure record, else a DLQ message; the drop is counted either way."""
+        taken = False
+        if config.on_failure:
+            taken = self._send(event, config.on_failure, self._record(event, condition))
+        elif dead_letter_arn:
+            taken = self._to_dead_letter_queue(event, dead_letter_arn)
+        with self._changed:
+            queue.outcomes.failed += 1
+            queue.outcomes.dropped += 0 if taken else 1
+        self.metrics.put(event.function_name, "AsyncEventsDropped", 1, time.time())
+
+    def _send(self, event: AsyncEvent, destination: str, record: dict) -> bool:
+        try:
+            self.deliver(destination, record)
+            return True
+        except Exception:
+            self.metrics.put(event.function_name, "DestinationDeliveryFailures", 1, time.time())
+            return False
+
+    def _to_dead_letter_queue(self, event: AsyncEvent, dead_letter_arn: str) -> bool:
+        last = event.last
+        message = ""
+        if last is not None and isinstance(last.payload, dict):
+            message = str(last.payload.get("errorMessage", ""))[:1024]
+        attributes = {"RequestID": {"DataType": "String", "StringValue": event.request_id},
+                      "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+                      "ErrorMessage": {"DataType": "String", "StringValue": message or "-"}}
+        try:
+            self.dead_letter(dead_letter_arn, event.payload, attributes)
+            return True
+        except Exception:
+            self.metrics.put(event.function_name, "DeadLetterErrors", 1, time.time())
+            return False
+
+    def _record(self, event: AsyncEvent, condition: str) -> dict:
+        """Lambda's invocation record, as destinations receive it."""
+        last = event.last
+        record = {
+            "version": "1.0",
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + f".{int(time.time() * 1000) % 1000:03d}Z",
+            "requestContext": {"requestId": event.request_id,
+                               "functionArn": function_arn(event.function_name, "$LATEST"),
+                               "condition": condition, "approximateInvokeCount": event.attempts},
+            "requestPayload": json.loads(event.payload) if event.payload else None,
+        }
+        if last is not None:
+            response = {"statusCode": 200, "executedVersion": last.executed_version}
+            if last.function_error:
+                response["functionError"] = last.function_error
+            record["responseContext"] = response
+            record["responsePayload"] = last.payload if not isinstance(last.payload, bytes) else \
+                last.payload.decode("utf-8", "replace")
+        return record

@@ -1,0 +1,41 @@
+"""Settings of the local Lambda service: Lambda's numbers by default, small enough for a lab when asked."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+
+def deterministic_from_environment() -> bool:
+    return os.environ.get("LAMBDANB_DETERMINISTIC", "").lower() in ("1", "true", "yes", "on")
+
+
+@dataclass
+class Settings:
+    """Pass any of these to lambdanb.configure(...), e.g. configure(account_concurrency=10, async_retry_delays=(1, 2))."""
+
+    deterministic: bool = False
+    # Concurrent executions of the whole account (Lambda's default quota per region).
+    account_concurrency: int = 1000
+    # Environments are recycled after this lifetime (Lambda's workers live about 14 hours) ...
+    max_environment_lifetime: float = 14 * 3600
+    # ... and after being idle this long (Lambda does not publish its figure).
+    idle_environment_timeout: float = 600
+    # Waits before the 2nd and 3rd attempt of an async event whose function failed (Lambda: about 1 and 2 min).
+    async_retry_delays: tuple[float, ...] = (60.0, 120.0)
+    # First and largest wait before retrying a throttled async event (Lambda: 1 s growing to 5 min).
+    throttle_retry_delays: tuple[float, float] = (1.0, 300.0)
+    # Async events of one function invoked at the same time, at most.
+    async_pollers: int = 4
+    # Output one invocation may print before the rest is dropped (and counted).
+    max_output_bytes: int = 1024 * 1024
+
+    @classmethod
+    def make(cls, **overrides) -> Settings:
+        unknown = set(overrides) - set(cls.__dataclass_fields__)
+        if unknown:
+            from ..errors import LambdaNBError
+            raise LambdaNBError(f"Unknown setting {', '.join(sorted(unknown))}; the settings are "
+                                f"{', '.join(cls.__dataclass_fields__)}.")
+        if overrides.get("deterministic") is None:
+            overrides["deterministic"] = deterministic_from_environment()
+        return cls(**overrides)
