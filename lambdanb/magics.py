@@ -9,11 +9,11 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 
-from . import api, display as views
+from . import api, aws, display as views
 from .errors import LambdaNBError
 from .service.functions import DEFAULT_HANDLER, code_warning
 
-SUBCOMMANDS = ("invoke", "logs", "list", "delete")
+SUBCOMMANDS = ("invoke", "logs", "list", "delete", "role", "drain")
 
 
 def _env_pairs(pairs: list[str]) -> dict[str, str]:
@@ -24,6 +24,11 @@ def _env_pairs(pairs: list[str]) -> dict[str, str]:
             raise UsageError(f"--env takes KEY=VALUE, not '{pair}'.")
         environment[key] = value
     return environment
+
+
+def _no_logs(name: str) -> str:
+    return (f"Note: the role of {name} does not allow {' and '.join(aws.LOG_ACTIONS)}, so its logs are not "
+            "delivered to CloudWatch Logs (attach AWSLambdaBasicExecutionRole to fix that).")
 
 
 def _parse(function, line: str):
@@ -49,6 +54,7 @@ class LambdaMagics(Magics):
     @argument("--timeout", type=int, default=3, help="timeout in seconds, 1-900 (default 3)")
     @argument("--env", nargs="*", default=[], metavar="KEY=VALUE", help="environment variables")
     @argument("--description", default="", help="description")
+    @argument("--role", default=None, help="execution role (name or ARN)")
     @cell_magic("lambda")
     def lambda_cell(self, line: str, cell: str):
         """Deploy the cell as a Lambda function's code (create it, or update $LATEST)."""
@@ -56,12 +62,15 @@ class LambdaMagics(Magics):
         try:
             config = api.deploy_function(args.name, cell, handler=args.handler, runtime=args.runtime,
                                          memory_size=args.memory, timeout=args.timeout,
-                                         environment=_env_pairs(args.env), description=args.description)
+                                         environment=_env_pairs(args.env), description=args.description,
+                                         role=args.role)
         except LambdaNBError as error:
             raise UsageError(str(error)) from None
         warning = code_warning(cell, args.handler)
         if warning:
             print(warning)
+        if not config.logs_delivered:
+            print(_no_logs(config.name))
         display({"text/plain": views.function_card_text(config), "text/html": views.function_card(config)}, raw=True)
 
     @no_var_expand
@@ -79,6 +88,8 @@ class LambdaMagics(Magics):
     @magic_arguments()
     @argument("name")
     @argument("--event", default=None, help="the event as JSON")
+    @argument("--type", default="RequestResponse", choices=("RequestResponse", "Event", "DryRun"),
+              help="invocation type")
     def _invoke(self, line: str):
         args = _parse(self._invoke, line)
         event = None
@@ -87,13 +98,14 @@ class LambdaMagics(Magics):
                 event = json.loads(args.event)
             except ValueError as error:
                 raise UsageError(f"--event is not valid JSON: {error}.") from None
-        return api.invoke(args.name, event)
+        return api.invoke(args.name, event, invocation_type=args.type)
 
     @magic_arguments()
     @argument("name")
     def _logs(self, line: str) -> None:
         args = _parse(self._logs, line)
-        api.get_function(args.name)
+        if not api.get_function(args.name).logs_delivered:
+            print(_no_logs(args.name))
         print(str(api.get_logs(args.name)), end="")
 
     @magic_arguments()
@@ -102,6 +114,22 @@ class LambdaMagics(Magics):
         functions = api.list_functions()
         display({"text/plain": "\n".join(views.function_card_text(f) for f in functions) or "No functions yet.",
                  "text/html": views.functions_table(functions)}, raw=True)
+
+    @magic_arguments()
+    @argument("action", choices=("create",))
+    @argument("name")
+    @argument("--policy", nargs="*", default=[], help="managed policies, e.g. AWSLambdaBasicExecutionRole")
+    def _role(self, line: str) -> None:
+        args = _parse(self._role, line)
+        arn = aws.create_role(args.name, args.policy)
+        print(f"Created role {arn} with {', '.join(args.policy) or 'no policies'}.")
+
+    @magic_arguments()
+    @argument("--timeout", type=float, default=None, help="seconds to wait at most")
+    def _drain(self, line: str) -> None:
+        args = _parse(self._drain, line)
+        if not api.drain(args.timeout):
+            print(f"Still busy after {args.timeout} s: events are waiting for a retry or in flight.")
 
     @magic_arguments()
     @argument("name")

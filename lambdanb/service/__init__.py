@@ -41,18 +41,24 @@ class Service:
 
     def create_function(self, name: str, code: str, *, handler: str = DEFAULT_HANDLER, runtime: str = "python3.12",
                         memory_size: int = 128, timeout: int = 3, environment: dict[str, str] | None = None,
-                        description: str = "") -> FunctionConfig:
-        """CreateFunction: a new function whose deployment package is `code` as its handler file."""
-        config = self._config(name, code, handler, runtime, memory_size, timeout, environment, description,
-                              "CreateFunction")
+                        description: str = "", role: str | None = None,
+                        dead_letter_config: dict | None = None) -> FunctionConfig:
+        """CreateFunction: a new function whose deployment package is `code` as its handler file.
+        role is a role's name or ARN (see lambdanb.aws.create_role); without one the function can write its
+        logs and nothing else."""
+        config = self._config(name, code, "CreateFunction", handler=handler, runtime=runtime,
+                              memory_size=memory_size, timeout=timeout, environment=environment,
+                              description=description, role=role, dead_letter_config=dead_letter_config)
         return self.functions.create(config)
 
     def update_function(self, name: str, code: str, *, handler: str = DEFAULT_HANDLER, runtime: str = "python3.12",
                         memory_size: int = 128, timeout: int = 3, environment: dict[str, str] | None = None,
-                        description: str = "") -> FunctionConfig:
+                        description: str = "", role: str | None = None,
+                        dead_letter_config: dict | None = None) -> FunctionConfig:
         """UpdateFunctionCode and UpdateFunctionConfiguration of $LATEST at once; warm environments retire."""
-        config = self._config(name, code, handler, runtime, memory_size, timeout, environment, description,
-                              "UpdateFunctionCode")
+        config = self._config(name, code, "UpdateFunctionCode", handler=handler, runtime=runtime,
+                              memory_size=memory_size, timeout=timeout, environment=environment,
+                              description=description, role=role, dead_letter_config=dead_letter_config)
         config = self.functions.update(config)
         self.placement.retire(name)
         return config
@@ -63,33 +69,33 @@ class Service:
             return self.update_function(name, code, **settings)
         return self.create_function(name, code, **settings)
 
-    def _config(self, name, code, handler, runtime, memory_size, timeout, environment, description,
-                operation) -> FunctionConfig:
-        environment = {str(k): str(v) for k, v in (environment or {}).items()}
-        validate(name, handler=handler, runtime=runtime, memory_size=memory_size, timeout=timeout,
-                 environment=environment, description=description, operation=operation)
-        return FunctionConfig(name=name, code=code, handler=handler, runtime=runtime, memory_size=memory_size,
-                              timeout=timeout, environment=environment, description=description)
-
     def update_function_configuration(self, name: str, **changes: Any) -> FunctionConfig:
-        """UpdateFunctionConfiguration: memory_size, timeout, environment, description, handler, runtime or
-        dead_letter_config={"TargetArn": arn}; a new $LATEST, so warm environments retire."""
+        """UpdateFunctionConfiguration: any of handler, runtime, memory_size, timeout, environment, description,
+        role, dead_letter_config={"TargetArn": arn}; a new $LATEST, so warm environments retire."""
         config = self.functions.get(name, "UpdateFunctionConfiguration")
-        dead_letter = changes.pop("dead_letter_config", None)
-        allowed = {"memory_size", "timeout", "environment", "description", "handler", "runtime"}
-        unknown = set(changes) - allowed
+        current = {"handler": config.handler, "runtime": config.runtime, "memory_size": config.memory_size,
+                   "timeout": config.timeout, "environment": config.environment, "description": config.description,
+                   "role": config.role, "dead_letter_config": {"TargetArn": config.dead_letter_target_arn}}
+        unknown = set(changes) - set(current)
         if unknown:
-            raise LambdaNBError(f"update_function_configuration takes {', '.join(sorted(allowed))} or "
-                                f"dead_letter_config, not {', '.join(sorted(unknown))}.")
-        merged = {field: getattr(config, field) for field in allowed} | changes
-        new = self._config(name, config.code, merged["handler"], merged["runtime"], merged["memory_size"],
-                           merged["timeout"], merged["environment"], merged["description"],
-                           "UpdateFunctionConfiguration")
-        new.dead_letter_target_arn = (dead_letter or {}).get("TargetArn") if dead_letter is not None \
-            else config.dead_letter_target_arn
-        new = self.functions.update(new)
+            raise LambdaNBError(f"update_function_configuration takes {', '.join(current)}, "
+                                f"not {', '.join(sorted(unknown))}.")
+        new = self.functions.update(self._config(name, config.code, "UpdateFunctionConfiguration",
+                                                 **(current | changes)))
         self.placement.retire(name)
         return new
+
+    def _config(self, name: str, code: str, operation: str, *, environment, role, dead_letter_config,
+                **settings) -> FunctionConfig:
+        environment = {str(k): str(v) for k, v in (environment or {}).items()}
+        validate(name, environment=environment, operation=operation, **settings)
+        config = FunctionConfig(name=name, code=code, environment=environment,
+                                dead_letter_target_arn=(dead_letter_config or {}).get("TargetArn"), **settings)
+        if role:
+            from .. import aws
+            config.role = aws.local.role_arn(role)
+            config.logs_delivered = all(aws.local.role_allows(config.role, action) for action in aws.LOG_ACTIONS)
+        return config
 
     def put_function_concurrency(self, name: str, reserved_concurrent_executions: int) -> dict:
         """PutFunctionConcurrency: reserve (and cap) this many concurrent executions; 0 throttles every invoke."""

@@ -50,6 +50,8 @@ class FunctionConfig:
     environment: dict[str, str] = field(default_factory=dict)
     description: str = ""
     dead_letter_target_arn: str | None = None
+    role: str | None = None  # the execution role's ARN
+    logs_delivered: bool = True  # False when the role may not write to CloudWatch Logs
     revision: int = 1
     code_sha256: str = ""
     code_size: int = 0

@@ -99,7 +99,8 @@ class Invoker:
         status = {"ok": None, "error": None, "timeout": "timeout"}.get(result.status, "error")
         log(logs.report(request_id, duration_ms, billed_ms, config.memory_size, used_mb, init_ms,
                         status, result.error_type))
-        self.log_store.put(config.log_group, events)
+        if config.logs_delivered:
+            self.log_store.put(config.log_group, events)
         now_s = events[-1].timestamp / 1000
         self.metrics.put(config.name, "Invocations", 1, now_s)
         self.metrics.put(config.name, "Errors", 0 if result.status == "ok" else 1, now_s)

@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import aws
 from ..errors import TooManyRequestsException
 from ..ids import IdSource
 from ..sandbox.environment import EnvironmentSpec, ExecutionEnvironment
@@ -145,7 +146,12 @@ class Placement:
 
     @staticmethod
     def _environ(config: FunctionConfig, stream: str, home: Path) -> dict[str, str]:
-        """Lambda's variables plus the function's own; nothing else of the kernel's environment."""
+        """Lambda's variables, the role's credentials and the function's own; nothing of the kernel's."""
+        local_aws = {}
+        if aws.local.running or config.role:
+            local_aws["AWS_ENDPOINT_URL"] = aws.endpoint()
+        if config.role:
+            local_aws.update(aws.local.credentials(config.role))
         return {
             "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
             "LANG": "en_US.UTF-8",
@@ -164,6 +170,7 @@ class Placement:
             "AWS_LAMBDA_LOG_STREAM_NAME": stream,
             "LAMBDA_TASK_ROOT": str(config.task_root),
             "LAMBDA_RUNTIME_DIR": SANDBOX_DIR,
+            **local_aws,
             **config.environment,
         }
 
