@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ from ..errors import InvalidParameterValueException, LambdaNBError, ValidationEx
 from ..ids import IdSource
 from ..records import Invocation
 from .async_queue import AsyncQueues, EventInvokeConfig
+from .event_sources import EventSources
 from .frontend import Frontend
 from .functions import DEFAULT_HANDLER, FunctionConfig, FunctionRegistry, function_arn, validate
 from .invoker import Invoker
@@ -38,6 +40,9 @@ class Service:
         self.queues = AsyncQueues(self.settings, self.metrics, self._invoke_queued, self._async_config,
                                   self._deliver, self._send_to_dead_letter_queue)
         self.frontend = Frontend(self.functions, self.invoker, self.queues, self.ids)
+        self.event_sources = EventSources(
+            lambda name, payload: self._invoke_queued(name, payload, self.ids.request_id(name)),
+            self.metrics, self._deliver, self.functions.exists)
 
     def create_function(self, name: str, code: str, *, handler: str = DEFAULT_HANDLER, runtime: str = "python3.12",
                         memory_size: int = 128, timeout: int = 3, environment: dict[str, str] | None = None,
@@ -152,8 +157,34 @@ class Service:
         return config
 
     def drain(self, timeout: float | None = None) -> bool:
-        """Wait until the async queues are empty and nothing is in flight (False if the timeout came first)."""
-        return self.queues.drain(timeout)
+        """Wait until the async queues are empty, nothing is in flight and every event source mapping has read
+        all there is (False if the timeout came first)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+
+        def remaining() -> float | None:
+            return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+        while True:
+            if not self.queues.drain(remaining()) or not self.event_sources.wait_idle(remaining()):
+                return False
+            if self.queues.pending() == 0:
+                return True
+
+    def create_event_source_mapping(self, function_name: str, event_source_arn: str, **settings: Any) -> dict:
+        """CreateEventSourceMapping for an SQS queue, Kinesis stream or DynamoDB stream of the local AWS:
+        batch_size, maximum_batching_window_in_seconds, function_response_types=["ReportBatchItemFailures"],
+        bisect_batch_on_function_error, maximum_retry_attempts, starting_position, destination_config, enabled."""
+        return self.event_sources.create(function_name, event_source_arn, **settings)
+
+    def update_event_source_mapping(self, uuid: str, **settings: Any) -> dict:
+        """UpdateEventSourceMapping: enabled=True/False, batch_size."""
+        return self.event_sources.update(uuid, **settings)
+
+    def delete_event_source_mapping(self, uuid: str) -> dict:
+        return self.event_sources.delete(uuid)
+
+    def list_event_source_mappings(self, function_name: str | None = None) -> list[dict]:
+        return self.event_sources.list(function_name)
 
     def async_outcomes(self, name: str):
         """How the function's accepted async events ended: received, succeeded, failed, dropped."""
@@ -192,6 +223,7 @@ class Service:
         self.placement.retire(name)
         self.placement.reserved.pop(name, None)
         self.event_invoke_configs.pop(name, None)
+        self.event_sources.delete_for_function(name)
         self.metrics.forget(name)
 
     def invoke(self, function_name: str, event: Any = None, *, invocation_type: str = "RequestResponse",
@@ -219,6 +251,7 @@ class Service:
 
     def close(self) -> None:
         """Stop every environment and remove the service's files."""
+        self.event_sources.close()
         self.queues.close()
         self.placement.close()
         shutil.rmtree(self.workdir, ignore_errors=True)
