@@ -164,3 +164,22 @@ def test_deleting_the_function_stops_its_pollers(service):
     service.delete_function("gone")
     poller.thread.join(5)
     assert not poller.thread.is_alive()
+
+
+def test_s3_put_triggers_an_async_invoke_with_the_s3_event(service):
+    s3 = aws.client("s3")
+    bucket = unique("photos")
+    s3.create_bucket(Bucket=bucket)
+    service.create_function("thumbnail", RECORDER)
+    service.add_s3_trigger("thumbnail", bucket, suffix=".jpg")
+    s3.put_object(Bucket=bucket, Key="cat photo.jpg", Body=b"jpeg")
+    s3.put_object(Bucket=bucket, Key="notes.txt", Body=b"text")
+    assert service.drain(60)
+    (records,) = batches(service, "thumbnail")
+    (record,) = records
+    assert record["eventSource"] == "aws:s3" and record["eventVersion"] == "2.1"
+    assert record["eventName"] == "ObjectCreated:Put"
+    assert record["s3"]["bucket"]["name"] == bucket and record["s3"]["bucket"]["arn"] == f"arn:aws:s3:::{bucket}"
+    assert record["s3"]["object"]["key"] == "cat+photo.jpg" and record["s3"]["object"]["size"] == 4
+    assert {"userIdentity", "requestParameters", "responseElements"} <= set(record)
+    assert service.async_outcomes("thumbnail").succeeded == 1

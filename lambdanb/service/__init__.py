@@ -176,6 +176,14 @@ class Service:
         bisect_batch_on_function_error, maximum_retry_attempts, starting_position, destination_config, enabled."""
         return self.event_sources.create(function_name, event_source_arn, **settings)
 
+    def add_s3_trigger(self, function_name: str, bucket: str, *, events: list[str] = ("s3:ObjectCreated:*",),
+                       prefix: str = "", suffix: str = "") -> dict:
+        """The console's "Add trigger → S3": objects put into the bucket invoke the function asynchronously
+        with Lambda's S3 event (the same as a LambdaFunctionConfiguration in the bucket's notifications)."""
+        return self.event_sources.add_s3_trigger(
+            function_name, bucket, lambda name, event: self.frontend.invoke(name, event, invocation_type="Event"),
+            list(events), prefix, suffix)
+
     def update_event_source_mapping(self, uuid: str, **settings: Any) -> dict:
         """UpdateEventSourceMapping: enabled=True/False, batch_size."""
         return self.event_sources.update(uuid, **settings)

@@ -424,6 +424,24 @@ class EventSources:
         poller.start()
         return mapping.describe()
 
+    def add_s3_trigger(self, function_name: str, bucket: str, invoke_async, events: list[str],
+                       prefix: str, suffix: str) -> dict:
+        from .s3_notifications import S3Forwarder, configure_bucket
+        if not self.function_exists(function_name):
+            raise ResourceNotFoundException(f"Function not found: {function_arn(function_name)}",
+                                            "PutBucketNotificationConfiguration")
+        try:
+            queue_arn = configure_bucket(bucket, function_name, events, prefix, suffix)
+        except Exception as error:
+            raise LambdaNBError(f"The bucket {bucket} cannot notify {function_name}: {error}") from None
+        mapping = EventSourceMapping(function_name, queue_arn, 10)
+        poller = S3Forwarder(mapping, invoke_async, self.metrics, self.deliver)
+        with self._lock:
+            self._pollers[mapping.uuid] = poller
+        poller.start()
+        return {"Bucket": bucket, "FunctionArn": function_arn(function_name), "Events": list(events),
+                "UUID": mapping.uuid}
+
     def _get(self, uuid_: str, operation: str) -> Poller:
         try:
             return self._pollers[uuid_]
