@@ -17,9 +17,15 @@ from .frontend import Frontend
 from .functions import DEFAULT_HANDLER, FunctionConfig, FunctionRegistry, function_arn, validate
 from .invoker import Invoker
 from .logs import LogEvents, LogStore
-from .metrics import MetricStore
+from . import billing
+from .billing import CostEstimate
+from .metrics import GB_SECONDS, MetricStore
 from .placement import Placement
 from .settings import Settings
+
+
+SUMMED_METRICS = ("Invocations", "Errors", "Throttles", "AsyncEventsReceived", "AsyncEventsDropped",
+                  "DeadLetterErrors", "DestinationDeliveryFailures")
 
 
 class Service:
@@ -248,14 +254,33 @@ class Service:
                                 pattern=pattern, start_time=start_time, end_time=end_time, limit=limit)
 
     def get_metrics(self, function_name: str) -> dict[str, float]:
-        """The console's Monitor numbers for a function: Invocations, Errors and Duration statistics."""
+        """The Monitor numbers for a function, over all time: sums, and Duration's statistics."""
         self.functions.get(function_name)
         total = self.metrics.total
-        return {"Invocations": total(function_name, "Invocations"), "Errors": total(function_name, "Errors"),
-                "Duration Average": total(function_name, "Duration", "Average"),
-                "Duration p50": total(function_name, "Duration", "p50"),
-                "Duration p99": total(function_name, "Duration", "p99"),
-                "Duration Maximum": total(function_name, "Duration", "Maximum")}
+        summary = {name: total(function_name, name) for name in SUMMED_METRICS}
+        for statistic in ("Average", "p50", "p90", "p99", "Maximum"):
+            summary[f"Duration {statistic}"] = total(function_name, "Duration", statistic)
+        for name in ("ConcurrentExecutions", "IteratorAge", "AsyncEventAge"):
+            summary[f"{name} Maximum"] = total(function_name, name, "Maximum")
+        return summary
+
+    def get_metric_statistics(self, function_name: str, metric_name: str, statistic: str = "Sum") -> list[dict]:
+        """GetMetricStatistics (namespace AWS/Lambda, dimension FunctionName), one datapoint per minute."""
+        return [{"Timestamp": point.timestamp, statistic: point.statistic(statistic)}
+                for point in self.metrics.datapoints(function_name, metric_name)]
+
+    def get_custom_metrics(self) -> list[dict]:
+        """Metrics functions published in Embedded Metric Format (for example with aws-lambda-powertools)."""
+        with self.metrics._lock:
+            custom = list(self.metrics.custom.items())
+        return [{"Namespace": m.namespace, "MetricName": m.name, "Dimensions": dict(m.dimensions), "Unit": m.unit,
+                 "SampleCount": len(v), "Sum": sum(v), "Values": list(v)} for m, v in custom]
+
+    def get_cost(self, function_name: str) -> CostEstimate:
+        """What this function's invocations so far would cost on AWS (requests and GB-seconds)."""
+        self.functions.get(function_name)
+        return billing.estimate(int(self.metrics.total(function_name, "Invocations")),
+                                self.metrics.total(function_name, GB_SECONDS))
 
     def close(self) -> None:
         """Stop every environment and remove the service's files."""

@@ -9,10 +9,10 @@ from ..errors import TooManyRequestsException
 from ..records import Invocation
 from ..sandbox import errors
 from ..sandbox.environment import ExecutionEnvironment, RunResult
-from . import logs
+from . import billing, logs
 from .functions import FunctionConfig
 from .logs import LogEvent, LogStore
-from .metrics import MetricStore
+from .metrics import GB_SECONDS, MetricStore
 from .placement import Placement
 
 # Reported instead of measurements in deterministic mode, so that checked notebooks match byte for byte.
@@ -105,6 +105,9 @@ class Invoker:
         self.metrics.put(config.name, "Invocations", 1, now_s)
         self.metrics.put(config.name, "Errors", 0 if result.status == "ok" else 1, now_s)
         self.metrics.put(config.name, "Duration", duration_ms, now_s)
+        self.metrics.put(config.name, GB_SECONDS, billing.gb_seconds(config.memory_size, billed_ms), now_s)
+        if result.output and '"_aws"' in result.output:
+            self.metrics.put_embedded(result.output, now_s)
         return Invocation(
             request_id=request_id, status_code=200, payload=_decode(result.response),
             function_error=None if result.status == "ok" else "Unhandled",

@@ -1,12 +1,14 @@
 """CloudWatch metrics for functions (namespace AWS/Lambda): datapoints per function, metric and minute."""
 from __future__ import annotations
 
+import json
 import math
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 PERIOD_S = 60
+GB_SECONDS = "lambdanb:GBSeconds"  # billed compute per invocation, for the cost estimate
 SAMPLES_KEPT = 1000  # per function, metric and minute: enough for percentiles, bounded in memory
 
 
@@ -48,12 +50,42 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(rank, len(ordered) - 1)]
 
 
+@dataclass(frozen=True)
+class CustomMetric:
+    """A metric a function published in Embedded Metric Format."""
+
+    namespace: str
+    name: str
+    dimensions: tuple[tuple[str, str], ...]
+    unit: str
+
+
 class MetricStore:
-    """Datapoints by (function, metric), one per minute."""
+    """Datapoints by (function, metric), one per minute; custom metrics from EMF log lines beside them."""
 
     def __init__(self) -> None:
         self._series: defaultdict[tuple[str, str], dict[int, Datapoint]] = defaultdict(dict)
+        self.custom: defaultdict[CustomMetric, list[float]] = defaultdict(list)
         self._lock = threading.Lock()
+
+    def put_embedded(self, output: str, timestamp_s: float) -> None:
+        """Read Embedded Metric Format lines (as aws-lambda-powertools' Metrics prints them) into custom metrics."""
+        for line in output.splitlines():
+            document = _emf_document(line)
+            if document is None:
+                continue
+            for directive in document["_aws"]["CloudWatchMetrics"]:
+                for dimension_set in directive.get("Dimensions") or [[]]:
+                    dimensions = tuple((key, str(document.get(key, ""))) for key in dimension_set)
+                    for metric in directive.get("Metrics", []):
+                        values = document.get(metric.get("Name"))
+                        values = values if isinstance(values, list) else [values]
+                        key = CustomMetric(directive.get("Namespace", ""), metric.get("Name", ""), dimensions,
+                                           metric.get("Unit", "None"))
+                        with self._lock:
+                            samples = self.custom[key]
+                            samples.extend(float(v) for v in values if isinstance(v, (int, float)))
+                            del samples[:-SAMPLES_KEPT]
 
     def put(self, function_name: str, metric: str, value: float, timestamp_s: float) -> None:
         minute = int(timestamp_s // PERIOD_S * PERIOD_S)
@@ -86,3 +118,15 @@ class MetricStore:
         with self._lock:
             for key in [k for k in self._series if k[0] == function_name]:
                 del self._series[key]
+
+
+def _emf_document(line: str) -> dict | None:
+    line = line.strip()
+    if not (line.startswith("{") and '"_aws"' in line):
+        return None
+    try:
+        document = json.loads(line)
+    except ValueError:
+        return None
+    metrics = document.get("_aws", {}).get("CloudWatchMetrics") if isinstance(document, dict) else None
+    return document if isinstance(metrics, list) else None
