@@ -69,6 +69,7 @@ class ExecutionEnvironment:
         self.watchdog = watchdog
         self.starts = 0  # the first start is a cold start; later ones re-initialise after a reset
         self.born = time.monotonic()
+        self.provisioned = False
         self.idle_since = self.born
         self.peak_mb = 0
         self.process = None

@@ -71,7 +71,7 @@ class Service:
                               memory_size=memory_size, timeout=timeout, environment=environment,
                               description=description, role=role, dead_letter_config=dead_letter_config)
         config = self.functions.update(config)
-        self.placement.retire(name)
+        self.placement.retire(name, "$LATEST")
         return config
 
     def deploy_function(self, name: str, code: str, **settings: Any) -> FunctionConfig:
@@ -93,7 +93,7 @@ class Service:
                                 f"not {', '.join(sorted(unknown))}.")
         new = self.functions.update(self._config(name, config.code, "UpdateFunctionConfiguration",
                                                  **(current | changes)))
-        self.placement.retire(name)
+        self.placement.retire(name, "$LATEST")
         return new
 
     def _config(self, name: str, code: str, operation: str, *, environment, role, dead_letter_config,
@@ -107,6 +107,45 @@ class Service:
             config.role = aws.local.role_arn(role)
             config.logs_delivered = all(aws.local.role_allows(config.role, action) for action in aws.LOG_ACTIONS)
         return config
+
+    def publish_version(self, name: str, description: str = "") -> FunctionConfig:
+        """PublishVersion: freeze $LATEST as version 1, 2, ...; invoke it with qualifier="1"."""
+        return self.functions.publish_version(name, description)
+
+    def list_versions_by_function(self, name: str) -> list[FunctionConfig]:
+        return self.functions.list_versions(name)
+
+    def create_alias(self, name: str, alias: str, function_version: str, description: str = "") -> dict:
+        """CreateAlias: a name (such as "prod") for a version; invoke it with qualifier="prod"."""
+        return self.functions.put_alias(name, alias, function_version, description, "CreateAlias")
+
+    def update_alias(self, name: str, alias: str, function_version: str, description: str = "") -> dict:
+        """UpdateAlias: point the alias at another version."""
+        return self.functions.put_alias(name, alias, function_version, description, "UpdateAlias")
+
+    def list_aliases(self, name: str) -> list[dict]:
+        return self.functions.list_aliases(name)
+
+    def put_provisioned_concurrency_config(self, name: str, qualifier: str,
+                                           provisioned_concurrent_executions: int) -> dict:
+        """PutProvisionedConcurrencyConfig on a version or alias: that many environments initialised now,
+        with AWS_LAMBDA_INITIALIZATION_TYPE=provisioned-concurrency; more invokes spill over to on-demand."""
+        operation = "PutProvisionedConcurrencyConfig"
+        if qualifier in (None, "$LATEST"):
+            raise InvalidParameterValueException(
+                "Provisioned Concurrency Configs cannot be applied to unpublished function versions.", operation)
+        config = self.functions.resolve(name, qualifier, operation)
+        reserved = self.placement.reserved.get(name)
+        if provisioned_concurrent_executions < 1 or (reserved is not None and
+                                                     provisioned_concurrent_executions > reserved):
+            raise InvalidParameterValueException(
+                "Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution for "
+                "function" if reserved is not None else "ProvisionedConcurrentExecutions must be at least 1.",
+                operation)
+        for environment in self.placement.provision(config, provisioned_concurrent_executions):
+            self.invoker.initialize_ahead(config, environment)
+        return {"RequestedProvisionedConcurrentExecutions": provisioned_concurrent_executions,
+                "AllocatedProvisionedConcurrentExecutions": provisioned_concurrent_executions, "Status": "READY"}
 
     def put_function_concurrency(self, name: str, reserved_concurrent_executions: int) -> dict:
         """PutFunctionConcurrency: reserve (and cap) this many concurrent executions; 0 throttles every invoke."""
@@ -234,7 +273,7 @@ class Service:
     def delete_function(self, name: str) -> None:
         """DeleteFunction: its environments stop; its log group stays, as on AWS."""
         self.functions.delete(name)
-        self.placement.retire(name)
+        self.placement.retire(name)  # every version
         self.placement.reserved.pop(name, None)
         self.event_invoke_configs.pop(name, None)
         self.event_sources.delete_for_function(name)

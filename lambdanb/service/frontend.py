@@ -52,9 +52,7 @@ class Frontend:
             raise InvalidParameterValueException(
                 f"1 validation error detected: Value '{invocation_type}' at 'invocationType' failed to satisfy "
                 f"constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]")
-        config = self.functions.get(name, "Invoke")
-        if qualifier not in (None, "$LATEST"):
-            raise ResourceNotFoundException(f"Function not found: {function_arn(name, qualifier)}")
+        config = self.functions.resolve(name, qualifier)
         payload = encode_event(event)
         limit = MAX_ASYNC_PAYLOAD_BYTES if invocation_type == "Event" else MAX_SYNC_PAYLOAD_BYTES
         if len(payload) > limit:

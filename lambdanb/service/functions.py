@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ast
 import base64
+import dataclasses
 import hashlib
 import io
 import re
@@ -39,7 +40,8 @@ def function_arn(name: str, qualifier: str | None = None) -> str:
 
 @dataclass
 class FunctionConfig:
-    """One function's $LATEST configuration and code, as GetFunctionConfiguration describes it."""
+    """One version of a function ($LATEST, or a published number): configuration and code, as
+    GetFunctionConfiguration describes it."""
 
     name: str
     code: str
@@ -62,6 +64,11 @@ class FunctionConfig:
     @property
     def arn(self) -> str:
         return function_arn(self.name)
+
+    @property
+    def key(self) -> str:
+        """name:version, the unit environments belong to."""
+        return f"{self.name}:{self.version}"
 
     @property
     def log_group(self) -> str:
@@ -148,6 +155,8 @@ class FunctionRegistry:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._functions: dict[str, FunctionConfig] = {}
+        self._versions: dict[str, dict[str, FunctionConfig]] = {}  # published versions by number
+        self._aliases: dict[str, dict[str, dict]] = {}  # alias name -> {"FunctionVersion", "Description"}
         self._lock = threading.Lock()
 
     def create(self, config: FunctionConfig) -> FunctionConfig:
@@ -186,10 +195,69 @@ class FunctionRegistry:
     def exists(self, name: str) -> bool:
         return name in self._functions
 
+    def publish_version(self, name: str, description: str = "") -> FunctionConfig:
+        """PublishVersion: an immutable snapshot of $LATEST, numbered 1, 2, ... (none if nothing changed)."""
+        with self._lock:
+            latest = self._get(name, "PublishVersion")
+            versions = self._versions.setdefault(name, {})
+            for published in versions.values():
+                if published.revision == latest.revision:
+                    return published
+            version = dataclasses.replace(latest, version=str(len(versions) + 1),
+                                          description=description or latest.description)
+            versions[version.version] = version
+            return version
+
+    def list_versions(self, name: str) -> list[FunctionConfig]:
+        with self._lock:
+            return [self._get(name, "ListVersionsByFunction"), *self._versions.get(name, {}).values()]
+
+    def put_alias(self, name: str, alias: str, function_version: str, description: str, operation: str) -> dict:
+        with self._lock:
+            self._get(name, operation)
+            if function_version != "$LATEST" and function_version not in self._versions.get(name, {}):
+                raise ResourceNotFoundException(f"Function not found: {function_arn(name, function_version)}",
+                                                operation)
+            aliases = self._aliases.setdefault(name, {})
+            if operation == "CreateAlias" and alias in aliases:
+                raise ResourceConflictException(f"Alias already exists: {function_arn(name, alias)}", operation)
+            if operation == "UpdateAlias" and alias not in aliases:
+                raise ResourceNotFoundException(f"Alias not found: {function_arn(name, alias)}", operation)
+            if not re.fullmatch(r"(?!^[0-9]+$)([a-zA-Z0-9-_]+)", alias):
+                raise ValidationException(f"1 validation error detected: Value '{alias}' at 'name' failed to "
+                                          r"satisfy constraint: Member must satisfy regular expression pattern: "
+                                          r"(?!^[0-9]+$)([a-zA-Z0-9-_]+)", operation)
+            aliases[alias] = {"AliasArn": function_arn(name, alias), "Name": alias,
+                              "FunctionVersion": function_version, "Description": description}
+            return dict(aliases[alias])
+
+    def list_aliases(self, name: str) -> list[dict]:
+        with self._lock:
+            self._get(name, "ListAliases")
+            return [dict(a) for a in self._aliases.get(name, {}).values()]
+
+    def resolve(self, name: str, qualifier: str | None, operation: str = "Invoke") -> FunctionConfig:
+        """The version a qualifier names: none or $LATEST, a version number, or an alias."""
+        with self._lock:
+            latest = self._get(name, operation)
+            if qualifier in (None, "$LATEST"):
+                return latest
+            alias = self._aliases.get(name, {}).get(qualifier)
+            version = alias["FunctionVersion"] if alias else qualifier
+            if version == "$LATEST":
+                return latest
+            try:
+                return self._versions[name][version]
+            except KeyError:
+                raise ResourceNotFoundException(f"Function not found: {function_arn(name, qualifier)}",
+                                                operation) from None
+
     def delete(self, name: str) -> FunctionConfig:
         with self._lock:
             config = self._get(name, "DeleteFunction")
             del self._functions[name]
+            self._versions.pop(name, None)
+            self._aliases.pop(name, None)
         shutil.rmtree(self.root / name, ignore_errors=True)
         return config
 

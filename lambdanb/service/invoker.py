@@ -81,6 +81,18 @@ class Invoker:
             result.status, result.response = "failed", json.dumps(too_large).encode()
         return self._finish(config, result, request_id, events, log, init_ms)
 
+    def initialize_ahead(self, config: FunctionConfig, environment: ExecutionEnvironment) -> None:
+        """INIT of a provisioned environment, before any invoke; its log lines go to its own stream."""
+        stream = environment.spec.log_stream
+        events = [LogEvent(logs.now_ms(), logs.init_start(config.runtime), stream)]
+        init = environment.start()
+        events += logs.split_output(init.output, stream, "", logs.now_ms())
+        if init.error is not None:
+            events.append(LogEvent(logs.now_ms(), logs.init_report(init.init_ms, init.error_type, init.timed_out),
+                                   stream))
+        if config.logs_delivered:
+            self.log_store.put(config.log_group, events)
+
     def _finish(self, config: FunctionConfig, result: RunResult, request_id: str, events: list[LogEvent],
                 log, init_ms: float | None) -> Invocation:
         if result.status == "timeout":

@@ -21,6 +21,9 @@ SANDBOX_DIR = str(Path(__file__).resolve().parent.parent / "sandbox")
 
 @dataclass
 class Pool:
+    """The environments of one version of one function."""
+
+    function_name: str
     revision: int
     idle: list[ExecutionEnvironment] = field(default_factory=list)
     busy: set[ExecutionEnvironment] = field(default_factory=set)
@@ -68,7 +71,7 @@ class Placement:
             raise TooManyRequestsException("ConcurrentInvocationLimitExceeded")
 
     def _busy(self, counts) -> int:
-        return sum(len(pool.busy) for name, pool in self._pools.items() if counts(name))
+        return sum(len(pool.busy) for pool in self._pools.values() if counts(pool.function_name))
 
     def concurrent_executions(self, function_name: str | None = None) -> int:
         """Environments running an invocation now, of one function or of all."""
@@ -78,7 +81,7 @@ class Placement:
     def release(self, config: FunctionConfig, environment: ExecutionEnvironment) -> None:
         """The invocation is over: the environment waits warm for the next one, unless it must retire."""
         with self._lock:
-            pool = self._pools.get(config.name)
+            pool = self._pools.get(config.key)
             if pool is not None:
                 pool.busy.discard(environment)
                 if pool.revision == config.revision and not self._too_old(environment):
@@ -87,17 +90,31 @@ class Placement:
                     return
         environment.close()
 
-    def retire(self, function_name: str) -> None:
-        """The function changed or went away: idle environments stop now, busy ones when they finish."""
+    def retire(self, function_name: str, version: str | None = None) -> None:
+        """A version changed, or the function went away (version None: all of its versions): idle
+        environments stop now, busy ones when they finish."""
         with self._lock:
-            pool = self._pools.pop(function_name, None)
-        if pool is not None:
+            keys = [k for k, pool in self._pools.items() if pool.function_name == function_name
+                    and (version is None or k == f"{function_name}:{version}")]
+            pools = [self._pools.pop(key) for key in keys]
+        for pool in pools:
             _close_all(pool.idle)
 
-    def environments(self, function_name: str) -> int:
+    def environments(self, function_name: str, version: str | None = None) -> int:
+        """Environments alive or starting for a function (or one of its versions)."""
         with self._lock:
-            pool = self._pools.get(function_name)
-            return len(pool.idle) + len(pool.busy) if pool else 0
+            return sum(len(p.idle) + len(p.busy) for k, p in self._pools.items() if p.function_name == function_name
+                       and (version is None or k == f"{function_name}:{version}"))
+
+    def provision(self, config: FunctionConfig, count: int) -> list[ExecutionEnvironment]:
+        """Provisioned concurrency: `count` environments made ahead, kept however long they stay idle."""
+        with self._lock:
+            pool = self._pool(config)
+            made = [self._new(config, "provisioned-concurrency") for _ in range(count)]
+            for environment in made:
+                environment.provisioned = True
+            pool.idle.extend(made)
+            return made
 
     def close(self) -> None:
         self._closed.set()
@@ -118,21 +135,21 @@ class Placement:
             retired = []
             with self._lock:
                 for pool in self._pools.values():
-                    keep = [e for e in pool.idle if not self._too_old(e)
-                            and now - e.idle_since <= self.settings.idle_environment_timeout]
+                    keep = [e for e in pool.idle if not self._too_old(e) and (
+                        e.provisioned or now - e.idle_since <= self.settings.idle_environment_timeout)]
                     retired += [e for e in pool.idle if e not in keep]
                     pool.idle[:] = keep
             _close_all(retired)
 
     def _pool(self, config: FunctionConfig) -> Pool:
-        pool = self._pools.get(config.name)
+        pool = self._pools.get(config.key)
         if pool is None or pool.revision != config.revision:
             if pool is not None:
                 _close_all(pool.idle)
-            pool = self._pools[config.name] = Pool(config.revision)
+            pool = self._pools[config.key] = Pool(config.name, config.revision)
         return pool
 
-    def _new(self, config: FunctionConfig) -> ExecutionEnvironment:
+    def _new(self, config: FunctionConfig, initialization_type: str = "on-demand") -> ExecutionEnvironment:
         stream = self.ids.log_stream(config.name, config.version)
         workdir = self.workdir / "environments" / str(next(self._numbers))
         home = workdir / "home"
@@ -140,12 +157,12 @@ class Placement:
         spec = EnvironmentSpec(
             function_name=config.name, version=config.version, runtime=config.runtime, handler=config.handler,
             task_root=str(config.task_root), memory_mb=config.memory_size, timeout_s=config.timeout,
-            environ=self._environ(config, stream, home), log_group=config.log_group, log_stream=stream,
+            environ=self._environ(config, stream, home, initialization_type), log_group=config.log_group, log_stream=stream,
             fixed_clock=self.settings.deterministic, max_output_bytes=self.settings.max_output_bytes)
         return ExecutionEnvironment(spec, workdir, self.watchdog)
 
     @staticmethod
-    def _environ(config: FunctionConfig, stream: str, home: Path) -> dict[str, str]:
+    def _environ(config: FunctionConfig, stream: str, home: Path, initialization_type: str) -> dict[str, str]:
         """Lambda's variables, the role's credentials and the function's own; nothing of the kernel's."""
         local_aws = {}
         if aws.local.running or config.role:
@@ -165,7 +182,7 @@ class Placement:
             "AWS_LAMBDA_FUNCTION_NAME": config.name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_size),
             "AWS_LAMBDA_FUNCTION_VERSION": config.version,
-            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": initialization_type,
             "AWS_LAMBDA_LOG_GROUP_NAME": config.log_group,
             "AWS_LAMBDA_LOG_STREAM_NAME": stream,
             "LAMBDA_TASK_ROOT": str(config.task_root),
