@@ -38,7 +38,7 @@ def test_timeout_kills_a_c_loop_and_its_children(service):
                             "        print('about to spin')\n"
                             "        sum(itertools.count())", timeout=1)
     assert service.invoke("slow", "fine").payload == 1
-    environment_pid = next(iter(service.placement._pools["slow"].idle)).process.pid
+    environment_pid = service.placement._pools["slow:$LATEST"].idle[0].process.pid
     r = service.invoke("slow", "misbehave")
     assert r.function_error == "Unhandled"
     assert r.payload == {"errorType": "Sandbox.Timedout",
