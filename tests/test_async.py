@@ -144,3 +144,61 @@ def test_magic_invokes_async_and_drains(shell):
     assert "Accepted: the event is queued" in out
     shell.run("%lambda drain")
     assert "ran" in shell.run("%lambda logs hello")
+
+
+def test_deleting_a_function_drops_its_waiting_events_and_stops_its_pollers():
+    service = Service(async_retry_delays=(30, 30))
+    try:
+        service.create_function("doomed", FLAKY)
+        service.invoke("doomed", {"fail": True}, invocation_type="Event")
+        for _ in range(100):  # wait until the first attempt failed and the retry waits in the queue
+            if service.async_outcomes("doomed").received and service.queues.pending() and \
+                    not service.queues._queues["doomed"].in_flight:
+                break
+            service.drain(0.05)
+        pollers = list(service.queues._queues["doomed"].pollers)
+        service.delete_function("doomed")
+        assert not any(p.is_alive() for p in pollers)
+        outcomes = service.async_outcomes("doomed")
+        assert (outcomes.received, outcomes.failed, outcomes.dropped) == (1, 1, 1)
+        assert service.drain(5)
+        service.create_function("doomed", FLAKY)  # a new function of the same name works again
+        service.invoke("doomed", {"n": 1}, invocation_type="Event")
+        assert service.drain(30) and service.async_outcomes("doomed").succeeded == 1
+    finally:
+        service.close()
+
+
+def test_an_environment_killed_from_outside(fast):
+    import os
+    import signal
+    import threading
+    fast.create_function("victim", "import os, time\ndef lambda_handler(e, c):\n"
+                                   "    open('/tmp/lambdanb-victim', 'w').write(str(os.getpid()))\n"
+                                   "    time.sleep(e.get('sleep', 0))\n    return 'survived'\n", timeout=10)
+
+    def kill_soon():
+        for _ in range(200):
+            try:
+                os.kill(int(open("/tmp/lambdanb-victim").read()), signal.SIGKILL)
+                return
+            except (OSError, ValueError):
+                threading.Event().wait(0.02)
+
+    if os.path.exists("/tmp/lambdanb-victim"):
+        os.remove("/tmp/lambdanb-victim")
+    killer = threading.Thread(target=kill_soon)
+    killer.start()
+    r = fast.invoke("victim", {"sleep": 5})
+    killer.join()
+    assert r.payload == {"errorType": "Runtime.ExitError",
+                         "errorMessage": f"RequestId: {r.request_id} Error: Runtime exited with error: signal: killed"}
+    os.remove("/tmp/lambdanb-victim")
+    killer = threading.Thread(target=kill_soon)
+    killer.start()
+    fast.invoke("victim", {"sleep": 1}, invocation_type="Event")
+    killer.join()
+    assert fast.drain(30)
+    outcomes = fast.async_outcomes("victim")
+    assert outcomes.succeeded == 1  # the killed attempt was retried
+    assert sum(1 for e in fast.get_logs("victim") if e.message.startswith("START")) >= 3

@@ -277,6 +277,7 @@ class Service:
         self.placement.reserved.pop(name, None)
         self.event_invoke_configs.pop(name, None)
         self.event_sources.delete_for_function(name)
+        self.queues.remove(name)
         self.metrics.forget(name)
 
     def invoke(self, function_name: str, event: Any = None, *, invocation_type: str = "RequestResponse",

@@ -54,13 +54,13 @@ class Outcomes:
 class FunctionQueue:
     """One function's queue, served by a few poller threads."""
 
-    def __init__(self, name: str, owner: AsyncQueues) -> None:
+    def __init__(self, name: str) -> None:
         self.name = name
-        self.owner = owner
         self.heap: list[AsyncEvent] = []
         self.in_flight = 0
         self.outcomes = Outcomes()
         self.pollers: list[threading.Thread] = []
+        self.closed = False
 
 
 class AsyncQueues:
@@ -111,15 +111,33 @@ class AsyncQueues:
                 self._changed.wait(remaining if remaining is not None else 1.0)
         return True
 
+    def remove(self, function_name: str) -> None:
+        """The function was deleted: its waiting events are dropped (and counted), its pollers stop."""
+        with self._changed:
+            queue = self._queues.get(function_name)
+            if queue is None:
+                return
+            queue.closed = True
+            waiting, queue.heap = queue.heap, []
+            queue.outcomes.failed += len(waiting)
+            queue.outcomes.dropped += len(waiting)
+            self._changed.notify_all()
+        for _ in waiting:
+            self.metrics.put(function_name, "AsyncEventsDropped", 1, time.time())
+        for poller in queue.pollers:
+            poller.join(5)
+
     def close(self) -> None:
         with self._changed:
             self._closed = True
             self._changed.notify_all()
 
     def _queue(self, function_name: str) -> FunctionQueue:
-        queue = self._queues.get(function_name)
-        if queue is None:
-            queue = self._queues[function_name] = FunctionQueue(function_name, self)
+        old = queue = self._queues.get(function_name)
+        if queue is None or queue.closed:  # new, or made again after a deletion: keep counting its outcomes
+            queue = self._queues[function_name] = FunctionQueue(function_name)
+            if old is not None:
+                queue.outcomes = old.outcomes
             for number in range(self.settings.async_pollers):
                 poller = threading.Thread(target=self._poll, args=(queue,), daemon=True,
                                           name=f"lambdanb-async-{function_name}-{number}")
@@ -130,12 +148,12 @@ class AsyncQueues:
     def _poll(self, queue: FunctionQueue) -> None:
         while True:
             with self._changed:
-                while not self._closed:
+                while not (self._closed or queue.closed):
                     now = time.monotonic()
                     if queue.heap and queue.heap[0].due <= now:
                         break
                     self._changed.wait(queue.heap[0].due - now if queue.heap else None)
-                if self._closed:
+                if self._closed or queue.closed:
                     return
                 event = heapq.heappop(queue.heap)
                 queue.in_flight += 1
@@ -150,6 +168,10 @@ class AsyncQueues:
         event.due = time.monotonic() + delay
         event.sequence = next(self._sequence)
         with self._changed:
+            if queue.closed:  # deleted meanwhile
+                queue.outcomes.failed += 1
+                queue.outcomes.dropped += 1
+                return
             heapq.heappush(queue.heap, event)
             self._changed.notify_all()
 
