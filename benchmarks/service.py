@@ -1,0 +1,164 @@
+"""Service benchmark: async throughput and latency, SQS event-source throughput, memory per idle environment,
+100 environments of one function at once, and many async events accounted for, beside this machine's floor.
+
+Run it with `.venv/bin/python benchmarks/service.py` (add --events 20000 for a quicker run).
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import threading
+import time
+
+from core import fork_join, pipe_round_trip
+
+from lambdanb import aws
+from lambdanb.service import Service
+
+NOOP = "def lambda_handler(event, context):\n    return None\n"
+LATENCY = "import time\ndef lambda_handler(event, context):\n    print('latency', time.time() - event['sent'])\n"
+FAIL_5_PERCENT = "def lambda_handler(event, context):\n    if event['n'] % 20 == 0:\n        raise ValueError('5%')\n"
+SLEEP = "import time\ndef lambda_handler(event, context):\n    time.sleep(event['sleep'])\n"
+
+
+def rss_mb(pid: int | str = "self") -> float:
+    with open(f"/proc/{pid}/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def async_run(concurrency: int, events: int) -> tuple[float, float, float]:
+    """Events per second end to end; p50 and p99 latency from acceptance to the handler, one event at a time."""
+    service = Service(async_pollers=concurrency)
+    try:
+        service.create_function("noop", NOOP)
+        service.create_function("latency", LATENCY)
+        service.invoke("noop")
+        started = time.perf_counter()
+        for n in range(events):
+            service.invoke("noop", {"n": n}, invocation_type="Event")
+        service.drain()
+        rate = events / (time.perf_counter() - started)
+        for _ in range(300):
+            service.invoke("latency", {"sent": time.time()}, invocation_type="Event")
+            service.drain()
+        latencies = sorted(float(e.message.split()[1]) for e in service.get_logs("latency", pattern="latency "))
+        return rate, statistics.median(latencies), latencies[int(0.99 * len(latencies))]
+    finally:
+        service.close()
+
+
+def sqs_run(messages: int) -> tuple[float, float]:
+    """Messages per second through an SQS event source mapping, and the floor: moto's own receive + delete
+    of as many messages by a plain loop (moto's SQS costs more per call as a queue grows)."""
+    service = Service()
+    try:
+        sqs = aws.client("sqs")
+
+        def filled_queue() -> tuple[str, str]:
+            url = sqs.create_queue(QueueName=f"bench-{time.time_ns()}")["QueueUrl"]
+            for start in range(0, messages, 10):
+                sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "MessageBody": str(start + i)}
+                                                              for i in range(10)])
+            return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+        url, _ = filled_queue()
+        started = time.perf_counter()
+        while True:
+            batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+            if not batch:
+                break
+            sqs.delete_message_batch(QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                                                            for i, m in enumerate(batch)])
+        floor = messages / (time.perf_counter() - started)
+        url, arn = filled_queue()
+        service.create_function("consumer", NOOP)
+        started = time.perf_counter()
+        service.create_event_source_mapping("consumer", arn, batch_size=10)
+        service.drain()
+        return messages / (time.perf_counter() - started), floor
+    finally:
+        service.close()
+
+
+def idle_environment_mb(count: int = 20) -> float:
+    service = Service()
+    try:
+        service.create_function("idle", NOOP)
+        threads = [threading.Thread(target=service.invoke, args=("idle", None)) for _ in range(count)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        pool = service.placement._pools["idle:$LATEST"]
+        return statistics.median(rss_mb(e.process.pid) for e in pool.idle)
+    finally:
+        service.close()
+
+
+def hundred_environments() -> tuple[int, float]:
+    """100 invocations at once of a function that sleeps 2 s: how many environments, and the wall time."""
+    service = Service()
+    try:
+        service.create_function("wide", SLEEP, timeout=60)
+        started = time.perf_counter()
+        threads = [threading.Thread(target=service.invoke, args=("wide", {"sleep": 2})) for _ in range(100)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return service.placement.environments("wide"), time.perf_counter() - started
+    finally:
+        service.close()
+
+
+def reliability(events: int) -> None:
+    """Events through 2 functions at concurrency 4, failing 5% of the time: all accounted for, memory flat."""
+    service = Service(async_pollers=4, async_retry_delays=(0.01, 0.01))
+    try:
+        sink = "arn:aws:lambda:us-east-1:123456789012:function:sink"
+        service.create_function("sink", NOOP)
+        for name in ("a", "b"):
+            service.create_function(name, FAIL_5_PERCENT)
+            service.put_function_event_invoke_config(name, destination_config={"OnFailure": {"Destination": sink}})
+        half = events // 2
+        memory = []
+        started = time.perf_counter()
+        for part in (range(half), range(half, events)):
+            for n in part:
+                service.invoke("a" if n % 2 else "b", {"n": n // 2}, invocation_type="Event")
+            service.drain()
+            memory.append(rss_mb())
+        elapsed = time.perf_counter() - started
+        a, b, s = (service.async_outcomes(name) for name in ("a", "b", "sink"))
+        succeeded, failed, dropped = a.succeeded + b.succeeded, a.failed + b.failed, a.dropped + b.dropped
+        print(f"reliability: {events:,} events in {elapsed:.1f} s ({events / elapsed:,.0f}/s): "
+              f"{succeeded:,} succeeded + {failed:,} failed ({failed - dropped:,} as on-failure records, "
+              f"{dropped} dropped) = {succeeded + failed:,}; sink received {s.received:,}")
+        print(f"kernel memory after {half:,} events {memory[0]:.0f} MB, after {events:,} events {memory[1]:.0f} MB")
+    finally:
+        service.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=100_000, help="events of the reliability run")
+    args = parser.parse_args()
+    pipe, fork = statistics.median(pipe_round_trip(20000)), statistics.median(fork_join(300))
+    print(f"machine: {os.cpu_count()} cores")
+    print(f"floor: raw pipe round trip p50 {pipe * 1e6:.1f} us, bare fork+join p50 {fork * 1e6:.1f} us")
+    for concurrency in (1, 2, 4):
+        rate, p50, p99 = async_run(concurrency, 20_000)
+        print(f"async no-op, concurrency {concurrency}: {rate:,.0f} events/s (goal >= 2,000); latency p50 "
+              f"{p50 * 1e3:.2f} ms = {p50 / pipe:.0f} x pipe round trip, p99 {p99 * 1e3:.2f} ms")
+    rate, floor = sqs_run(1000)
+    print(f"SQS event source: {rate:,.0f} messages/s; moto's own receive + delete loop: {floor:,.0f} messages/s "
+          f"(= {rate / floor:.2f} of that floor)")
+    print(f"memory per idle warm environment (resident, shared pages included): {idle_environment_mb():.1f} MB")
+    count, wall = hundred_environments()
+    print(f"100 concurrent invocations sleeping 2 s: {count} environments, all done in {wall:.1f} s")
+    reliability(args.events)
+
+
+if __name__ == "__main__":
+    main()
