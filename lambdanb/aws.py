@@ -57,7 +57,8 @@ class LocalAWS:
             env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
             self._process = subprocess.Popen(
                 [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env)
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env,
+                preexec_fn=_stop_with_parent)
             self.endpoint = f"http://127.0.0.1:{port}"
             self._wait_until_up()
             self._make_administrator()
@@ -185,6 +186,16 @@ def managed_policy_arn(policy: str) -> str:
     if policy.startswith("AWSLambda") and "Role" in policy:
         return f"arn:aws:iam::aws:policy/service-role/{policy}"
     return f"arn:aws:iam::aws:policy/{policy}"
+
+
+def _stop_with_parent() -> None:
+    """In the server's process before it starts: a SIGTERM when the kernel dies, even by SIGKILL (Linux)."""
+    import ctypes
+    import signal
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
 def _free_port() -> int:
