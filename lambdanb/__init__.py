@@ -5,10 +5,11 @@ from .api import (
     add_s3_trigger, async_outcomes, configure, create_alias, create_event_source_mapping, create_function,
     delete_event_source_mapping, delete_function, delete_function_concurrency, deploy_function, drain,
     get_cost, get_custom_metrics, get_function, get_function_concurrency, get_logs, get_metric_statistics,
-    get_metrics, invoke, list_aliases, list_event_source_mappings, list_functions,
+    get_metrics, invoke, list_aliases, list_event_source_mappings, list_functions, list_test_events,
     list_versions_by_function, publish_version, put_function_concurrency, put_function_event_invoke_config,
-    put_provisioned_concurrency_config, service, update_alias, update_event_source_mapping, update_function,
-    update_function_configuration)
+    put_provisioned_concurrency_config, save_test_event, service, update_alias, update_event_source_mapping,
+    update_function, update_function_configuration)
+from . import events
 from .errors import LambdaNBError
 from .records import Invocation
 
@@ -19,10 +20,17 @@ __all__ = [
     "create_function", "delete_event_source_mapping", "delete_function", "delete_function_concurrency",
     "deploy_function", "drain", "get_cost", "get_custom_metrics", "get_function",
     "get_function_concurrency", "get_logs", "get_metric_statistics", "get_metrics", "invoke",
-    "list_aliases", "list_event_source_mappings", "list_functions", "list_versions_by_function",
-    "publish_version", "put_function_concurrency", "put_function_event_invoke_config",
-    "put_provisioned_concurrency_config", "service", "update_alias", "update_event_source_mapping",
-    "update_function", "update_function_configuration", "LambdaNBError", "Invocation"]
+    "list_aliases", "list_event_source_mappings", "list_functions", "list_test_events",
+    "list_versions_by_function", "publish_version", "put_function_concurrency",
+    "put_function_event_invoke_config", "put_provisioned_concurrency_config", "save_test_event", "service",
+    "update_alias", "update_event_source_mapping", "update_function", "update_function_configuration",
+    "LambdaNBError", "Invocation", "console", "events"]
+
+
+def console(function_name: str, refresh_seconds: float = 1.0):
+    """The Lambda console of a function in the notebook: Test, Logs, Monitor and Configuration tabs."""
+    from .widgets import console as make_console
+    return make_console(function_name, refresh_seconds)
 
 
 def load_ipython_extension(ipython) -> None:

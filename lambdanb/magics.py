@@ -13,7 +13,7 @@ from . import api, aws, display as views
 from .errors import LambdaNBError
 from .service.functions import DEFAULT_HANDLER, code_warning
 
-SUBCOMMANDS = ("invoke", "logs", "list", "delete", "role", "drain")
+SUBCOMMANDS = ("invoke", "logs", "list", "delete", "role", "drain", "console")
 
 
 def _env_pairs(pairs: list[str]) -> dict[str, str]:
@@ -130,6 +130,13 @@ class LambdaMagics(Magics):
         args = _parse(self._drain, line)
         if not api.drain(args.timeout):
             print(f"Still busy after {args.timeout} s: events are waiting for a retry or in flight.")
+
+    @magic_arguments()
+    @argument("name")
+    def _console(self, line: str):
+        args = _parse(self._console, line)
+        from .widgets import console
+        return console(args.name)
 
     @magic_arguments()
     @argument("name")

@@ -43,6 +43,7 @@ class Service:
         self.placement = Placement(self.workdir, self.ids, self.settings)
         self.invoker = Invoker(self.placement, self.logs, self.metrics, self.deterministic)
         self.event_invoke_configs: dict[str, EventInvokeConfig] = {}
+        self.test_events: dict[str, dict[str, Any]] = {}  # per function: the console's saved test events
         self.queues = AsyncQueues(self.settings, self.metrics, self._invoke_queued, self._async_config,
                                   self._deliver, self._send_to_dead_letter_queue)
         self.frontend = Frontend(self.functions, self.invoker, self.queues, self.ids)
@@ -264,6 +265,16 @@ class Service:
         from .. import aws
         aws.send_to_queue(queue_arn, payload.decode(), attributes)
 
+    def save_test_event(self, name: str, event_name: str, event: Any) -> None:
+        """The console's "Create test event": keep an event under a name, for this function."""
+        self.functions.get(name)
+        if not event_name.strip():
+            raise LambdaNBError("A test event needs a name.")
+        self.test_events.setdefault(name, {})[event_name.strip()] = event
+
+    def list_test_events(self, name: str) -> dict[str, Any]:
+        return dict(self.test_events.get(name, {}))
+
     def get_function(self, name: str) -> FunctionConfig:
         return self.functions.get(name)
 
@@ -276,6 +287,7 @@ class Service:
         self.placement.retire(name)  # every version
         self.placement.reserved.pop(name, None)
         self.event_invoke_configs.pop(name, None)
+        self.test_events.pop(name, None)
         self.event_sources.delete_for_function(name)
         self.queues.remove(name)
         self.metrics.forget(name)

@@ -1,0 +1,116 @@
+"""Test events: the console's templates as JSON, and generate() to fill one in (as `sam local generate-event`)."""
+from __future__ import annotations
+
+import base64
+import json
+import time
+import urllib.parse
+import uuid
+from importlib import resources
+from typing import Any
+
+from ..errors import LambdaNBError
+
+TEMPLATES = ("hello-world", "apigateway-rest", "apigateway-http", "s3-put", "sqs", "sns", "kinesis",
+             "dynamodb-update", "eventbridge-scheduled")
+
+
+def template(name: str) -> dict:
+    """A template as it is shipped."""
+    if name not in TEMPLATES:
+        raise LambdaNBError(f"There is no event template '{name}'; the templates are {', '.join(TEMPLATES)}.")
+    return json.loads(resources.files(__name__).joinpath("templates", f"{name}.json").read_text())
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+
+
+def _api_rest(event: dict, method: str = "GET", path: str = "/hello", body: Any = None,
+              query: dict | None = None, headers: dict | None = None) -> dict:
+    event.update(httpMethod=method, path=path, resource=path, queryStringParameters=query or None,
+                 multiValueQueryStringParameters={k: [v] for k, v in query.items()} if query else None,
+                 body=body if body is None or isinstance(body, str) else json.dumps(body))
+    event["requestContext"].update(httpMethod=method, resourcePath=path, path=f"/prod{path}")
+    if headers:
+        event["headers"].update(headers)
+        event["multiValueHeaders"].update({k: [v] for k, v in headers.items()})
+    return event
+
+
+def _api_http(event: dict, method: str = "GET", path: str = "/hello", body: Any = None,
+              query: dict | None = None, headers: dict | None = None) -> dict:
+    event.update(routeKey=f"{method} {path}", rawPath=path, rawQueryString=urllib.parse.urlencode(query or {}),
+                 queryStringParameters=query or {},
+                 body=body if body is None or isinstance(body, str) else json.dumps(body))
+    event["requestContext"].update(routeKey=f"{method} {path}")
+    event["requestContext"]["http"].update(method=method, path=path)
+    event["headers"].update({k.lower(): v for k, v in (headers or {}).items()})
+    return event
+
+
+def _s3_put(event: dict, bucket: str = "example-bucket", key: str = "test/key", size: int = 1024) -> dict:
+    record = event["Records"][0]
+    record["eventTime"] = _now()
+    record["s3"]["bucket"].update(name=bucket, arn=f"arn:aws:s3:::{bucket}")
+    record["s3"]["object"].update(key=urllib.parse.quote_plus(key), size=size)
+    return event
+
+
+def _sqs(event: dict, body: Any = "Hello from SQS!", queue: str = "my-queue") -> dict:
+    record = event["Records"][0]
+    text = body if isinstance(body, str) else json.dumps(body)
+    record.update(messageId=str(uuid.uuid4()), body=text,
+                  eventSourceARN=f"arn:aws:sqs:us-east-1:123456789012:{queue}")
+    record["attributes"]["SentTimestamp"] = str(int(time.time() * 1000))
+    return event
+
+
+def _sns(event: dict, message: Any = "Hello from SNS!", subject: str = "TestInvoke") -> dict:
+    sns = event["Records"][0]["Sns"]
+    sns.update(Message=message if isinstance(message, str) else json.dumps(message), Subject=subject,
+               Timestamp=_now(), MessageId=str(uuid.uuid4()))
+    return event
+
+
+def _kinesis(event: dict, data: Any = "Hello, this is a test.", partition_key: str = "1",
+             stream: str = "lambda-stream") -> dict:
+    record = event["Records"][0]
+    raw = data if isinstance(data, bytes) else (data if isinstance(data, str) else json.dumps(data)).encode()
+    record["kinesis"].update(data=base64.b64encode(raw).decode(), partitionKey=partition_key,
+                             approximateArrivalTimestamp=time.time())
+    record["eventSourceARN"] = f"arn:aws:kinesis:us-east-1:123456789012:stream/{stream}"
+    return event
+
+
+def _dynamodb(event: dict, keys: dict | None = None, new_image: dict | None = None, event_name: str = "INSERT",
+              table: str = "ExampleTable") -> dict:
+    record = event["Records"][0]
+    record["eventName"] = event_name
+    if keys is not None:
+        record["dynamodb"]["Keys"] = keys
+    if new_image is not None:
+        record["dynamodb"]["NewImage"] = new_image
+    record["eventSourceARN"] = f"arn:aws:dynamodb:us-east-1:123456789012:table/{table}/stream/2015-06-27T00:48:05.899"
+    return event
+
+
+def _scheduled(event: dict, rule: str = "my-scheduled-rule") -> dict:
+    event.update(id=str(uuid.uuid4()), time=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                 resources=[f"arn:aws:events:us-east-1:123456789012:rule/{rule}"])
+    return event
+
+
+_FILL = {"hello-world": lambda event, **values: {**event, **values}, "apigateway-rest": _api_rest,
+         "apigateway-http": _api_http, "s3-put": _s3_put, "sqs": _sqs, "sns": _sns, "kinesis": _kinesis,
+         "dynamodb-update": _dynamodb, "eventbridge-scheduled": _scheduled}
+
+
+def generate(name: str, **values: Any) -> dict:
+    """A test event from a template, e.g. generate("s3-put", bucket="photos", key="cat.jpg") or
+    generate("apigateway-http", method="POST", path="/signup", body={"user": "ada"})."""
+    event = template(name)
+    try:
+        return _FILL[name](event, **values)
+    except TypeError as error:
+        raise LambdaNBError(f"The {name} template does not take that: {error}.") from None

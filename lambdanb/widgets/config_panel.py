@@ -1,0 +1,49 @@
+"""The Configuration tab: memory, timeout, environment, role, concurrency, async config, event sources."""
+from __future__ import annotations
+
+from html import escape
+
+import ipywidgets as widgets
+
+
+class ConfigPanel:
+    def __init__(self, service, function_name: str) -> None:
+        self.service = service
+        self.function_name = function_name
+        self.view = widgets.HTML()
+        self.root = widgets.VBox([self.view])
+        self.refresh()
+
+    def rows(self) -> list[tuple[str, str]]:
+        service, name = self.service, self.function_name
+        config = service.get_function(name)
+        reserved = service.get_function_concurrency(name).get("ReservedConcurrentExecutions")
+        invoke_config = service.event_invoke_configs.get(name)
+        mappings = service.list_event_source_mappings(name)
+        versions = [v.version for v in service.list_versions_by_function(name)]
+        aliases = [f"{a['Name']} → {a['FunctionVersion']}" for a in service.list_aliases(name)]
+        return [
+            ("Memory", f"{config.memory_size} MB"), ("Timeout", f"{config.timeout} s"),
+            ("Runtime / handler", f"{config.runtime} / {config.handler}"),
+            ("Environment variables", ", ".join(f"{k}={v}" for k, v in config.environment.items()) or "none"),
+            ("Execution role", config.role or "none (logs only)"),
+            ("Reserved concurrency", "unreserved" if reserved is None else str(reserved)),
+            ("Asynchronous invocation", "retries 2, maximum age 6 h (defaults)" if invoke_config is None else
+             f"retries {invoke_config.maximum_retry_attempts}, maximum age "
+             f"{invoke_config.maximum_event_age_in_seconds} s, on success {invoke_config.on_success or '-'}, "
+             f"on failure {invoke_config.on_failure or '-'}"),
+            ("Dead-letter queue", config.dead_letter_target_arn or "none"),
+            ("Event source mappings", "; ".join(f"{m['EventSourceArn']} ({m['State']}, batch {m['BatchSize']})"
+                                               for m in mappings) or "none"),
+            ("Versions / aliases", f"{', '.join(versions)} / {', '.join(aliases) or 'none'}"),
+        ]
+
+    def refresh(self) -> None:
+        try:
+            rows = self.rows()
+        except Exception:  # the function was deleted
+            rows = [("Function", "deleted")]
+        html = "<table>" + "".join(f"<tr><td style='padding-right:1em'><b>{escape(k)}</b></td>"
+                                   f"<td><code>{escape(v)}</code></td></tr>" for k, v in rows) + "</table>"
+        if html != self.view.value:
+            self.view.value = html

@@ -1,0 +1,41 @@
+"""The Monitor tab: live charts of the function's metrics, per minute, and its cost estimate."""
+from __future__ import annotations
+
+import time
+from html import escape
+
+import ipywidgets as widgets
+
+from .charts import sparkline
+
+# (title, metric, statistic, unit) as the Lambda console's Monitor tab shows them
+CHARTS = (("Invocations", "Invocations", "Sum", ""), ("Errors", "Errors", "Sum", ""),
+          ("Duration p50", "Duration", "p50", " ms"), ("Duration p99", "Duration", "p99", " ms"),
+          ("Throttles", "Throttles", "Sum", ""), ("Concurrent executions", "ConcurrentExecutions", "Maximum", ""),
+          ("Iterator age", "IteratorAge", "Maximum", " ms"), ("Async event age", "AsyncEventAge", "Maximum", " ms"))
+MINUTES_SHOWN = 15
+
+
+class MonitorPanel:
+    def __init__(self, service, function_name: str) -> None:
+        self.service = service
+        self.function_name = function_name
+        self.charts = widgets.HTML()
+        self.cost = widgets.HTML()
+        self.root = widgets.VBox([self.charts, self.cost])
+        self.refresh()
+
+    def refresh(self) -> None:
+        since = (int(time.time()) // 60 - MINUTES_SHOWN) * 60
+        html = []
+        for title, metric, statistic, unit in CHARTS:
+            points = [(p.timestamp, p.statistic(statistic))
+                      for p in self.service.metrics.datapoints(self.function_name, metric) if p.timestamp >= since]
+            html.append(sparkline(title, points, unit))
+        charts = "<div>" + "".join(html) + "<div style='font-size:11px;color:#777'>one point per minute, " \
+                 f"last {MINUTES_SHOWN} minutes</div></div>"
+        if charts != self.charts.value:
+            self.charts.value = charts
+        cost = f"<div style='font-size:12px'><b>Cost estimate</b> {escape(str(self.service.get_cost(self.function_name)))}</div>"
+        if cost != self.cost.value:
+            self.cost.value = cost
