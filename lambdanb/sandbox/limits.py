@@ -23,8 +23,7 @@ except OSError:
 
 
 def apply_inside(memory_mb: int) -> None:
-    """Called by the environment on itself before INIT."""
-    os.setsid()  # its own session and process group: what it does to its group stays there
+    """Called by the environment on itself before INIT (it is already its own session and process group)."""
     if _libc is not None and hasattr(_libc, "prctl"):
         # Orphans of the function's processes are adopted by the environment, so kill_tree still finds them.
         _libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)

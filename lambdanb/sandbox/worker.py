@@ -218,9 +218,13 @@ class Runtime:
 
 def main(connection) -> None:
     """Entry point of a new environment process (the target of its multiprocess.Process)."""
+    os.setsid()  # its own session and process group, first: the kernel's interrupts and group signals stay out
     fd = os.dup(connection.fileno())
     connection.close()
-    setup, _ = wire.receive(fd)
+    try:
+        setup, _ = wire.receive(fd)  # a spare process waits here until a function needs it
+    except EOFError:
+        os._exit(0)  # the service closed without using it
     started = time.perf_counter()
     limits.apply_inside(setup["memory_mb"])
     os.environ.clear()

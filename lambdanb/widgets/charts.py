@@ -11,7 +11,8 @@ def sparkline(title: str, points: list[tuple[int, float]], unit: str = "", width
     head = (f"<div style='font-size: 12px;'><b>{escape(title)}</b> "
             f"<span style='color: #555'>{escape(latest)}{escape(unit) if points else ''}</span></div>")
     if not points:
-        body = f"<div style='width:{width}px;height:{height}px;color:#999;font-size:11px'>no data yet</div>"
+        body = (f"<div style='width:{width}px;height:{height + 2}px;color:#999;font-size:11px;"
+                f"box-sizing:border-box;border:1px dashed #ddd;padding:4px'>no data yet</div>")
         return f"<div style='display:inline-block;margin:4px 12px 8px 0'>{head}{body}</div>"
     values = [value for _, value in points]
     low, high = min(0.0, min(values)), max(values)

@@ -26,11 +26,16 @@ class MonitorPanel:
         self.refresh()
 
     def refresh(self) -> None:
-        since = (int(time.time()) // 60 - MINUTES_SHOWN) * 60
+        this_minute = int(time.time()) // 60 * 60
+        minutes = range(this_minute - (MINUTES_SHOWN - 1) * 60, this_minute + 60, 60)
         html = []
         for title, metric, statistic, unit in CHARTS:
-            points = [(p.timestamp, p.statistic(statistic))
-                      for p in self.service.metrics.datapoints(self.function_name, metric) if p.timestamp >= since]
+            found = {p.timestamp: p.statistic(statistic) for p in self.service.metrics.datapoints(
+                self.function_name, metric) if p.timestamp >= minutes[0]}
+            if statistic == "Sum" and found:  # a minute without invocations counts 0; other statistics have gaps
+                points = [(minute, found.get(minute, 0.0)) for minute in minutes]
+            else:
+                points = sorted(found.items())
             html.append(sparkline(title, points, unit))
         charts = "<div>" + "".join(html) + "<div style='font-size:11px;color:#777'>one point per minute, " \
                  f"last {MINUTES_SHOWN} minutes</div></div>"

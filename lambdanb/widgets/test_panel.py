@@ -49,6 +49,7 @@ class TestPanel:
         self.invoke_async.on_click(lambda _: self._in_background(self._run_async))
         self.batch.on_click(lambda _: self._in_background(self._run_batch))
         self.refresh()
+        self.template.value = "hello-world"
         self.root = widgets.VBox([
             widgets.HBox([self.template, self.event_name, self.save]), self.editor,
             widgets.HBox([self.test, self.invoke_async]),
