@@ -11,7 +11,7 @@ from IPython.display import display
 
 from . import api, aws, display as views
 from .errors import LambdaNBError
-from .service.functions import DEFAULT_HANDLER, code_warning
+from .service.functions import code_warning
 
 SUBCOMMANDS = ("invoke", "logs", "list", "delete", "role", "drain", "console")
 
@@ -48,8 +48,10 @@ class LambdaMagics(Magics):
     @no_var_expand
     @magic_arguments()
     @argument("name", help="function name")
-    @argument("--handler", default=DEFAULT_HANDLER, help="module.function (default lambda_function.lambda_handler)")
-    @argument("--runtime", default="python3.12", help="runtime (default python3.12)")
+    @argument("--handler", default=None, help="module.function (default: the runtime's, such as "
+                                                "lambda_function.lambda_handler)")
+    @argument("--runtime", default="python3.12", help="runtime (default python3.12; nodejs20.x, provided.al2023, ...)")
+    @argument("--runtime-client", default=None, help="awslambdaric: run a Python function through the Runtime API")
     @argument("--memory", type=int, default=128, help="memory in MB, 128-10240 (default 128)")
     @argument("--timeout", type=int, default=3, help="timeout in seconds, 1-900 (default 3)")
     @argument("--env", nargs="*", default=[], metavar="KEY=VALUE", help="environment variables")
@@ -63,10 +65,10 @@ class LambdaMagics(Magics):
             config = api.deploy_function(args.name, cell, handler=args.handler, runtime=args.runtime,
                                          memory_size=args.memory, timeout=args.timeout,
                                          environment=_env_pairs(args.env), description=args.description,
-                                         role=args.role)
+                                         role=args.role, runtime_client=args.runtime_client)
         except LambdaNBError as error:
             raise UsageError(str(error)) from None
-        warning = code_warning(cell, args.handler)
+        warning = code_warning(cell, config.handler) if config.runtime.startswith("python") else None
         if warning:
             print(warning)
         if not config.logs_delivered:

@@ -29,6 +29,7 @@ class EnvironmentSpec:
     log_stream: str
     fixed_clock: bool = False
     max_output_bytes: int = 1024 * 1024
+    command: list[str] | None = None  # the runtime process, for runtimes that use the Runtime API
 
 
 @dataclass
@@ -195,4 +196,4 @@ class ExecutionEnvironment:
                 "handler": s.handler, "task_root": s.task_root, "memory_mb": s.memory_mb,
                 "environ": s.environ, "log_group": s.log_group, "log_stream": s.log_stream,
                 "log_path": str(self._log_path), "fixed_clock": s.fixed_clock,
-                "max_output_bytes": s.max_output_bytes}
+                "max_output_bytes": s.max_output_bytes, "command": s.command}

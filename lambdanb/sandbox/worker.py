@@ -241,6 +241,9 @@ def main(connection) -> None:
     runtime.reset_output()
     os.close(0)
     os.open(os.devnull, os.O_RDONLY)  # fd 0: the function reads nothing from the kernel
+    if setup.get("command"):  # a runtime other than the native Python one: it talks to the Runtime API
+        from . import runtime_api
+        runtime_api.serve(fd, setup, started)
     try:
         runtime.handler = _load_handler(setup["handler"], setup["task_root"])
     except _InitError as failure:

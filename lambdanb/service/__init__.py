@@ -14,7 +14,8 @@ from ..records import Invocation
 from .async_queue import AsyncQueues, EventInvokeConfig
 from .event_sources import EventSources
 from .frontend import Frontend
-from .functions import DEFAULT_HANDLER, FunctionConfig, FunctionRegistry, function_arn, validate
+from .. import runtimes
+from .functions import FunctionConfig, FunctionRegistry, function_arn, validate
 from .invoker import Invoker
 from .logs import LogEvents, LogStore
 from . import billing
@@ -51,26 +52,30 @@ class Service:
             lambda name, payload: self._invoke_queued(name, payload, self.ids.request_id(name)),
             self.metrics, self._deliver, self.functions.exists)
 
-    def create_function(self, name: str, code: str, *, handler: str = DEFAULT_HANDLER, runtime: str = "python3.12",
+    def create_function(self, name: str, code: str, *, handler: str | None = None, runtime: str = "python3.12",
                         memory_size: int = 128, timeout: int = 3, environment: dict[str, str] | None = None,
-                        description: str = "", role: str | None = None,
-                        dead_letter_config: dict | None = None) -> FunctionConfig:
+                        description: str = "", role: str | None = None, dead_letter_config: dict | None = None,
+                        runtime_client: str | None = None) -> FunctionConfig:
         """CreateFunction: a new function whose deployment package is `code` as its handler file.
         role is a role's name or ARN (see lambdanb.aws.create_role); without one the function can write its
-        logs and nothing else."""
+        logs and nothing else. The handler defaults to the runtime's (lambda_function.lambda_handler,
+        index.handler for Node.js, function.handler for provided.*); runtime_client="awslambdaric" runs a Python
+        function through the Runtime API with AWS's own runtime client."""
         config = self._config(name, code, "CreateFunction", handler=handler, runtime=runtime,
                               memory_size=memory_size, timeout=timeout, environment=environment,
-                              description=description, role=role, dead_letter_config=dead_letter_config)
+                              description=description, role=role, dead_letter_config=dead_letter_config,
+                              runtime_client=runtime_client)
         return self.functions.create(config)
 
-    def update_function(self, name: str, code: str, *, handler: str = DEFAULT_HANDLER, runtime: str = "python3.12",
+    def update_function(self, name: str, code: str, *, handler: str | None = None, runtime: str = "python3.12",
                         memory_size: int = 128, timeout: int = 3, environment: dict[str, str] | None = None,
-                        description: str = "", role: str | None = None,
-                        dead_letter_config: dict | None = None) -> FunctionConfig:
+                        description: str = "", role: str | None = None, dead_letter_config: dict | None = None,
+                        runtime_client: str | None = None) -> FunctionConfig:
         """UpdateFunctionCode and UpdateFunctionConfiguration of $LATEST at once; warm environments retire."""
         config = self._config(name, code, "UpdateFunctionCode", handler=handler, runtime=runtime,
                               memory_size=memory_size, timeout=timeout, environment=environment,
-                              description=description, role=role, dead_letter_config=dead_letter_config)
+                              description=description, role=role, dead_letter_config=dead_letter_config,
+                              runtime_client=runtime_client)
         config = self.functions.update(config)
         self.placement.retire(name, "$LATEST")
         return config
@@ -85,7 +90,8 @@ class Service:
         """UpdateFunctionConfiguration: any of handler, runtime, memory_size, timeout, environment, description,
         role, dead_letter_config={"TargetArn": arn}; a new $LATEST, so warm environments retire."""
         config = self.functions.get(name, "UpdateFunctionConfiguration")
-        current = {"handler": config.handler, "runtime": config.runtime, "memory_size": config.memory_size,
+        current = {"handler": config.handler, "runtime": config.runtime, "runtime_client": config.runtime_client,
+                   "memory_size": config.memory_size,
                    "timeout": config.timeout, "environment": config.environment, "description": config.description,
                    "role": config.role, "dead_letter_config": {"TargetArn": config.dead_letter_target_arn}}
         unknown = set(changes) - set(current)
@@ -97,9 +103,10 @@ class Service:
         self.placement.retire(name, "$LATEST")
         return new
 
-    def _config(self, name: str, code: str, operation: str, *, environment, role, dead_letter_config,
+    def _config(self, name: str, code: str, operation: str, *, environment, role, dead_letter_config, handler,
                 **settings) -> FunctionConfig:
         environment = {str(k): str(v) for k, v in (environment or {}).items()}
+        settings["handler"] = handler or runtimes.default_handler(settings["runtime"])
         validate(name, environment=environment, operation=operation, **settings)
         config = FunctionConfig(name=name, code=code, environment=environment,
                                 dead_letter_target_arn=(dead_letter_config or {}).get("TargetArn"), **settings)

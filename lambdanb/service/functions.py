@@ -14,13 +14,13 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .. import runtimes
 from ..errors import ResourceConflictException, ResourceNotFoundException, ValidationException, \
     InvalidParameterValueException
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
-PYTHON_RUNTIMES = ("python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
-DEFAULT_HANDLER = "lambda_function.lambda_handler"
+DEFAULT_HANDLER = runtimes.default_handler("python3.12")
 _NAME = re.compile(r"[a-zA-Z0-9-_]{1,64}")
 _NAME_PATTERN = r"(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?" \
                 r"([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?"
@@ -47,6 +47,7 @@ class FunctionConfig:
     code: str
     handler: str = DEFAULT_HANDLER
     runtime: str = "python3.12"
+    runtime_client: str | None = None  # "awslambdaric" runs a Python function through the Runtime API
     memory_size: int = 128
     timeout: int = 3
     environment: dict[str, str] = field(default_factory=dict)
@@ -76,14 +77,19 @@ class FunctionConfig:
 
     @property
     def handler_file(self) -> str:
-        return self.handler.rsplit(".", 1)[0].replace(".", "/") + ".py" if "." in self.handler else "lambda_function.py"
+        return runtimes.handler_file(self.runtime, self.handler, self.code)
+
+    @property
+    def command(self) -> list[str] | None:
+        """How an environment starts this function's runtime process (None: the native Python runtime)."""
+        return runtimes.command(self.runtime, self.runtime_client, self.handler, self.task_root)
 
     def _repr_html_(self) -> str:
         from ..display import function_card
         return function_card(self)
 
 
-def validate(name: str, *, handler: str, runtime: str, memory_size: int, timeout: int,
+def validate(name: str, *, handler: str, runtime: str, runtime_client: str | None, memory_size: int, timeout: int,
              environment: dict[str, str], description: str, operation: str) -> None:
     """Refuse what Lambda's CreateFunction would refuse, with Lambda's own words."""
     problems = []
@@ -113,10 +119,7 @@ def validate(name: str, *, handler: str, runtime: str, memory_size: int, timeout
         count = len(problems)
         raise ValidationException(f"{count} validation error{'s' if count > 1 else ''} detected: "
                                   + "; ".join(problems), operation)
-    if runtime not in PYTHON_RUNTIMES:
-        raise InvalidParameterValueException(
-            f"The runtime parameter of {runtime} is not supported here; lambdanb runs "
-            f"{', '.join(PYTHON_RUNTIMES)}.", operation)
+    runtimes.check(runtime, runtime_client, operation)
     _validate_environment(environment, operation)
 
 
@@ -179,6 +182,8 @@ class FunctionRegistry:
         handler_path = config.task_root / config.handler_file
         handler_path.parent.mkdir(parents=True, exist_ok=True)
         handler_path.write_text(config.code)
+        if config.runtime in runtimes.PROVIDED:
+            handler_path.chmod(0o755)  # the bootstrap is executed
         self._functions[config.name] = config
         return config
 

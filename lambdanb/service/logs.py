@@ -102,7 +102,10 @@ def iso_now(deterministic: bool) -> str:
 def init_start(runtime: str) -> str:
     """INIT_START with a runtime version and its ARN, derived from the runtime name so they stay stable."""
     digest = hashlib.sha256(runtime.encode()).hexdigest()
-    version = runtime.replace("python", "python:") + ".v1"
+    if runtime.startswith(("python", "nodejs")):  # python3.12 -> python:3.12, nodejs20.x -> nodejs:20
+        version = f"{runtime[:6]}:{runtime[6:].removesuffix('.x')}.v1"
+    else:  # provided.al2023 -> provided:al2023
+        version = runtime.replace(".", ":", 1) + ".v1"
     return f"INIT_START Runtime Version: {version}\tRuntime Version ARN: arn:aws:lambda:us-east-1::runtime:{digest}"
 
 

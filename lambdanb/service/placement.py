@@ -158,7 +158,8 @@ class Placement:
             function_name=config.name, version=config.version, runtime=config.runtime, handler=config.handler,
             task_root=str(config.task_root), memory_mb=config.memory_size, timeout_s=config.timeout,
             environ=self._environ(config, stream, home, initialization_type), log_group=config.log_group, log_stream=stream,
-            fixed_clock=self.settings.deterministic, max_output_bytes=self.settings.max_output_bytes)
+            fixed_clock=self.settings.deterministic, max_output_bytes=self.settings.max_output_bytes,
+            command=config.command)
         return ExecutionEnvironment(spec, workdir, self.watchdog)
 
     @staticmethod
@@ -178,7 +179,7 @@ class Placement:
             "_HANDLER": config.handler,
             "AWS_REGION": REGION,
             "AWS_DEFAULT_REGION": REGION,
-            "AWS_EXECUTION_ENV": f"AWS_Lambda_{config.runtime}",
+            **({} if config.runtime.startswith("provided") else {"AWS_EXECUTION_ENV": f"AWS_Lambda_{config.runtime}"}),
             "AWS_LAMBDA_FUNCTION_NAME": config.name,
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(config.memory_size),
             "AWS_LAMBDA_FUNCTION_VERSION": config.version,

@@ -1,0 +1,65 @@
+"""Runtimes: the native Python fast path, and the ones that talk to the Runtime API (awslambdaric, Node.js,
+custom `provided` bootstraps): their handler files, default handlers and the command that starts them."""
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+from pathlib import Path
+
+from ..errors import LambdaNBError
+
+PYTHON = ("python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
+NODE = ("nodejs18.x", "nodejs20.x", "nodejs22.x")
+PROVIDED = ("provided.al2023", "provided.al2")
+ALL = PYTHON + NODE + PROVIDED
+RUNTIME_CLIENTS = ("awslambdaric",)
+NODE_CLIENT = Path(__file__).with_name("node_runtime_client.mjs")
+_ES_MODULE = re.compile(r"^\s*(export\s|import\s.+\sfrom\s)", re.M)
+
+
+def default_handler(runtime: str) -> str:
+    if runtime in NODE:
+        return "index.handler"
+    if runtime in PROVIDED:
+        return "function.handler"
+    return "lambda_function.lambda_handler"
+
+
+def handler_file(runtime: str, handler: str, code: str) -> str:
+    """The file the cell becomes in the deployment package."""
+    module = handler.rsplit(".", 1)[0] if "." in handler else handler
+    if runtime in PROVIDED:
+        return "bootstrap"
+    if runtime in NODE:
+        return module + (".mjs" if _ES_MODULE.search(code) else ".js")
+    return module.replace(".", "/") + ".py" if "." in handler else "lambda_function.py"
+
+
+def check(runtime: str, runtime_client: str | None, operation: str) -> None:
+    """Refuse a runtime this machine cannot run, in one sentence."""
+    from ..errors import InvalidParameterValueException
+    if runtime not in ALL:
+        raise InvalidParameterValueException(
+            f"The runtime parameter of {runtime} is not supported here; lambdanb runs {', '.join(ALL)}.", operation)
+    if runtime_client is not None:
+        if runtime not in PYTHON or runtime_client not in RUNTIME_CLIENTS:
+            raise InvalidParameterValueException(
+                f"The runtime client {runtime_client} is not available for {runtime}; "
+                f"Python runtimes take {', '.join(RUNTIME_CLIENTS)}.", operation)
+        import importlib.util
+        if importlib.util.find_spec("awslambdaric") is None:
+            raise LambdaNBError("The awslambdaric runtime client is not installed: pip install awslambdaric.")
+    if runtime in NODE and shutil.which("node") is None:
+        raise LambdaNBError(f"The {runtime} runtime needs Node.js: install it (the `node` command) and deploy again.")
+
+
+def command(runtime: str, runtime_client: str | None, handler: str, task_root: Path) -> list[str] | None:
+    """How the environment starts the runtime process; None for the native Python runtime."""
+    if runtime in NODE:
+        return [shutil.which("node") or "node", str(NODE_CLIENT)]
+    if runtime in PROVIDED:
+        return [str(task_root / "bootstrap")]
+    if runtime_client == "awslambdaric":
+        return [sys.executable, "-m", "awslambdaric", handler]
+    return None
