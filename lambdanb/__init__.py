@@ -7,8 +7,8 @@ from .api import (
     get_cost, get_custom_metrics, get_function, get_function_concurrency, get_logs, get_metric_statistics,
     get_metrics, invoke, list_aliases, list_event_source_mappings, list_functions, list_test_events,
     list_versions_by_function, publish_version, put_function_concurrency, put_function_event_invoke_config,
-    put_provisioned_concurrency_config, save_test_event, service, update_alias, update_event_source_mapping,
-    update_function, update_function_configuration)
+    put_provisioned_concurrency_config, save_test_event, service, start_endpoint, update_alias,
+    update_event_source_mapping, update_function, update_function_configuration)
 from . import events
 from .errors import LambdaNBError
 from .records import Invocation
@@ -23,8 +23,8 @@ __all__ = [
     "list_aliases", "list_event_source_mappings", "list_functions", "list_test_events",
     "list_versions_by_function", "publish_version", "put_function_concurrency",
     "put_function_event_invoke_config", "put_provisioned_concurrency_config", "save_test_event", "service",
-    "update_alias", "update_event_source_mapping", "update_function", "update_function_configuration",
-    "LambdaNBError", "Invocation", "console", "events"]
+    "start_endpoint", "update_alias", "update_event_source_mapping", "update_function",
+    "update_function_configuration", "LambdaNBError", "Invocation", "console", "events"]
 
 
 def console(function_name: str, refresh_seconds: float = 1.0):

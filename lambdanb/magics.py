@@ -13,7 +13,7 @@ from . import api, aws, display as views
 from .errors import LambdaNBError
 from .service.functions import code_warning
 
-SUBCOMMANDS = ("invoke", "logs", "list", "delete", "role", "drain", "console")
+SUBCOMMANDS = ("invoke", "logs", "list", "delete", "role", "drain", "console", "endpoint")
 
 
 def _env_pairs(pairs: list[str]) -> dict[str, str]:
@@ -139,6 +139,14 @@ class LambdaMagics(Magics):
         args = _parse(self._console, line)
         from .widgets import console
         return console(args.name)
+
+    @magic_arguments()
+    @argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
+    def _endpoint(self, line: str) -> None:
+        args = _parse(self._endpoint, line)
+        url = api.start_endpoint(args.port)
+        print(f"Lambda API on {url}: boto3.client('lambda', endpoint_url='{url}') or "
+              f"aws lambda invoke --endpoint-url {url} ...")
 
     @magic_arguments()
     @argument("name")

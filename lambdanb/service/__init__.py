@@ -44,7 +44,8 @@ class Service:
         self.placement = Placement(self.workdir, self.ids, self.settings)
         self.invoker = Invoker(self.placement, self.logs, self.metrics, self.deterministic)
         self.event_invoke_configs: dict[str, EventInvokeConfig] = {}
-        self.test_events: dict[str, dict[str, Any]] = {}  # per function: the console's saved test events
+        self.test_events: dict[str, dict[str, Any]] = {}
+        self.endpoint = None  # per function: the console's saved test events
         self.queues = AsyncQueues(self.settings, self.metrics, self._invoke_queued, self._async_config,
                                   self._deliver, self._send_to_dead_letter_queue)
         self.frontend = Frontend(self.functions, self.invoker, self.queues, self.ids)
@@ -323,6 +324,15 @@ class Service:
             summary[f"{name} Maximum"] = total(function_name, name, "Maximum")
         return summary
 
+    def start_endpoint(self, port: int = 0) -> str:
+        """Serve the Lambda API on 127.0.0.1 for boto3, the AWS CLI and functions calling functions; returns its
+        URL (boto3.client("lambda", endpoint_url=url)). Environments started afterwards get AWS_ENDPOINT_URL_LAMBDA."""
+        if self.endpoint is None:
+            from ..endpoint import LambdaEndpoint
+            self.endpoint = LambdaEndpoint(self, port)
+            self.placement.lambda_endpoint = self.endpoint.url
+        return self.endpoint.url
+
     def get_metric_statistics(self, function_name: str, metric_name: str, statistic: str = "Sum") -> list[dict]:
         """GetMetricStatistics (namespace AWS/Lambda, dimension FunctionName), one datapoint per minute."""
         return [{"Timestamp": point.timestamp, statistic: point.statistic(statistic)}
@@ -343,6 +353,8 @@ class Service:
 
     def close(self) -> None:
         """Stop every environment and remove the service's files."""
+        if self.endpoint is not None:
+            self.endpoint.stop()
         self.event_sources.close()
         self.queues.close()
         self.placement.close()

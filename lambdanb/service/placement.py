@@ -39,6 +39,7 @@ class Placement:
         self.settings = settings
         self.watchdog = MemoryWatchdog()
         self.reserved: dict[str, int] = {}  # reserved concurrency per function name
+        self.lambda_endpoint: str | None = None  # the service's Lambda API, once started
         self._pools: dict[str, Pool] = {}
         self._numbers = itertools.count(1)
         self._lock = threading.Lock()
@@ -162,14 +163,15 @@ class Placement:
             command=config.command)
         return ExecutionEnvironment(spec, workdir, self.watchdog)
 
-    @staticmethod
-    def _environ(config: FunctionConfig, stream: str, home: Path, initialization_type: str) -> dict[str, str]:
+    def _environ(self, config: FunctionConfig, stream: str, home: Path, initialization_type: str) -> dict[str, str]:
         """Lambda's variables, the role's credentials and the function's own; nothing of the kernel's."""
         local_aws = {}
         if aws.local.running or config.role:
             local_aws["AWS_ENDPOINT_URL"] = aws.endpoint()
         if config.role:
             local_aws.update(aws.local.credentials(config.role))
+        if self.lambda_endpoint:
+            local_aws["AWS_ENDPOINT_URL_LAMBDA"] = self.lambda_endpoint
         return {
             "PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"),
             "LANG": "en_US.UTF-8",
