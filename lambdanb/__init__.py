@@ -4,11 +4,12 @@ from __future__ import annotations
 from .api import (
     add_s3_trigger, async_outcomes, configure, create_alias, create_event_source_mapping, create_function,
     delete_event_source_mapping, delete_function, delete_function_concurrency, deploy_function, drain,
-    get_cost, get_custom_metrics, get_function, get_function_concurrency, get_logs, get_metric_statistics,
-    get_metrics, invoke, list_aliases, list_event_source_mappings, list_functions, list_test_events,
-    list_versions_by_function, publish_version, put_function_concurrency, put_function_event_invoke_config,
-    put_provisioned_concurrency_config, save_test_event, service, start_endpoint, update_alias,
-    update_event_source_mapping, update_function, update_function_configuration)
+    export_function, get_cost, get_custom_metrics, get_function, get_function_concurrency, get_logs,
+    get_metric_statistics, get_metrics, invoke, list_aliases, list_event_source_mappings, list_functions,
+    list_test_events, list_versions_by_function, publish_version, put_function_concurrency,
+    put_function_event_invoke_config, put_provisioned_concurrency_config, save_test_event, service,
+    start_endpoint, update_alias, update_event_source_mapping, update_function,
+    update_function_configuration)
 from . import events
 from .errors import LambdaNBError
 from .records import Invocation
@@ -18,7 +19,7 @@ __version__ = "0.1.0"
 __all__ = [
     "add_s3_trigger", "async_outcomes", "configure", "create_alias", "create_event_source_mapping",
     "create_function", "delete_event_source_mapping", "delete_function", "delete_function_concurrency",
-    "deploy_function", "drain", "get_cost", "get_custom_metrics", "get_function",
+    "deploy_function", "drain", "export_function", "get_cost", "get_custom_metrics", "get_function",
     "get_function_concurrency", "get_logs", "get_metric_statistics", "get_metrics", "invoke",
     "list_aliases", "list_event_source_mappings", "list_functions", "list_test_events",
     "list_versions_by_function", "publish_version", "put_function_concurrency",

@@ -13,7 +13,7 @@ from . import api, aws, display as views
 from .errors import LambdaNBError
 from .service.functions import code_warning
 
-SUBCOMMANDS = ("invoke", "logs", "list", "delete", "role", "drain", "console", "endpoint")
+SUBCOMMANDS = ("invoke", "logs", "list", "delete", "role", "drain", "console", "endpoint", "export")
 
 
 def _env_pairs(pairs: list[str]) -> dict[str, str]:
@@ -147,6 +147,15 @@ class LambdaMagics(Magics):
         url = api.start_endpoint(args.port)
         print(f"Lambda API on {url}: boto3.client('lambda', endpoint_url='{url}') or "
               f"aws lambda invoke --endpoint-url {url} ...")
+
+    @magic_arguments()
+    @argument("name")
+    @argument("directory")
+    def _export(self, line: str) -> None:
+        args = _parse(self._export, line)
+        template = api.export_function(args.name, args.directory)
+        print(f"Exported {args.name} to {args.directory}: deploy it with `sam build && sam deploy --guided` "
+              f"from there ({template}).")
 
     @magic_arguments()
     @argument("name")

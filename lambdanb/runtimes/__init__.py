@@ -10,7 +10,7 @@ from pathlib import Path
 from ..errors import LambdaNBError
 
 PYTHON = ("python3.10", "python3.11", "python3.12", "python3.13", "python3.14")
-NODE = ("nodejs18.x", "nodejs20.x", "nodejs22.x")
+NODE = ("nodejs18.x", "nodejs20.x", "nodejs22.x", "nodejs24.x")
 PROVIDED = ("provided.al2023", "provided.al2")
 ALL = PYTHON + NODE + PROVIDED
 RUNTIME_CLIENTS = ("awslambdaric",)

@@ -324,6 +324,11 @@ class Service:
             summary[f"{name} Maximum"] = total(function_name, name, "Maximum")
         return summary
 
+    def export_function(self, name: str, directory: str) -> str:
+        """Write the function's code, requirements.txt and a SAM template.yaml into a folder, for AWS."""
+        from ..export import export_function
+        return str(export_function(self, name, directory))
+
     def start_endpoint(self, port: int = 0) -> str:
         """Serve the Lambda API on 127.0.0.1 for boto3, the AWS CLI and functions calling functions; returns its
         URL (boto3.client("lambda", endpoint_url=url)). Environments started afterwards get AWS_ENDPOINT_URL_LAMBDA."""

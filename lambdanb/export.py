@@ -1,0 +1,133 @@
+"""Export a function for AWS: its code, a requirements file and a SAM template.yaml with its configuration,
+role policies, event source mappings and async configuration, ready for `sam deploy`."""
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from pathlib import Path
+
+import yaml
+
+from . import runtimes
+from .errors import LambdaNBError
+
+# Packages a Lambda Python runtime already has: nothing to list in requirements.txt for them.
+_IN_RUNTIME = {"boto3", "botocore", "awslambdaric", "s3transfer", "jmespath", "dateutil", "urllib3", "six"}
+
+
+def _requirements(code: str, task_root: Path) -> list[str]:
+    """Third-party top-level imports of a Python handler (standard library, the runtime's own and the package's
+    own modules left out)."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.split(".")[0])
+    own = {p.stem for p in task_root.glob("*.py")}
+    return sorted(n for n in names if n not in sys.stdlib_module_names and n not in _IN_RUNTIME and n not in own)
+
+
+def _logical_id(name: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]", name) if part) or "Function"
+
+
+def _policies(role_arn: str | None) -> list:
+    """The role's policies, in SAM's Policies form: managed policy ARNs, and inline statements as documents."""
+    if not role_arn:
+        return ["AWSLambdaBasicExecutionRole"]
+    from . import aws
+    iam = aws.client("iam")
+    name = role_arn.rsplit("/", 1)[-1]
+    policies: list = [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]]
+    for policy_name in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+        document = iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
+        policies.append({"Version": document.get("Version", "2012-10-17"), "Statement": document["Statement"]})
+    return policies
+
+
+def _destination(arn: str) -> dict:
+    return {"Type": "Lambda" if ":function:" in arn else "SQS", "Destination": arn}
+
+
+def _events(service, name: str) -> dict:
+    events = {}
+    for number, mapping in enumerate(service.event_sources.list(name), 1):
+        arn, kind = mapping["EventSourceArn"], mapping["EventSourceArn"].split(":")[2]
+        if kind == "sqs" and ":lambdanb-s3-" in arn:
+            continue  # lambdanb's own plumbing for an S3 trigger; the README says how to add it in SAM
+        properties = {"BatchSize": mapping["BatchSize"], "Enabled": mapping["State"] == "Enabled"}
+        if mapping["MaximumBatchingWindowInSeconds"]:
+            properties["MaximumBatchingWindowInSeconds"] = mapping["MaximumBatchingWindowInSeconds"]
+        if mapping["FunctionResponseTypes"]:
+            properties["FunctionResponseTypes"] = mapping["FunctionResponseTypes"]
+        if kind == "sqs":
+            events[f"Queue{number}"] = {"Type": "SQS", "Properties": {"Queue": arn, **properties}}
+            continue
+        properties.update(Stream=arn, StartingPosition=mapping["StartingPosition"],
+                          BisectBatchOnFunctionError=mapping["BisectBatchOnFunctionError"],
+                          MaximumRetryAttempts=mapping["MaximumRetryAttempts"])
+        if mapping["DestinationConfig"]:
+            properties["DestinationConfig"] = {"OnFailure": {
+                "Destination": mapping["DestinationConfig"]["OnFailure"]["Destination"],
+                "Type": "SQS" if ":sqs:" in mapping["DestinationConfig"]["OnFailure"]["Destination"] else "SNS"}}
+        events[f"Stream{number}"] = {"Type": "Kinesis" if kind == "kinesis" else "DynamoDB", "Properties": properties}
+    return events
+
+
+def template(service, name: str) -> dict:
+    """The SAM template of a function, as a dict."""
+    config = service.get_function(name)
+    properties: dict = {"FunctionName": config.name, "CodeUri": ".", "Handler": config.handler,
+                        "Runtime": config.runtime, "MemorySize": config.memory_size, "Timeout": config.timeout,
+                        "Architectures": ["x86_64"], "Policies": _policies(config.role)}
+    if config.description:
+        properties["Description"] = config.description
+    if config.environment:
+        properties["Environment"] = {"Variables": dict(config.environment)}
+    reserved = service.placement.reserved.get(name)
+    if reserved is not None:
+        properties["ReservedConcurrentExecutions"] = reserved
+    if config.dead_letter_target_arn:
+        properties["DeadLetterQueue"] = {"Type": "SQS", "TargetArn": config.dead_letter_target_arn}
+    invoke_config = service.event_invoke_configs.get(name)
+    if invoke_config is not None:
+        async_config: dict = {"MaximumRetryAttempts": invoke_config.maximum_retry_attempts,
+                              "MaximumEventAgeInSeconds": invoke_config.maximum_event_age_in_seconds}
+        destinations = {key: _destination(arn) for key, arn in (("OnSuccess", invoke_config.on_success),
+                                                                 ("OnFailure", invoke_config.on_failure)) if arn}
+        if destinations:
+            async_config["DestinationConfig"] = destinations
+        properties["EventInvokeConfig"] = async_config
+    events = _events(service, name)
+    if events:
+        properties["Events"] = events
+    return {"AWSTemplateFormatVersion": "2010-09-09", "Transform": "AWS::Serverless-2016-10-31",
+            "Description": f"{config.name}, exported from a lambdanb notebook",
+            "Resources": {_logical_id(config.name): {"Type": "AWS::Serverless::Function", "Properties": properties}}}
+
+
+def export_function(service, name: str, directory: str | Path) -> Path:
+    """Write the function's code, requirements.txt and template.yaml into `directory`; returns the template."""
+    config = service.get_function(name)
+    target = Path(directory)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise LambdaNBError(f"Cannot write to {target}: {error.strerror}.") from None
+    code_file = target / config.handler_file
+    code_file.parent.mkdir(parents=True, exist_ok=True)
+    code_file.write_text(config.code)
+    if config.runtime in runtimes.PROVIDED:
+        code_file.chmod(0o755)
+    if config.runtime in runtimes.PYTHON:
+        (target / "requirements.txt").write_text("".join(f"{r}\n" for r in _requirements(config.code,
+                                                                                           config.task_root)))
+    path = target / "template.yaml"
+    path.write_text(yaml.safe_dump(template(service, name), sort_keys=False))
+    return path
