@@ -53,6 +53,10 @@ class Service:
             lambda name, payload: self._invoke_queued(name, payload, self.ids.request_id(name)),
             self.metrics, self._deliver, self.functions.exists)
 
+    def __repr__(self) -> str:
+        changed = {k: v for k, v in vars(self.settings).items() if v != Settings.__dataclass_fields__[k].default}
+        return f"<lambdanb Lambda service: {len(self.functions.all())} functions, settings {changed or 'default'}>"
+
     def create_function(self, name: str, code: str, *, handler: str | None = None, runtime: str = "python3.12",
                         memory_size: int = 128, timeout: int = 3, environment: dict[str, str] | None = None,
                         description: str = "", role: str | None = None, dead_letter_config: dict | None = None,
