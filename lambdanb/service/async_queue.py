@@ -12,6 +12,7 @@ from typing import Callable
 from ..errors import LambdaNBError, ResourceNotFoundException, TooManyRequestsException
 from ..records import Invocation
 from .functions import function_arn
+from .logs import iso_time
 from .metrics import MetricStore
 from .settings import Settings
 
@@ -205,7 +206,8 @@ class AsyncQueues:
             with self._changed:
                 queue.outcomes.succeeded += 1
             if config.on_success:
-                self._send(event, config.on_success, self._record(event, "Success"))
+                record = self._record(event, "Success")
+                self._try(event, "DestinationDeliveryFailures", lambda: self.deliver(config.on_success, record))
             return
         if event.attempts > config.maximum_retry_attempts:
             self._end(queue, event, config, dead_letter_arn, "RetriesExhausted")
@@ -218,43 +220,43 @@ class AsyncQueues:
         """The event failed for good: an on-failure record, else a DLQ message; the drop is counted either way."""
         taken = False
         if config.on_failure:
-            taken = self._send(event, config.on_failure, self._record(event, condition))
+            record = self._record(event, condition)
+            taken = self._try(event, "DestinationDeliveryFailures", lambda: self.deliver(config.on_failure, record))
         elif dead_letter_arn:
-            taken = self._to_dead_letter_queue(event, dead_letter_arn)
+            attributes = self._dead_letter_attributes(event)
+            taken = self._try(event, "DeadLetterErrors",
+                              lambda: self.dead_letter(dead_letter_arn, event.payload, attributes))
         with self._changed:
             queue.outcomes.failed += 1
             queue.outcomes.dropped += 0 if taken else 1
         self.metrics.put(event.function_name, "AsyncEventsDropped", 1, time.time())
 
-    def _send(self, event: AsyncEvent, destination: str, record: dict) -> bool:
+    def _try(self, event: AsyncEvent, failure_metric: str, send: Callable[[], None]) -> bool:
+        """Deliver to a destination or a DLQ; a failure is counted in its metric, never raised."""
         try:
-            self.deliver(destination, record)
+            send()
             return True
         except Exception:
-            self.metrics.put(event.function_name, "DestinationDeliveryFailures", 1, time.time())
+            self.metrics.put(event.function_name, failure_metric, 1, time.time())
             return False
 
-    def _to_dead_letter_queue(self, event: AsyncEvent, dead_letter_arn: str) -> bool:
+    @staticmethod
+    def _dead_letter_attributes(event: AsyncEvent) -> dict:
+        """The DLQ message's attributes: RequestID, ErrorCode and the first 1 KB of ErrorMessage."""
         last = event.last
         message = ""
         if last is not None and isinstance(last.payload, dict):
             message = str(last.payload.get("errorMessage", ""))[:1024]
-        attributes = {"RequestID": {"DataType": "String", "StringValue": event.request_id},
-                      "ErrorCode": {"DataType": "Number", "StringValue": "200"},
-                      "ErrorMessage": {"DataType": "String", "StringValue": message or "-"}}
-        try:
-            self.dead_letter(dead_letter_arn, event.payload, attributes)
-            return True
-        except Exception:
-            self.metrics.put(event.function_name, "DeadLetterErrors", 1, time.time())
-            return False
+        return {"RequestID": {"DataType": "String", "StringValue": event.request_id},
+                "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+                "ErrorMessage": {"DataType": "String", "StringValue": message or "-"}}
 
     def _record(self, event: AsyncEvent, condition: str) -> dict:
         """Lambda's invocation record, as destinations receive it."""
         last = event.last
         record = {
             "version": "1.0",
-            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()) + f".{int(time.time() * 1000) % 1000:03d}Z",
+            "timestamp": iso_time(),
             "requestContext": {"requestId": event.request_id,
                                "functionArn": function_arn(event.function_name, "$LATEST"),
                                "condition": condition, "approximateInvokeCount": event.attempts},

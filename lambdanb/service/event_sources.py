@@ -16,6 +16,7 @@ from ..errors import InvalidParameterValueException, LambdaNBError, ResourceNotF
     TooManyRequestsException
 from ..records import Invocation
 from .functions import function_arn
+from .logs import iso_time
 from .metrics import MetricStore
 
 DEFAULT_BATCH = {"sqs": 10, "kinesis": 100, "dynamodb": 100}
@@ -265,11 +266,11 @@ class StreamPoller(Poller):
             "responseContext": {"statusCode": 200, "executedVersion": "$LATEST",
                                 "functionError": invocation.function_error or "Unhandled"},
             "version": "1.0",
-            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime()),
+            "timestamp": iso_time(),
             info_key: {"shardId": shard, "startSequenceNumber": self._sequence(batch[0]),
                        "endSequenceNumber": self._sequence(batch[-1]),
-                       "approximateArrivalOfFirstRecord": _iso(self._arrival(batch[0])),
-                       "approximateArrivalOfLastRecord": _iso(self._arrival(batch[-1])),
+                       "approximateArrivalOfFirstRecord": iso_time(self._arrival(batch[0])),
+                       "approximateArrivalOfLastRecord": iso_time(self._arrival(batch[-1])),
                        "batchSize": len(batch), "streamArn": self.mapping.event_source_arn}}
         try:
             self.deliver(self.mapping.on_failure, record)
@@ -369,10 +370,6 @@ class DynamoDBStreamPoller(StreamPoller):
 
 
 POLLERS = {"sqs": SQSPoller, "kinesis": KinesisPoller, "dynamodb": DynamoDBStreamPoller}
-
-
-def _iso(epoch_seconds: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch_seconds)) + f".{int(epoch_seconds * 1000) % 1000:03d}Z"
 
 
 class EventSources:

@@ -92,11 +92,14 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def iso_time(epoch_seconds: float | None = None) -> str:
+    """A UTC time as Lambda writes it: 2026-01-31T12:34:56.789Z (now, if no time is given)."""
+    moment = time.time() if epoch_seconds is None else epoch_seconds
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) + f".{int(moment * 1000) % 1000:03d}Z"
+
+
 def iso_now(deterministic: bool) -> str:
-    if deterministic:
-        return "2026-01-01T00:00:00.000Z"
-    now = time.time()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
+    return "2026-01-01T00:00:00.000Z" if deterministic else iso_time()
 
 
 def init_start(runtime: str) -> str:
