@@ -202,3 +202,35 @@ def test_an_environment_killed_from_outside(fast):
     outcomes = fast.async_outcomes("victim")
     assert outcomes.succeeded == 1  # the killed attempt was retried
     assert sum(1 for e in fast.get_logs("victim") if e.message.startswith("START")) >= 3
+
+
+def test_events_older_than_the_maximum_age_go_to_failure():
+    import threading
+    service = Service(throttle_retry_delays=(0.1, 0.1))
+    try:
+        service.create_function("busy", "import time\ndef lambda_handler(e, c):\n    time.sleep(e.get('sleep', 0))\n")
+        service.create_function("sink", SINK)
+        service.put_function_concurrency("busy", 1)
+        service.put_function_event_invoke_config("busy", maximum_event_age_in_seconds=60, destination_config={
+            "OnFailure": {"Destination": "arn:aws:lambda:us-east-1:123456789012:function:sink"}})
+        holder = threading.Thread(target=service.invoke, args=("busy", {"sleep": 1.5}))
+        holder.start()
+        while service.placement.concurrent_executions("busy") == 0:
+            holder.join(0.01)
+        late = service.invoke("busy", {"n": 1}, invocation_type="Event")  # throttled while the holder runs
+        aged = False
+        while not aged and holder.is_alive():  # catch it between throttled attempts, waiting in the queue
+            with service.queues._changed:
+                for event in service.queues._queues["busy"].heap:
+                    event.received_at -= 3600  # as if it had waited an hour in the queue
+                    aged = True
+            holder.join(0.01)
+        holder.join()
+        assert aged
+        assert service.drain(30)
+        (record,) = sink_records(service)
+        assert record["requestContext"]["requestId"] == late.request_id
+        assert record["requestContext"]["condition"] == "EventAgeExceeded"
+        assert service.metrics.total("busy", "Throttles") >= 1
+    finally:
+        service.close()
