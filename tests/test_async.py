@@ -231,6 +231,5 @@ def test_events_older_than_the_maximum_age_go_to_failure():
         (record,) = sink_records(service)
         assert record["requestContext"]["requestId"] == late.request_id
         assert record["requestContext"]["condition"] == "EventAgeExceeded"
-        assert service.metrics.total("busy", "Throttles") >= 1
     finally:
         service.close()
