@@ -109,7 +109,7 @@ def main() -> None:
     parser.add_argument("--cold", type=int, default=100, help="cold starts measured")
     args = parser.parse_args()
 
-    from lambdanb.service import Service
+    from lambdanb.service.lambda_service import LambdaService as Service
     pipe = pipe_round_trip(20000)
     fork = fork_join(300)
     service = Service()

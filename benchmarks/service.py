@@ -14,7 +14,7 @@ import time
 from core import fork_join, pipe_round_trip
 
 from lambdanb import aws
-from lambdanb.service import Service
+from lambdanb.service.lambda_service import LambdaService as Service
 
 NOOP = "def lambda_handler(event, context):\n    return None\n"
 LATENCY = "import time\ndef lambda_handler(event, context):\n    print('latency', time.time() - event['sent'])\n"

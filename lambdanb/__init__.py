@@ -1,40 +1,48 @@
 """lambdanb: AWS Lambda inside a Jupyter notebook, for learning and prototyping."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .api import (
     add_s3_trigger, async_outcomes, configure, create_alias, create_event_source_mapping, create_function,
     delete_event_source_mapping, delete_function, delete_function_concurrency, deploy_function, drain,
-    export_function, get_cost, get_custom_metrics, get_function, get_function_concurrency, get_logs,
-    get_metric_statistics, get_metrics, invoke, list_aliases, list_event_source_mappings, list_functions,
-    list_test_events, list_versions_by_function, publish_version, put_function_concurrency,
-    put_function_event_invoke_config, put_provisioned_concurrency_config, save_test_event, service,
-    start_endpoint, update_alias, update_event_source_mapping, update_function,
-    update_function_configuration)
+    export_function, get_cost, get_custom_metrics, get_event_source_mapping, get_function,
+    get_function_concurrency, get_function_event_invoke_config, get_logs, get_metric_statistics, get_metrics,
+    invoke, lambda_service, list_aliases, list_event_source_mappings, list_functions, list_test_events,
+    list_triggers, list_versions_by_function, publish_version, put_function_concurrency,
+    put_function_event_invoke_config, put_provisioned_concurrency_config, save_test_event, start_endpoint,
+    update_alias, update_event_source_mapping, update_function, update_function_configuration)
 from . import events
 from .errors import LambdaNBError
 from .records import Invocation
+
+if TYPE_CHECKING:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    from .widgets.console import Console
 
 __version__ = "0.1.0"
 
 __all__ = [
     "add_s3_trigger", "async_outcomes", "configure", "create_alias", "create_event_source_mapping",
     "create_function", "delete_event_source_mapping", "delete_function", "delete_function_concurrency",
-    "deploy_function", "drain", "export_function", "get_cost", "get_custom_metrics", "get_function",
-    "get_function_concurrency", "get_logs", "get_metric_statistics", "get_metrics", "invoke",
-    "list_aliases", "list_event_source_mappings", "list_functions", "list_test_events",
+    "deploy_function", "drain", "export_function", "get_cost", "get_custom_metrics",
+    "get_event_source_mapping", "get_function", "get_function_concurrency", "get_function_event_invoke_config",
+    "get_logs", "get_metric_statistics", "get_metrics", "invoke", "lambda_service", "list_aliases",
+    "list_event_source_mappings", "list_functions", "list_test_events", "list_triggers",
     "list_versions_by_function", "publish_version", "put_function_concurrency",
-    "put_function_event_invoke_config", "put_provisioned_concurrency_config", "save_test_event", "service",
+    "put_function_event_invoke_config", "put_provisioned_concurrency_config", "save_test_event",
     "start_endpoint", "update_alias", "update_event_source_mapping", "update_function",
     "update_function_configuration", "LambdaNBError", "Invocation", "console", "events"]
 
 
-def console(function_name: str, refresh_seconds: float = 1.0):
+def console(function_name: str, refresh_seconds: float = 1.0) -> Console:
     """The Lambda console of a function in the notebook: Test, Logs, Monitor and Configuration tabs."""
     from .widgets import console as make_console
     return make_console(function_name, refresh_seconds)
 
 
-def load_ipython_extension(ipython) -> None:
+def load_ipython_extension(ipython: InteractiveShell) -> None:
     """%load_ext lambdanb: registers %%lambda and %lambda, and makes `lambdanb` available in the notebook."""
     from .magics import LambdaMagics
     ipython.register_magics(LambdaMagics)

@@ -5,8 +5,7 @@ from html import escape
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .records import Invocation
-    from .service.functions import FunctionConfig
+    from .records import FunctionConfig, Invocation
 
 _BOX = "font-family: var(--jp-ui-font-family, sans-serif); border: 1px solid {color}; border-radius: 4px; " \
        "padding: 8px 12px; margin: 4px 0;"

@@ -9,7 +9,14 @@ import threading
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from typing import TYPE_CHECKING, Any
+
+from .arns import function_reference, role_arn
 from .errors import LambdaAPIError, LambdaNBError, TooManyRequestsException
+
+if TYPE_CHECKING:
+    from .records import FunctionConfig
+    from .service.lambda_service import LambdaService
 
 _ROUTES = [
     ("POST", r"/2015-03-31/functions/(?P<name>[^/]+)/invocations", "invoke"),
@@ -24,10 +31,10 @@ _ROUTES = [
 TAIL_BYTES = 4096
 
 
-def configuration(config) -> dict:
+def configuration(config: FunctionConfig) -> dict[str, Any]:
     """GetFunctionConfiguration's shape."""
     return {"FunctionName": config.name, "FunctionArn": config.arn, "Runtime": config.runtime,
-            "Role": config.role or "arn:aws:iam::123456789012:role/lambdanb-default", "Handler": config.handler,
+            "Role": config.role or role_arn("lambdanb-default"), "Handler": config.handler,
             "CodeSize": config.code_size, "Description": config.description, "Timeout": config.timeout,
             "MemorySize": config.memory_size, "LastModified": config.last_modified,
             "CodeSha256": config.code_sha256, "Version": config.version,
@@ -40,7 +47,7 @@ def configuration(config) -> dict:
 class LambdaEndpoint:
     """The HTTP face of one Service; requests are not authenticated (it listens on loopback only)."""
 
-    def __init__(self, service, port: int = 0) -> None:
+    def __init__(self, service: LambdaService, port: int = 0) -> None:
         self.service = service
         self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
         self.server.daemon_threads = True
@@ -70,7 +77,8 @@ class LambdaEndpoint:
         if headers.get("X-Amz-Client-Context"):
             client_context = json.loads(base64.b64decode(headers["X-Amz-Client-Context"]))
         invocation = self.service.invoke(name, body or b"null", invocation_type=invocation_type,
-                                         qualifier=query.get("Qualifier"), client_context=client_context)
+                                         qualifier=query.get("Qualifier"), client_context=client_context,
+                                         source="endpoint")
         reply = {"x-amzn-RequestId": invocation.request_id}
         if invocation.status_code != 200:
             return invocation.status_code, reply, b""
@@ -117,13 +125,13 @@ class LambdaEndpoint:
                  "MaximumRetryAttempts": "maximum_retry_attempts", "StartingPosition": "starting_position",
                  "DestinationConfig": "destination_config"}
         settings = {names[key]: value for key, value in request.items() if key in names}
-        function_name = request["FunctionName"].rsplit(":function:", 1)[-1]
+        function_name = function_reference(request["FunctionName"], operation="CreateEventSourceMapping")[0]
         return _json(202, self.service.create_event_source_mapping(function_name, request["EventSourceArn"],
                                                                    **settings))
 
     def list_event_source_mappings(self, query: dict, **_) -> tuple[int, dict, bytes]:
         name = query.get("FunctionName")
-        name = name.rsplit(":function:", 1)[-1] if name else None
+        name = function_reference(name, operation="ListEventSourceMappings")[0] if name else None
         return _json(200, {"EventSourceMappings": self.service.list_event_source_mappings(name)})
 
     def delete_event_source_mapping(self, uuid: str, **_) -> tuple[int, dict, bytes]:

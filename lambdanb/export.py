@@ -9,8 +9,14 @@ from pathlib import Path
 
 import yaml
 
+from typing import TYPE_CHECKING, Any
+
 from . import runtimes
+from .arns import name_of, service_of
 from .errors import LambdaNBError
+
+if TYPE_CHECKING:
+    from .service.lambda_service import LambdaService
 
 # Packages a Lambda Python runtime already has: nothing to list in requirements.txt for them.
 _IN_RUNTIME = {"boto3", "botocore", "awslambdaric", "s3transfer", "jmespath", "dateutil", "urllib3", "six"}
@@ -37,30 +43,29 @@ def _logical_id(name: str) -> str:
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[^A-Za-z0-9]", name) if part) or "Function"
 
 
-def _policies(role_arn: str | None) -> list:
+def _policies(role_arn: str | None) -> list[Any]:
     """The role's policies, in SAM's Policies form: managed policy ARNs, and inline statements as documents."""
     if not role_arn:
         return ["AWSLambdaBasicExecutionRole"]
     from . import aws
     iam = aws.client("iam")
-    name = role_arn.rsplit("/", 1)[-1]
-    policies: list = [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]]
+    name = name_of(role_arn)
+    policies: list[Any] = [p["PolicyArn"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]]
     for policy_name in iam.list_role_policies(RoleName=name)["PolicyNames"]:
         document = iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
         policies.append({"Version": document.get("Version", "2012-10-17"), "Statement": document["Statement"]})
     return policies
 
 
-def _destination(arn: str) -> dict:
-    return {"Type": "Lambda" if ":function:" in arn else "SQS", "Destination": arn}
+def _destination(arn: str) -> dict[str, str]:
+    return {"Type": "Lambda" if service_of(arn) == "lambda" else "SQS", "Destination": arn}
 
 
-def _events(service, name: str) -> dict:
+def _events(service: LambdaService, name: str) -> dict[str, Any]:
     events = {}
-    for number, mapping in enumerate(service.event_sources.list(name), 1):
-        arn, kind = mapping["EventSourceArn"], mapping["EventSourceArn"].split(":")[2]
-        if kind == "sqs" and ":lambdanb-s3-" in arn:
-            continue  # lambdanb's own plumbing for an S3 trigger; the README says how to add it in SAM
+    for number, mapping in enumerate(service.list_event_source_mappings(name), 1):
+        arn = mapping["EventSourceArn"]
+        kind = service_of(arn)
         properties = {"BatchSize": mapping["BatchSize"], "Enabled": mapping["State"] == "Enabled"}
         if mapping["MaximumBatchingWindowInSeconds"]:
             properties["MaximumBatchingWindowInSeconds"] = mapping["MaximumBatchingWindowInSeconds"]
@@ -75,29 +80,30 @@ def _events(service, name: str) -> dict:
         if mapping["DestinationConfig"]:
             properties["DestinationConfig"] = {"OnFailure": {
                 "Destination": mapping["DestinationConfig"]["OnFailure"]["Destination"],
-                "Type": "SQS" if ":sqs:" in mapping["DestinationConfig"]["OnFailure"]["Destination"] else "SNS"}}
+                "Type": "SQS" if service_of(mapping["DestinationConfig"]["OnFailure"]["Destination"]) == "sqs"
+                else "SNS"}}
         events[f"Stream{number}"] = {"Type": "Kinesis" if kind == "kinesis" else "DynamoDB", "Properties": properties}
     return events
 
 
-def template(service, name: str) -> dict:
+def template(service: LambdaService, name: str) -> dict[str, Any]:
     """The SAM template of a function, as a dict."""
     config = service.get_function(name)
-    properties: dict = {"FunctionName": config.name, "CodeUri": ".", "Handler": config.handler,
+    properties: dict[str, Any] = {"FunctionName": config.name, "CodeUri": ".", "Handler": config.handler,
                         "Runtime": config.runtime, "MemorySize": config.memory_size, "Timeout": config.timeout,
                         "Architectures": ["x86_64"], "Policies": _policies(config.role)}
     if config.description:
         properties["Description"] = config.description
     if config.environment:
         properties["Environment"] = {"Variables": dict(config.environment)}
-    reserved = service.placement.reserved.get(name)
+    reserved = service.get_function_concurrency(name).get("ReservedConcurrentExecutions")
     if reserved is not None:
         properties["ReservedConcurrentExecutions"] = reserved
     if config.dead_letter_target_arn:
         properties["DeadLetterQueue"] = {"Type": "SQS", "TargetArn": config.dead_letter_target_arn}
-    invoke_config = service.event_invoke_configs.get(name)
+    invoke_config = service.get_function_event_invoke_config(name)
     if invoke_config is not None:
-        async_config: dict = {"MaximumRetryAttempts": invoke_config.maximum_retry_attempts,
+        async_config: dict[str, Any] = {"MaximumRetryAttempts": invoke_config.maximum_retry_attempts,
                               "MaximumEventAgeInSeconds": invoke_config.maximum_event_age_in_seconds}
         destinations = {key: _destination(arn) for key, arn in (("OnSuccess", invoke_config.on_success),
                                                                  ("OnFailure", invoke_config.on_failure)) if arn}
@@ -112,22 +118,24 @@ def template(service, name: str) -> dict:
             "Resources": {_logical_id(config.name): {"Type": "AWS::Serverless::Function", "Properties": properties}}}
 
 
-def export_function(service, name: str, directory: str | Path) -> Path:
+def export_function(service: LambdaService, name: str, directory: str | Path) -> Path:
     """Write the function's code, requirements.txt and template.yaml into `directory`; returns the template."""
     config = service.get_function(name)
     target = Path(directory)
+    document = template(service, name)
     try:
         target.mkdir(parents=True, exist_ok=True)
+        code_file = target / config.handler_file
+        code_file.parent.mkdir(parents=True, exist_ok=True)
+        code_file.write_text(config.code)
+        if config.runtime in runtimes.PROVIDED:
+            code_file.chmod(0o755)
+        if config.runtime in runtimes.PYTHON:
+            requirements = _requirements(config.code, config.task_root)
+            (target / "requirements.txt").write_text("".join(f"{r}\n" for r in requirements))
+        path = target / "template.yaml"
+        path.write_text(yaml.safe_dump(document, sort_keys=False))
     except OSError as error:
-        raise LambdaNBError(f"Cannot write to {target}: {error.strerror}.") from None
-    code_file = target / config.handler_file
-    code_file.parent.mkdir(parents=True, exist_ok=True)
-    code_file.write_text(config.code)
-    if config.runtime in runtimes.PROVIDED:
-        code_file.chmod(0o755)
-    if config.runtime in runtimes.PYTHON:
-        (target / "requirements.txt").write_text("".join(f"{r}\n" for r in _requirements(config.code,
-                                                                                           config.task_root)))
-    path = target / "template.yaml"
-    path.write_text(yaml.safe_dump(template(service, name), sort_keys=False))
+        raise LambdaNBError(f"Cannot write the export into {target}: {error.strerror} "
+                            f"({error.filename or target}).") from None
     return path

@@ -4,19 +4,18 @@ from __future__ import annotations
 import hashlib
 import itertools
 import threading
-import time
 import uuid
 from collections import defaultdict
 
-FIXED_DATE = "2026/01/01"
+from .clock import Clock
 
 
 class IdSource:
     """Hands out ids; in deterministic mode each function gets its own counted, reproducible sequence."""
 
-    def __init__(self, deterministic: bool = False) -> None:
-        self.deterministic = deterministic
-        self._counters: defaultdict[str, itertools.count] = defaultdict(itertools.count)
+    def __init__(self, clock: Clock) -> None:
+        self.clock = clock
+        self._counters: defaultdict[str, itertools.count[int]] = defaultdict(itertools.count)
         self._lock = threading.Lock()
 
     def _next(self, kind: str, function_name: str) -> bytes:
@@ -25,12 +24,12 @@ class IdSource:
         return hashlib.sha256(f"{kind}:{function_name}:{n}".encode()).digest()
 
     def request_id(self, function_name: str) -> str:
-        if not self.deterministic:
+        if not self.clock.deterministic:
             return str(uuid.uuid4())
         return str(uuid.UUID(bytes=self._next("request", function_name)[:16], version=4))
 
     def log_stream(self, function_name: str, version: str) -> str:
         """Lambda's stream name: YYYY/MM/DD/[version]<32 hex digits>."""
-        if self.deterministic:
-            return f"{FIXED_DATE}/[{version}]{self._next('stream', function_name).hex()[:32]}"
-        return f"{time.strftime('%Y/%m/%d', time.gmtime())}/[{version}]{uuid.uuid4().hex}"
+        if self.clock.deterministic:
+            return f"{self.clock.date()}/[{version}]{self._next('stream', function_name).hex()[:32]}"
+        return f"{self.clock.date()}/[{version}]{uuid.uuid4().hex}"

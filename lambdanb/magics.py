@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import shlex
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_var_expand
@@ -11,7 +13,11 @@ from IPython.display import display
 
 from . import api, aws, display as views
 from .errors import LambdaNBError
+from .records import Invocation
 from .service.functions import code_warning
+
+if TYPE_CHECKING:
+    from .widgets.console import Console
 
 SUBCOMMANDS = ("invoke", "logs", "list", "delete", "role", "drain", "console", "endpoint", "export")
 
@@ -31,7 +37,7 @@ def _no_logs(name: str) -> str:
             "delivered to CloudWatch Logs (attach AWSLambdaBasicExecutionRole to fix that).")
 
 
-def _parse(function, line: str):
+def _parse(function: Callable[..., Any], line: str) -> Any:
     """Split the line as a shell would (so quoted JSON stays whole) and parse it; errors become one sentence."""
     try:
         return function.parser.parse_args(shlex.split(line))
@@ -46,7 +52,7 @@ class LambdaMagics(Magics):
     """The notebook face of the Lambda API."""
 
     @no_var_expand
-    @magic_arguments()
+    @magic_arguments("%%lambda")
     @argument("name", help="function name")
     @argument("--handler", default=None, help="module.function (default: the runtime's, such as "
                                                 "lambda_function.lambda_handler)")
@@ -58,7 +64,7 @@ class LambdaMagics(Magics):
     @argument("--description", default="", help="description")
     @argument("--role", default=None, help="execution role (name or ARN)")
     @cell_magic("lambda")
-    def lambda_cell(self, line: str, cell: str):
+    def lambda_cell(self, line: str, cell: str) -> None:
         """Deploy the cell as a Lambda function's code (create it, or update $LATEST)."""
         args = _parse(self.lambda_cell, line)
         try:
@@ -77,8 +83,19 @@ class LambdaMagics(Magics):
 
     @no_var_expand
     @line_magic("lambda")
-    def lambda_line(self, line: str):
-        """%lambda invoke NAME [--event JSON] | logs NAME | list | delete NAME"""
+    def lambda_line(self, line: str) -> Any:
+        """The Lambda service from a line; `%lambda SUBCOMMAND -h` tells each one's options.
+
+        %lambda invoke NAME [--event JSON] [--type RequestResponse|Event|DryRun]   run the function
+        %lambda logs NAME                          its CloudWatch log events
+        %lambda list                               the functions of this kernel
+        %lambda delete NAME                        delete a function
+        %lambda role create NAME [--policy P ...]  an execution role (trusted entity: Lambda)
+        %lambda drain [--timeout S]                wait for async events and event sources to finish
+        %lambda console NAME                       the function's console (Test, Logs, Monitor, Configuration)
+        %lambda endpoint [--port N]                serve the Lambda API for boto3 and the AWS CLI
+        %lambda export NAME DIRECTORY              write code, requirements.txt and a SAM template.yaml
+        """
         command, _, rest = line.strip().partition(" ")
         if command not in SUBCOMMANDS:
             raise UsageError(f"%lambda takes one of: {', '.join(SUBCOMMANDS)} (got '{command or 'nothing'}').")
@@ -87,12 +104,12 @@ class LambdaMagics(Magics):
         except LambdaNBError as error:
             raise UsageError(str(error)) from None
 
-    @magic_arguments()
+    @magic_arguments("%lambda invoke")
     @argument("name")
     @argument("--event", default=None, help="the event as JSON")
     @argument("--type", default="RequestResponse", choices=("RequestResponse", "Event", "DryRun"),
               help="invocation type")
-    def _invoke(self, line: str):
+    def _invoke(self, line: str) -> Invocation:
         args = _parse(self._invoke, line)
         event = None
         if args.event is not None:
@@ -100,9 +117,9 @@ class LambdaMagics(Magics):
                 event = json.loads(args.event)
             except ValueError as error:
                 raise UsageError(f"--event is not valid JSON: {error}.") from None
-        return api.invoke(args.name, event, invocation_type=args.type)
+        return api.invoke(args.name, event, invocation_type=args.type, source="magic")
 
-    @magic_arguments()
+    @magic_arguments("%lambda logs")
     @argument("name")
     def _logs(self, line: str) -> None:
         args = _parse(self._logs, line)
@@ -110,14 +127,14 @@ class LambdaMagics(Magics):
             print(_no_logs(args.name))
         print(str(api.get_logs(args.name)), end="")
 
-    @magic_arguments()
+    @magic_arguments("%lambda list")
     def _list(self, line: str) -> None:
         _parse(self._list, line)
         functions = api.list_functions()
         display({"text/plain": "\n".join(views.function_card_text(f) for f in functions) or "No functions yet.",
                  "text/html": views.functions_table(functions)}, raw=True)
 
-    @magic_arguments()
+    @magic_arguments("%lambda role")
     @argument("action", choices=("create",))
     @argument("name")
     @argument("--policy", nargs="*", default=[], help="managed policies, e.g. AWSLambdaBasicExecutionRole")
@@ -126,21 +143,21 @@ class LambdaMagics(Magics):
         arn = aws.create_role(args.name, args.policy)
         print(f"Created role {arn} with {', '.join(args.policy) or 'no policies'}.")
 
-    @magic_arguments()
+    @magic_arguments("%lambda drain")
     @argument("--timeout", type=float, default=None, help="seconds to wait at most")
     def _drain(self, line: str) -> None:
         args = _parse(self._drain, line)
         if not api.drain(args.timeout):
             print(f"Still busy after {args.timeout} s: events are waiting for a retry or in flight.")
 
-    @magic_arguments()
+    @magic_arguments("%lambda console")
     @argument("name")
-    def _console(self, line: str):
+    def _console(self, line: str) -> Console:
         args = _parse(self._console, line)
         from .widgets import console
         return console(args.name)
 
-    @magic_arguments()
+    @magic_arguments("%lambda endpoint")
     @argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
     def _endpoint(self, line: str) -> None:
         args = _parse(self._endpoint, line)
@@ -148,7 +165,7 @@ class LambdaMagics(Magics):
         print(f"Lambda API on {url}: boto3.client('lambda', endpoint_url='{url}') or "
               f"aws lambda invoke --endpoint-url {url} ...")
 
-    @magic_arguments()
+    @magic_arguments("%lambda export")
     @argument("name")
     @argument("directory")
     def _export(self, line: str) -> None:
@@ -157,7 +174,7 @@ class LambdaMagics(Magics):
         print(f"Exported {args.name} to {args.directory}: deploy it with `sam build && sam deploy --guided` "
               f"from there ({template}).")
 
-    @magic_arguments()
+    @magic_arguments("%lambda delete")
     @argument("name")
     def _delete(self, line: str) -> None:
         args = _parse(self._delete, line)

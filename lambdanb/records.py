@@ -1,9 +1,115 @@
-"""The records the Python API returns: an Invocation is what one invoke did and measured."""
+"""The records of the Lambda service: a function's configuration, an invocation request and what it did."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
 from typing import Any
+
+from . import display, runtimes
+from .arns import function_arn
+
+
+class InvocationType(str, Enum):
+    """How the caller waits: for the result, for acceptance into the internal queue, or for validation only."""
+
+    REQUEST_RESPONSE = "RequestResponse"
+    EVENT = "Event"
+    DRY_RUN = "DryRun"
+
+
+@dataclass(frozen=True)
+class InvocationRequest:
+    """One request to run a function, made once by the Frontend whatever asked for it, and handed on unchanged
+    to the Invoker (now) or to the internal queue (later, perhaps several times)."""
+
+    function_name: str
+    qualifier: str | None  # as asked: None or $LATEST, a version number, or an alias
+    payload: bytes
+    request_id: str
+    invocation_type: InvocationType
+    source: str  # who asked: "api", "endpoint", "event-source", "s3", "destination", ...
+    client_context: dict[str, Any] | None = None
+
+    @property
+    def invoked_arn(self) -> str:
+        """The ARN the caller used, as context.invoked_function_arn shows it."""
+        return function_arn(self.function_name, self.qualifier)
+
+
+@dataclass
+class FunctionConfig:
+    """One version of a function ($LATEST, or a published number): configuration and code, as
+    GetFunctionConfiguration describes it."""
+
+    name: str
+    code: str
+    handler: str = "lambda_function.lambda_handler"
+    runtime: str = "python3.12"
+    runtime_client: str | None = None  # "awslambdaric" runs a Python function through the Runtime API
+    memory_size: int = 128
+    timeout: int = 3
+    environment: dict[str, str] = field(default_factory=dict)
+    description: str = ""
+    dead_letter_target_arn: str | None = None
+    role: str | None = None  # the execution role's ARN
+    logs_delivered: bool = True  # False when the role may not write to CloudWatch Logs
+    revision: int = 1
+    code_sha256: str = ""
+    code_size: int = 0
+    last_modified: str = ""
+    task_root: Path = Path()
+    version: str = "$LATEST"
+
+    @property
+    def arn(self) -> str:
+        return function_arn(self.name)
+
+    @property
+    def key(self) -> str:
+        """name:version, the unit environments belong to."""
+        return f"{self.name}:{self.version}"
+
+    @property
+    def log_group(self) -> str:
+        return f"/aws/lambda/{self.name}"
+
+    @property
+    def handler_file(self) -> str:
+        return runtimes.handler_file(self.runtime, self.handler, self.code)
+
+    @property
+    def command(self) -> list[str] | None:
+        """How an environment starts this function's runtime process (None: the native Python runtime)."""
+        return runtimes.command(self.runtime, self.runtime_client, self.handler, self.task_root)
+
+    def _repr_html_(self) -> str:
+        return display.function_card(self)
+
+
+@dataclass
+class EventInvokeConfig:
+    """PutFunctionEventInvokeConfig: what happens to a function's async events."""
+
+    maximum_retry_attempts: int = 2
+    maximum_event_age_in_seconds: int = 21600
+    on_success: str | None = None  # ARN of a function or an SQS queue
+    on_failure: str | None = None
+
+
+@dataclass
+class Alias:
+    """A name for a version of a function, such as "prod"."""
+
+    function_name: str
+    name: str
+    function_version: str
+    description: str = ""
+
+    def describe(self) -> dict[str, str]:
+        return {"AliasArn": function_arn(self.function_name, self.name), "Name": self.name,
+                "FunctionVersion": self.function_version, "Description": self.description}
 
 
 @dataclass
@@ -23,6 +129,13 @@ class Invocation:
     executed_version: str | None
     function_name: str = ""
 
+    @classmethod
+    def accepted(cls, request: InvocationRequest, status_code: int) -> Invocation:
+        """What an Event (202) or DryRun (204) invoke returns: the request id and nothing run yet."""
+        return cls(request_id=request.request_id, status_code=status_code, payload=None, function_error=None,
+                   logs="", duration_ms=None, billed_duration_ms=None, memory_size_mb=None, max_memory_used_mb=None,
+                   init_duration_ms=None, executed_version=None, function_name=request.function_name)
+
     @property
     def succeeded(self) -> bool:
         return self.function_error is None
@@ -37,12 +150,10 @@ class Invocation:
         return json.dumps(self.payload, indent=2, ensure_ascii=False)
 
     def __str__(self) -> str:
-        from .display import invocation_text
-        return invocation_text(self)
+        return display.invocation_text(self)
 
-    def _repr_pretty_(self, printer, cycle) -> None:
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(str(self))
 
     def _repr_html_(self) -> str:
-        from .display import invocation_html
-        return invocation_html(self)
+        return display.invocation_html(self)

@@ -5,7 +5,7 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 import lambdanb
-from lambdanb.service import Service
+from lambdanb.service.lambda_service import LambdaService as Service
 
 
 @pytest.fixture
@@ -55,4 +55,4 @@ def shell(capsys):
     lambdanb.configure(deterministic=False)
     ipython.run_cell("%load_ext lambdanb")
     yield Shell(ipython, capsys)
-    lambdanb.service().close()
+    lambdanb.lambda_service().close()

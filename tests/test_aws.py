@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from lambdanb import aws
-from lambdanb.service import Service
+from lambdanb.service.lambda_service import LambdaService as Service
 
 READ_ONLY = {"Version": "2012-10-17",
              "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}

@@ -14,6 +14,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from lambdanb import aws
+from lambdanb.endpoint import LambdaEndpoint
 
 HELLO = '''
 def lambda_handler(event, context):
@@ -25,10 +26,17 @@ def lambda_handler(event, context):
 
 
 @pytest.fixture
-def client(service):
-    url = service.start_endpoint()
+def endpoint(service):
+    serving = LambdaEndpoint(service)
+    service.use_lambda_endpoint(serving.url)
+    yield serving
+    serving.stop()
+
+
+@pytest.fixture
+def client(service, endpoint):
     service.create_function("hello", HELLO)
-    return boto3.client("lambda", endpoint_url=url, region_name="us-east-1", aws_access_key_id="local",
+    return boto3.client("lambda", endpoint_url=endpoint.url, region_name="us-east-1", aws_access_key_id="local",
                         aws_secret_access_key="local")
 
 
@@ -78,13 +86,13 @@ def test_boto3_configuration_calls(client, service):
     assert service.list_event_source_mappings("hello") == []
 
 
-def test_aws_cli_invoke(client, service, tmp_path):
+def test_aws_cli_invoke(client, service, endpoint, tmp_path):
     out = tmp_path / "response.json"
     cli = Path(sys.executable).with_name("aws")
     env = {**os.environ, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
            "AWS_DEFAULT_REGION": "us-east-1"}
     done = subprocess.run([str(cli), "lambda", "invoke", "--function-name", "hello", "--endpoint-url",
-                           service.endpoint.url, "--payload",
+                           endpoint.url, "--payload",
                            '{"from": "cli"}', "--log-type", "Tail", str(out)],
                           capture_output=True, text=True, env=env, timeout=60)
     assert done.returncode == 0, done.stderr

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from lambdanb import aws
+from lambdanb.export import export_function
 
 CFN_LINT = Path(sys.executable).with_name("cfn-lint")
 
@@ -37,7 +38,7 @@ def test_export_a_python_function_with_everything(service, tmp_path):
         "OnFailure": {"Destination": queue}})
     service.create_event_source_mapping("order-processor", queue, batch_size=5,
                                         function_response_types=["ReportBatchItemFailures"])
-    template_path = Path(service.export_function("order-processor", tmp_path / "export"))
+    template_path = Path(export_function(service, "order-processor", tmp_path / "export"))
     assert (tmp_path / "export" / "lambda_function.py").read_text() == code
     assert (tmp_path / "export" / "requirements.txt").read_text() == "helpers_of_mine\nrequests\n" or \
         (tmp_path / "export" / "requirements.txt").read_text() == "requests\n"
@@ -64,7 +65,7 @@ def test_export_other_runtimes(service, tmp_path, runtime, code, files, monkeypa
     import shutil
     monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/node")
     service.create_function("other", code, runtime=runtime)
-    template_path = Path(service.export_function("other", tmp_path))
+    template_path = Path(export_function(service, "other", tmp_path))
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*files, "template.yaml"])
     lint(template_path)
 

@@ -205,7 +205,7 @@ def test_create_update_delete(service):
     assert [f.name for f in service.list_functions()] == ["fn"]
     service.delete_function("fn")
     assert service.list_functions() == []
-    assert service.placement.environments("fn") == 0
+    assert service.environments("fn") == 0
     with pytest.raises(ResourceNotFoundException):
         service.delete_function("fn")
 
@@ -220,7 +220,7 @@ def test_module_api_uses_one_service():
         assert [f.name for f in lambdanb.list_functions()] == ["api-fn"]
         lambdanb.delete_function("api-fn")
     finally:
-        lambdanb.service().close()
+        lambdanb.lambda_service().close()
 
 
 def test_metrics_count_invocations_errors_and_duration(service):

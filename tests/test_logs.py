@@ -116,7 +116,7 @@ def test_log_queries(service):
 
 
 def test_deterministic_mode_makes_output_repeatable():
-    from lambdanb.service import Service
+    from lambdanb.service.lambda_service import LambdaService as Service
     runs = []
     for _ in range(2):
         service = Service(deterministic=True)

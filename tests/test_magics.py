@@ -56,7 +56,7 @@ def test_rerunning_the_cell_updates_latest_and_starts_cold(shell):
     shell.run("after = lambdanb.invoke('myLambdaFunction')")
     assert shell.value("after.payload['body']") == "Hello again"
     assert shell.value("after.init_duration_ms") is not None
-    assert shell.value("lambdanb.service().placement.environments('myLambdaFunction')") == 1
+    assert shell.value("lambdanb.lambda_service().placement.environments('myLambdaFunction')") == 1
 
 
 def test_env_and_description_options(shell):

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from lambdanb.errors import InvalidParameterValueException, TooManyRequestsException
-from lambdanb.service import Service
+from lambdanb.service.lambda_service import LambdaService as Service
 
 SLOW = '''
 import os, time
@@ -38,7 +38,7 @@ def test_parallel_invokes_get_their_own_environments(service):
     service.create_function("slow", SLOW)
     results, errors = in_parallel(service, "slow", 3, {"sleep": 0.5})
     assert not errors and len({r.payload for r in results}) == 3
-    assert service.placement.environments("slow") == 3
+    assert service.environments("slow") == 3
     # afterwards they are reused warm, one at a time
     assert service.invoke("slow").payload in {r.payload for r in results}
 
@@ -88,7 +88,7 @@ def test_idle_environments_are_recycled():
         service.create_function("idle", SLOW)
         first = service.invoke("idle").payload
         time.sleep(1.5)
-        assert service.placement.environments("idle") == 0
+        assert service.environments("idle") == 0
         again = service.invoke("idle")
         assert again.init_duration_ms is not None and again.payload != first
     finally:
@@ -102,7 +102,7 @@ def test_old_environments_finish_their_invocation_then_retire():
         service.invoke("old")
         in_flight = service.invoke("old", {"sleep": 1})  # outlives its lifetime while running
         assert in_flight.function_error is None
-        assert service.placement.environments("old") == 0
+        assert service.environments("old") == 0
         assert service.invoke("old").init_duration_ms is not None
     finally:
         service.close()

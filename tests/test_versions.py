@@ -58,7 +58,7 @@ def test_provisioned_concurrency(service):
         service.put_provisioned_concurrency_config("app", "$LATEST", 1)
     status = service.put_provisioned_concurrency_config("app", "live", 2)
     assert status["Status"] == "READY"
-    assert service.placement.environments("app", "1") == 2
+    assert service.environments("app", "1") == 2
     assert sum(1 for e in service.get_logs("app") if e.message.startswith("INIT_START")) == 2
     r = service.invoke("app", qualifier="live")
     assert r.init_duration_ms is None and r.payload[3] == "provisioned-concurrency"

@@ -6,36 +6,58 @@ import itertools
 import json
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING, Any
 
-from ..errors import LambdaNBError, ResourceNotFoundException, TooManyRequestsException
-from ..records import Invocation
-from .functions import function_arn
-from .logs import iso_time
+from ..arns import function_arn
+from ..clock import Clock
+from ..errors import LambdaNBError, ResourceNotFoundException, TooManyRequestsException, ValidationException
+from ..log import problem
+from ..records import EventInvokeConfig, FunctionConfig, Invocation, InvocationRequest
+from .destinations import check_destination, send_record, send_to_dead_letter_queue
 from .metrics import MetricStore
 from .settings import Settings
 
+if TYPE_CHECKING:
+    from .frontend import Frontend
 
-@dataclass
-class EventInvokeConfig:
-    """PutFunctionEventInvokeConfig: what happens to a function's async events."""
 
-    maximum_retry_attempts: int = 2
-    maximum_event_age_in_seconds: int = 21600
-    on_success: str | None = None  # ARN of a function or an SQS queue
-    on_failure: str | None = None
+def event_invoke_config(maximum_retry_attempts: int | None = None, maximum_event_age_in_seconds: int | None = None,
+                        destination_config: dict[str, Any] | None = None,
+                        operation: str = "PutFunctionEventInvokeConfig") -> EventInvokeConfig:
+    """An EventInvokeConfig within Lambda's ranges: retries 0-2, maximum event age 60-21600 s, destinations that
+    are a function or an SQS queue."""
+    config = EventInvokeConfig()
+    if maximum_retry_attempts is not None:
+        if not 0 <= maximum_retry_attempts <= 2:
+            raise ValidationException(
+                f"1 validation error detected: Value '{maximum_retry_attempts}' at 'maximumRetryAttempts' "
+                "failed to satisfy constraint: Member must have value less than or equal to 2", operation)
+        config.maximum_retry_attempts = maximum_retry_attempts
+    if maximum_event_age_in_seconds is not None:
+        if not 60 <= maximum_event_age_in_seconds <= 21600:
+            raise ValidationException(
+                f"1 validation error detected: Value '{maximum_event_age_in_seconds}' at "
+                "'maximumEventAgeInSeconds' failed to satisfy constraint: Member must have value between "
+                "60 and 21600", operation)
+        config.maximum_event_age_in_seconds = maximum_event_age_in_seconds
+    destinations = destination_config or {}
+    config.on_success = (destinations.get("OnSuccess") or {}).get("Destination")
+    config.on_failure = (destinations.get("OnFailure") or {}).get("Destination")
+    for arn in (config.on_success, config.on_failure):
+        if arn is not None:
+            check_destination(arn, operation)
+    return config
 
 
 @dataclass(order=True)
 class AsyncEvent:
-    """One accepted event; its request id stays the same through every retry."""
+    """One accepted event; its request (and request id) stays the same through every retry."""
 
     due: float
     sequence: int
-    request_id: str = field(compare=False)
-    function_name: str = field(compare=False)
-    payload: bytes = field(compare=False)
+    request: InvocationRequest = field(compare=False)
     received_at: float = field(compare=False)  # time.time() when the Frontend accepted it
     attempts: int = field(default=0, compare=False)  # invocations that ran the function
     throttles: int = field(default=0, compare=False)
@@ -53,7 +75,7 @@ class Outcomes:
 
 
 class FunctionQueue:
-    """One function's queue, served by a few poller threads."""
+    """One function's queue, served by a few poller threads; it ends with the function."""
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -67,39 +89,42 @@ class FunctionQueue:
 class AsyncQueues:
     """Accepts Event invocations (202 at once) and invokes them later, as Lambda's internal queue does."""
 
-    def __init__(self, settings: Settings, metrics: MetricStore, invoke: Callable[[str, bytes, str], Invocation],
-                 config_of: Callable[[str], tuple[EventInvokeConfig, str | None, int | None]],
-                 deliver: Callable[[str, dict], None],
-                 dead_letter: Callable[[str, bytes, dict], None]) -> None:
+    def __init__(self, frontend: Frontend, settings: Settings, metrics: MetricStore, clock: Clock) -> None:
+        self.frontend = frontend
         self.settings = settings
         self.metrics = metrics
-        self.invoke = invoke  # (function name, payload, request id) -> Invocation; raises on throttle
-        self.config_of = config_of  # function name -> (event invoke config, DLQ ARN, reserved concurrency)
-        self.deliver = deliver  # (destination ARN, invocation record)
-        self.dead_letter = dead_letter  # (DLQ ARN, original payload, message attributes)
+        self.clock = clock
         self._queues: dict[str, FunctionQueue] = {}
         self._sequence = itertools.count()
         self._changed = threading.Condition()
         self._closed = False
 
-    def put(self, function_name: str, payload: bytes, request_id: str) -> None:
+    def put(self, request: InvocationRequest) -> None:
         now = time.time()
-        event = AsyncEvent(time.monotonic(), next(self._sequence), request_id, function_name, payload, now)
+        event = AsyncEvent(time.monotonic(), next(self._sequence), request, now)
         with self._changed:
-            queue = self._queue(function_name)
+            queue = self._queue(request.function_name)
             queue.outcomes.received += 1
             heapq.heappush(queue.heap, event)
             self._changed.notify_all()
-        self.metrics.put(function_name, "AsyncEventsReceived", 1, now)
+        self.metrics.put(request.function_name, "AsyncEventsReceived", 1, now)
 
     def outcomes(self, function_name: str) -> Outcomes:
         with self._changed:
             queue = self._queues.get(function_name)
             return Outcomes(**vars(queue.outcomes)) if queue else Outcomes()
 
-    def pending(self) -> int:
+    def pending(self, function_name: str | None = None) -> int:
+        """Events waiting or in flight, of one function or of all."""
         with self._changed:
-            return sum(len(q.heap) + q.in_flight for q in self._queues.values())
+            return sum(len(q.heap) + q.in_flight for name, q in self._queues.items()
+                       if function_name is None or name == function_name)
+
+    def waiting(self, function_name: str) -> list[InvocationRequest]:
+        """The requests waiting in a function's queue (for a first attempt or a retry), soonest first."""
+        with self._changed:
+            queue = self._queues.get(function_name)
+            return [event.request for event in sorted(queue.heap)] if queue else []
 
     def drain(self, timeout: float | None = None) -> bool:
         """Wait until every queue is empty and nothing is in flight; False if the timeout came first."""
@@ -112,11 +137,12 @@ class AsyncQueues:
                 self._changed.wait(remaining if remaining is not None else 1.0)
         return True
 
-    def remove(self, function_name: str) -> None:
-        """The function was deleted: its waiting events are dropped (and counted), its pollers stop."""
+    def function_deleted(self, function_name: str) -> None:
+        """Its waiting events are dropped (and counted: outcomes() tells them until a function of the same name
+        gets a queue of its own), its pollers stop."""
         with self._changed:
             queue = self._queues.get(function_name)
-            if queue is None:
+            if queue is None or queue.closed:
                 return
             queue.closed = True
             waiting, queue.heap = queue.heap, []
@@ -126,7 +152,8 @@ class AsyncQueues:
         for _ in waiting:
             self.metrics.put(function_name, "AsyncEventsDropped", 1, time.time())
         for poller in queue.pollers:
-            poller.join(5)
+            if poller is not threading.current_thread():
+                poller.join(5)
 
     def close(self) -> None:
         with self._changed:
@@ -134,11 +161,9 @@ class AsyncQueues:
             self._changed.notify_all()
 
     def _queue(self, function_name: str) -> FunctionQueue:
-        old = queue = self._queues.get(function_name)
-        if queue is None or queue.closed:  # new, or made again after a deletion: keep counting its outcomes
+        queue = self._queues.get(function_name)
+        if queue is None or queue.closed:
             queue = self._queues[function_name] = FunctionQueue(function_name)
-            if old is not None:
-                queue.outcomes = old.outcomes
             for number in range(self.settings.async_pollers):
                 poller = threading.Thread(target=self._poll, args=(queue,), daemon=True,
                                           name=f"lambdanb-async-{function_name}-{number}")
@@ -160,6 +185,9 @@ class AsyncQueues:
                 queue.in_flight += 1
             try:
                 self._process(queue, event)
+            except Exception as error:  # the event must still be accounted for: it ends as dropped
+                problem(f"async invocation of {queue.name}", error)
+                self._count_end(queue, event, taken=False)
             finally:
                 with self._changed:
                     queue.in_flight -= 1
@@ -177,93 +205,108 @@ class AsyncQueues:
             self._changed.notify_all()
 
     def _process(self, queue: FunctionQueue, event: AsyncEvent) -> None:
+        request = event.request
+        functions = self.frontend.functions
         try:
-            config, dead_letter_arn, reserved = self.config_of(event.function_name)
+            function = functions.get(request.function_name, "Invoke")
+            config = functions.resolve(request.function_name, request.qualifier)
         except ResourceNotFoundException:
             self._end(queue, event, EventInvokeConfig(), None, "FunctionDeleted")
             return
+        invoke_config = function.event_invoke_config or EventInvokeConfig()
         age = time.time() - event.received_at
-        if age > config.maximum_event_age_in_seconds:
-            self._end(queue, event, config, dead_letter_arn, "EventAgeExceeded")
+        if age > invoke_config.maximum_event_age_in_seconds:
+            self._end(queue, event, invoke_config, config, "EventAgeExceeded")
             return
-        if reserved == 0:  # fully throttled: Lambda sends such events straight to the DLQ or on-failure
-            self._end(queue, event, config, dead_letter_arn, "RetriesExhausted")
+        if function.reserved_concurrency == 0:  # fully throttled: such events go straight to the DLQ or on-failure
+            self._end(queue, event, invoke_config, config, "RetriesExhausted")
             return
         try:
-            invocation = self.invoke(event.function_name, event.payload, event.request_id)
+            invocation = self.frontend.invoker.run(request, config)
         except TooManyRequestsException:
             first, largest = self.settings.throttle_retry_delays
             event.throttles += 1
             self._retry_later(queue, event, min(first * 2 ** (event.throttles - 1), largest))
             return
         except LambdaNBError:
-            self._end(queue, event, config, dead_letter_arn, "FunctionDeleted")
+            self._end(queue, event, invoke_config, config, "FunctionDeleted")
             return
         event.attempts += 1
         event.last = invocation
-        self.metrics.put(event.function_name, "AsyncEventAge", age * 1000, time.time())
+        self.metrics.put(request.function_name, "AsyncEventAge", age * 1000, time.time())
         if invocation.function_error is None:
             with self._changed:
                 queue.outcomes.succeeded += 1
-            if config.on_success:
-                record = self._record(event, "Success")
-                self._try(event, "DestinationDeliveryFailures", lambda: self.deliver(config.on_success, record))
+            if invoke_config.on_success:
+                on_success = invoke_config.on_success
+                record = self._record(event, config, "Success")
+                self._try(event, "DestinationDeliveryFailures",
+                          lambda: send_record(self.frontend, on_success, record))
             return
-        if event.attempts > config.maximum_retry_attempts:
-            self._end(queue, event, config, dead_letter_arn, "RetriesExhausted")
+        if event.attempts > invoke_config.maximum_retry_attempts:
+            self._end(queue, event, invoke_config, config, "RetriesExhausted")
             return
         delays = self.settings.async_retry_delays
         self._retry_later(queue, event, delays[min(event.attempts - 1, len(delays) - 1)])
 
-    def _end(self, queue: FunctionQueue, event: AsyncEvent, config: EventInvokeConfig, dead_letter_arn: str | None,
-             condition: str) -> None:
+    def _end(self, queue: FunctionQueue, event: AsyncEvent, invoke_config: EventInvokeConfig,
+             config: FunctionConfig | None, condition: str) -> None:
         """The event failed for good: an on-failure record, else a DLQ message; the drop is counted either way."""
         taken = False
-        if config.on_failure:
-            record = self._record(event, condition)
-            taken = self._try(event, "DestinationDeliveryFailures", lambda: self.deliver(config.on_failure, record))
+        dead_letter_arn = config.dead_letter_target_arn if config else None
+        if invoke_config.on_failure:
+            on_failure = invoke_config.on_failure
+            record = self._record(event, config, condition)
+            taken = self._try(event, "DestinationDeliveryFailures",
+                              lambda: send_record(self.frontend, on_failure, record))
         elif dead_letter_arn:
             attributes = self._dead_letter_attributes(event)
-            taken = self._try(event, "DeadLetterErrors",
-                              lambda: self.dead_letter(dead_letter_arn, event.payload, attributes))
+            taken = self._try(event, "DeadLetterErrors", lambda: send_to_dead_letter_queue(
+                dead_letter_arn, event.request.payload, attributes))
+        self._count_end(queue, event, taken)
+
+    def _count_end(self, queue: FunctionQueue, event: AsyncEvent, taken: bool) -> None:
         with self._changed:
             queue.outcomes.failed += 1
             queue.outcomes.dropped += 0 if taken else 1
-        self.metrics.put(event.function_name, "AsyncEventsDropped", 1, time.time())
+        self.metrics.put(event.request.function_name, "AsyncEventsDropped", 1, time.time())
 
     def _try(self, event: AsyncEvent, failure_metric: str, send: Callable[[], None]) -> bool:
-        """Deliver to a destination or a DLQ; a failure is counted in its metric, never raised."""
+        """Deliver to a destination or a DLQ; a failure is counted in its metric and logged, never raised."""
         try:
             send()
             return True
-        except Exception:
-            self.metrics.put(event.function_name, failure_metric, 1, time.time())
+        except Exception as error:
+            self.metrics.put(event.request.function_name, failure_metric, 1, time.time())
+            problem(f"{failure_metric} of {event.request.function_name}", error)
             return False
 
     @staticmethod
-    def _dead_letter_attributes(event: AsyncEvent) -> dict:
+    def _dead_letter_attributes(event: AsyncEvent) -> dict[str, Any]:
         """The DLQ message's attributes: RequestID, ErrorCode and the first 1 KB of ErrorMessage."""
         last = event.last
         message = ""
         if last is not None and isinstance(last.payload, dict):
             message = str(last.payload.get("errorMessage", ""))[:1024]
-        return {"RequestID": {"DataType": "String", "StringValue": event.request_id},
+        return {"RequestID": {"DataType": "String", "StringValue": event.request.request_id},
                 "ErrorCode": {"DataType": "Number", "StringValue": "200"},
                 "ErrorMessage": {"DataType": "String", "StringValue": message or "-"}}
 
-    def _record(self, event: AsyncEvent, condition: str) -> dict:
-        """Lambda's invocation record, as destinations receive it."""
+    def _record(self, event: AsyncEvent, config: FunctionConfig | None, condition: str) -> dict[str, Any]:
+        """Lambda's invocation record, as destinations receive it, naming the version that ran."""
         last = event.last
-        record = {
+        request = event.request
+        version = (last.executed_version if last else None) or (config.version if config else "$LATEST")
+        record: dict[str, Any] = {
             "version": "1.0",
-            "timestamp": iso_time(),
-            "requestContext": {"requestId": event.request_id,
-                               "functionArn": function_arn(event.function_name, "$LATEST"),
+            "timestamp": self.clock.iso_now(),
+            "requestContext": {"requestId": request.request_id,
+                               "functionArn": function_arn(request.function_name, version),
                                "condition": condition, "approximateInvokeCount": event.attempts},
-            "requestPayload": json.loads(event.payload) if event.payload else None,
+            "requestPayload": json.loads(request.payload) if request.payload else None,
         }
         if last is not None:
-            response = {"statusCode": 200, "executedVersion": last.executed_version}
+            response: dict[str, Any] = {"statusCode": 200, "executedVersion": last.executed_version}
             if last.function_error:
                 response["functionError"] = last.function_error
             record["responseContext"] = response

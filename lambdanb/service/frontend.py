@@ -1,23 +1,24 @@
-"""The Frontend: the one entry point of every invoke; it validates the request and routes it by invocation type."""
+"""The Frontend: every invoke enters here, whoever asks; it makes the one invocation request, validates it and
+routes it by invocation type."""
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
+from ..arns import function_reference
+from ..clock import Clock
 from ..errors import InvalidParameterValueException, InvalidRequestContentException, LambdaNBError, \
-    RequestTooLargeException, ResourceNotFoundException
+    RequestTooLargeException
 from ..ids import IdSource
-from ..records import Invocation
-from .functions import FunctionRegistry, function_arn
+from ..records import Invocation, InvocationRequest, InvocationType
 from .async_queue import AsyncQueues
+from .functions import FunctionRegistry
 from .invoker import Invoker
+from .metrics import MetricStore
+from .settings import Settings
 
 MAX_SYNC_PAYLOAD_BYTES = 6_291_456
 MAX_ASYNC_PAYLOAD_BYTES = 1_048_576
-INVOCATION_TYPES = ("RequestResponse", "Event", "DryRun")
-_ARN = re.compile(r"(?:arn:aws[a-zA-Z-]*:lambda:[a-z0-9-]+:\d{12}:function:|\d{12}:function:)?"
-                  r"(?P<name>[a-zA-Z0-9-_]+)(?::(?P<qualifier>[a-zA-Z0-9-_$]+))?")
 
 
 def encode_event(event: Any) -> bytes:
@@ -35,49 +36,42 @@ def encode_event(event: Any) -> bytes:
         raise LambdaNBError(f"The event must be JSON data (dict, list, str, number, bool or None): {error}.") from None
 
 
-class Frontend:
-    """Validates and routes: RequestResponse to an environment now, Event into the function's internal queue,
-    DryRun checked only."""
+def invocation_type_of(value: str | InvocationType) -> InvocationType:
+    try:
+        return InvocationType(value)
+    except ValueError:
+        raise InvalidParameterValueException(
+            f"1 validation error detected: Value '{value}' at 'invocationType' failed to satisfy "
+            "constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]") from None
 
-    def __init__(self, functions: FunctionRegistry, invoker: Invoker, queues: AsyncQueues, ids: IdSource) -> None:
+
+class Frontend:
+    """Validates and routes: RequestResponse to the Invoker now, Event into the function's internal queue (whose
+    pollers hand the same request to the Invoker later), DryRun checked only."""
+
+    def __init__(self, functions: FunctionRegistry, invoker: Invoker, ids: IdSource, settings: Settings,
+                 metrics: MetricStore, clock: Clock) -> None:
         self.functions = functions
         self.invoker = invoker
-        self.queues = queues
         self.ids = ids
+        self.queue = AsyncQueues(self, settings, metrics, clock)
 
-    def invoke(self, function_name: str, event: Any = None, *, invocation_type: str = "RequestResponse",
-               qualifier: str | None = None, client_context: dict | None = None) -> Invocation:
-        name, qualifier = self._resolve(function_name, qualifier)
-        if invocation_type not in INVOCATION_TYPES:
-            raise InvalidParameterValueException(
-                f"1 validation error detected: Value '{invocation_type}' at 'invocationType' failed to satisfy "
-                f"constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]")
+    def invoke(self, function_name: str, event: Any = None, *,
+               invocation_type: str | InvocationType = InvocationType.REQUEST_RESPONSE,
+               qualifier: str | None = None, client_context: dict[str, Any] | None = None,
+               source: str = "api") -> Invocation:
+        """Invoke a function named by name or ARN; `source` says who asks (api, endpoint, event-source, s3, ...)."""
+        name, qualifier = function_reference(function_name, qualifier)
+        kind = invocation_type_of(invocation_type)
         config = self.functions.resolve(name, qualifier)
         payload = encode_event(event)
-        limit = MAX_ASYNC_PAYLOAD_BYTES if invocation_type == "Event" else MAX_SYNC_PAYLOAD_BYTES
+        limit = MAX_ASYNC_PAYLOAD_BYTES if kind is InvocationType.EVENT else MAX_SYNC_PAYLOAD_BYTES
         if len(payload) > limit:
             raise RequestTooLargeException(f"Request must be smaller than {limit} bytes for the InvokeFunction operation")
-        request_id = self.ids.request_id(name)
-        if invocation_type == "DryRun":
-            return _accepted(request_id, 204, name)
-        if invocation_type == "Event":
-            self.queues.put(name, payload, request_id)
-            return _accepted(request_id, 202, name)
-        return self.invoker.run(config, payload, request_id, function_arn(name, qualifier), client_context)
-
-    @staticmethod
-    def _resolve(function_name: str, qualifier: str | None) -> tuple[str, str | None]:
-        """A function is named by its name, its ARN or a partial ARN, optionally with :qualifier."""
-        match = _ARN.fullmatch(function_name or "")
-        if match is None:
-            raise ResourceNotFoundException(f"Function not found: {function_arn(function_name, '$LATEST')}")
-        if match["qualifier"] and qualifier and match["qualifier"] != qualifier:
-            raise InvalidParameterValueException("The derived qualifier from the function name does not match "
-                                                 "the specified qualifier.")
-        return match["name"], qualifier or match["qualifier"]
-
-
-def _accepted(request_id: str, status_code: int, name: str) -> Invocation:
-    return Invocation(request_id=request_id, status_code=status_code, payload=None, function_error=None, logs="",
-                      duration_ms=None, billed_duration_ms=None, memory_size_mb=None, max_memory_used_mb=None,
-                      init_duration_ms=None, executed_version=None, function_name=name)
+        request = InvocationRequest(name, qualifier, payload, self.ids.request_id(name), kind, source, client_context)
+        if kind is InvocationType.DRY_RUN:
+            return Invocation.accepted(request, 204)
+        if kind is InvocationType.EVENT:
+            self.queue.put(request)
+            return Invocation.accepted(request, 202)
+        return self.invoker.run(request, config)

@@ -1,4 +1,5 @@
-"""Functions and their configuration: FunctionConfig records, validation as Lambda does it, the registry."""
+"""The function registry: one record per function (versions, aliases, concurrency, async configuration), and
+Lambda's validation of a function's configuration."""
 from __future__ import annotations
 
 import ast
@@ -13,17 +14,22 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .. import runtimes
-from ..errors import ResourceConflictException, ResourceNotFoundException, ValidationException, \
-    InvalidParameterValueException
+from ..arns import function_arn
+from ..errors import InvalidParameterValueException, ResourceConflictException, ResourceNotFoundException, \
+    ValidationException
+from ..records import Alias, EventInvokeConfig, FunctionConfig
 
-REGION = "us-east-1"
-ACCOUNT_ID = "123456789012"
+if TYPE_CHECKING:
+    from .triggers.s3 import S3Trigger
+
 DEFAULT_HANDLER = runtimes.default_handler("python3.12")
 _NAME = re.compile(r"[a-zA-Z0-9-_]{1,64}")
 _NAME_PATTERN = r"(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?" \
                 r"([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?"
+_ALIAS = re.compile(r"(?!^[0-9]+$)([a-zA-Z0-9-_]+)")
 _ENV_KEY = re.compile(r"[a-zA-Z]([a-zA-Z0-9_])+")
 RESERVED_ENV_KEYS = frozenset({
     "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
@@ -33,60 +39,23 @@ RESERVED_ENV_KEYS = frozenset({
     "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR"})
 
 
-def function_arn(name: str, qualifier: str | None = None) -> str:
-    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT_ID}:function:{name}"
-    return f"{arn}:{qualifier}" if qualifier else arn
-
-
 @dataclass
-class FunctionConfig:
-    """One version of a function ($LATEST, or a published number): configuration and code, as
-    GetFunctionConfiguration describes it."""
+class Function:
+    """Everything Lambda keeps about one function: its versions and aliases, its concurrency, what happens to its
+    async events, and the console's saved test events. Deleting the function deletes all of it."""
 
-    name: str
-    code: str
-    handler: str = DEFAULT_HANDLER
-    runtime: str = "python3.12"
-    runtime_client: str | None = None  # "awslambdaric" runs a Python function through the Runtime API
-    memory_size: int = 128
-    timeout: int = 3
-    environment: dict[str, str] = field(default_factory=dict)
-    description: str = ""
-    dead_letter_target_arn: str | None = None
-    role: str | None = None  # the execution role's ARN
-    logs_delivered: bool = True  # False when the role may not write to CloudWatch Logs
-    revision: int = 1
-    code_sha256: str = ""
-    code_size: int = 0
-    last_modified: str = ""
-    task_root: Path = Path()
-    version: str = "$LATEST"
+    latest: FunctionConfig
+    versions: dict[str, FunctionConfig] = field(default_factory=dict)  # published versions by number
+    aliases: dict[str, Alias] = field(default_factory=dict)
+    reserved_concurrency: int | None = None
+    provisioned_concurrency: dict[str, int] = field(default_factory=dict)  # by version or alias
+    event_invoke_config: EventInvokeConfig | None = None
+    triggers: list[S3Trigger] = field(default_factory=list)
+    test_events: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def arn(self) -> str:
-        return function_arn(self.name)
-
-    @property
-    def key(self) -> str:
-        """name:version, the unit environments belong to."""
-        return f"{self.name}:{self.version}"
-
-    @property
-    def log_group(self) -> str:
-        return f"/aws/lambda/{self.name}"
-
-    @property
-    def handler_file(self) -> str:
-        return runtimes.handler_file(self.runtime, self.handler, self.code)
-
-    @property
-    def command(self) -> list[str] | None:
-        """How an environment starts this function's runtime process (None: the native Python runtime)."""
-        return runtimes.command(self.runtime, self.runtime_client, self.handler, self.task_root)
-
-    def _repr_html_(self) -> str:
-        from ..display import function_card
-        return function_card(self)
+    def name(self) -> str:
+        return self.latest.name
 
 
 def validate(name: str, *, handler: str, runtime: str, runtime_client: str | None, memory_size: int, timeout: int,
@@ -97,13 +66,13 @@ def validate(name: str, *, handler: str, runtime: str, runtime_client: str | Non
         problems.append(f"Value '{name}' at 'functionName' failed to satisfy constraint: "
                         + ("Member must have length less than or equal to 64" if len(name or "") > 64 else
                            f"Member must satisfy regular expression pattern: {_NAME_PATTERN}"))
-    if not isinstance(memory_size, int) or memory_size < 128:
+    if not _whole_number(memory_size) or memory_size < 128:
         problems.append(f"Value '{memory_size}' at 'memorySize' failed to satisfy constraint: "
                         "Member must have value greater than or equal to 128")
     elif memory_size > 10240:
         problems.append(f"Value '{memory_size}' at 'memorySize' failed to satisfy constraint: "
                         "Member must have value less than or equal to 10240")
-    if not isinstance(timeout, int) or timeout < 1:
+    if not _whole_number(timeout) or timeout < 1:
         problems.append(f"Value '{timeout}' at 'timeout' failed to satisfy constraint: "
                         "Member must have value greater than or equal to 1")
     elif timeout > 900:
@@ -123,7 +92,16 @@ def validate(name: str, *, handler: str, runtime: str, runtime_client: str | Non
     _validate_environment(environment, operation)
 
 
+def _whole_number(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
 def _validate_environment(environment: dict[str, str], operation: str) -> None:
+    with_nul = [key for key, value in environment.items() if "\x00" in value]
+    if with_nul:
+        raise InvalidParameterValueException(
+            f"Lambda was unable to configure your environment variables: the value of {with_nul[0]} contains a "
+            "NUL character, which no environment variable can hold.", operation)
     bad_keys = [key for key in environment if not _ENV_KEY.fullmatch(key)]
     if bad_keys:
         raise ValidationException(
@@ -153,28 +131,30 @@ def package(handler_file: str, code: str) -> tuple[str, int]:
 
 
 class FunctionRegistry:
-    """The functions of this Lambda service; each revision's code lives in its own task root."""
+    """The functions of this Lambda service, one Function record each; each revision's code has its own task root."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._functions: dict[str, FunctionConfig] = {}
-        self._versions: dict[str, dict[str, FunctionConfig]] = {}  # published versions by number
-        self._aliases: dict[str, dict[str, dict]] = {}  # alias name -> {"FunctionVersion", "Description"}
+        self._functions: dict[str, Function] = {}
         self._lock = threading.Lock()
 
     def create(self, config: FunctionConfig) -> FunctionConfig:
         with self._lock:
             if config.name in self._functions:
                 raise ResourceConflictException(f"Function already exist: {config.name}", "CreateFunction")
-            return self._store(config, revision=1)
+            self._store(config, revision=1)
+            self._functions[config.name] = Function(config)
+            return config
 
-    def update(self, config: FunctionConfig) -> FunctionConfig:
+    def update(self, config: FunctionConfig, operation: str = "UpdateFunctionCode") -> FunctionConfig:
         """A new revision of $LATEST (code or configuration)."""
         with self._lock:
-            old = self._get(config.name, "UpdateFunctionCode")
-            return self._store(config, revision=old.revision + 1)
+            function = self._get(config.name, operation)
+            self._store(config, revision=function.latest.revision + 1)
+            function.latest = config
+            return config
 
-    def _store(self, config: FunctionConfig, revision: int) -> FunctionConfig:
+    def _store(self, config: FunctionConfig, revision: int) -> None:
         config.revision = revision
         config.code_sha256, config.code_size = package(config.handler_file, config.code)
         config.last_modified = time.strftime("%Y-%m-%dT%H:%M:%S.000+0000", time.gmtime())
@@ -184,18 +164,20 @@ class FunctionRegistry:
         handler_path.write_text(config.code)
         if config.runtime in runtimes.PROVIDED:
             handler_path.chmod(0o755)  # the bootstrap is executed
-        self._functions[config.name] = config
-        return config
 
-    def get(self, name: str, operation: str = "GetFunction") -> FunctionConfig:
+    def get(self, name: str, operation: str = "GetFunction") -> Function:
+        """The function's whole record; ResourceNotFoundException, as Lambda says it, when there is none."""
         with self._lock:
             return self._get(name, operation)
 
-    def _get(self, name: str, operation: str) -> FunctionConfig:
+    def _get(self, name: str, operation: str) -> Function:
         try:
             return self._functions[name]
         except KeyError:
             raise ResourceNotFoundException(f"Function not found: {function_arn(name, '$LATEST')}", operation) from None
+
+    def latest(self, name: str, operation: str = "GetFunction") -> FunctionConfig:
+        return self.get(name, operation).latest
 
     def exists(self, name: str) -> bool:
         return name in self._functions
@@ -203,72 +185,71 @@ class FunctionRegistry:
     def publish_version(self, name: str, description: str = "") -> FunctionConfig:
         """PublishVersion: an immutable snapshot of $LATEST, numbered 1, 2, ... (none if nothing changed)."""
         with self._lock:
-            latest = self._get(name, "PublishVersion")
-            versions = self._versions.setdefault(name, {})
-            for published in versions.values():
+            function = self._get(name, "PublishVersion")
+            latest = function.latest
+            for published in function.versions.values():
                 if published.revision == latest.revision:
                     return published
-            version = dataclasses.replace(latest, version=str(len(versions) + 1),
+            version = dataclasses.replace(latest, version=str(len(function.versions) + 1),
                                           description=description or latest.description)
-            versions[version.version] = version
+            function.versions[version.version] = version
             return version
 
     def list_versions(self, name: str) -> list[FunctionConfig]:
         with self._lock:
-            return [self._get(name, "ListVersionsByFunction"), *self._versions.get(name, {}).values()]
+            function = self._get(name, "ListVersionsByFunction")
+            return [function.latest, *function.versions.values()]
 
-    def put_alias(self, name: str, alias: str, function_version: str, description: str, operation: str) -> dict:
+    def put_alias(self, name: str, alias: str, function_version: str, description: str, operation: str) -> Alias:
         with self._lock:
-            self._get(name, operation)
-            if function_version != "$LATEST" and function_version not in self._versions.get(name, {}):
+            function = self._get(name, operation)
+            if function_version != "$LATEST" and function_version not in function.versions:
                 raise ResourceNotFoundException(f"Function not found: {function_arn(name, function_version)}",
                                                 operation)
-            aliases = self._aliases.setdefault(name, {})
-            if operation == "CreateAlias" and alias in aliases:
+            if operation == "CreateAlias" and alias in function.aliases:
                 raise ResourceConflictException(f"Alias already exists: {function_arn(name, alias)}", operation)
-            if operation == "UpdateAlias" and alias not in aliases:
+            if operation == "UpdateAlias" and alias not in function.aliases:
                 raise ResourceNotFoundException(f"Alias not found: {function_arn(name, alias)}", operation)
-            if not re.fullmatch(r"(?!^[0-9]+$)([a-zA-Z0-9-_]+)", alias):
+            if not _ALIAS.fullmatch(alias):
                 raise ValidationException(f"1 validation error detected: Value '{alias}' at 'name' failed to "
-                                          r"satisfy constraint: Member must satisfy regular expression pattern: "
-                                          r"(?!^[0-9]+$)([a-zA-Z0-9-_]+)", operation)
-            aliases[alias] = {"AliasArn": function_arn(name, alias), "Name": alias,
-                              "FunctionVersion": function_version, "Description": description}
-            return dict(aliases[alias])
-
-    def list_aliases(self, name: str) -> list[dict]:
-        with self._lock:
-            self._get(name, "ListAliases")
-            return [dict(a) for a in self._aliases.get(name, {}).values()]
+                                          "satisfy constraint: Member must satisfy regular expression pattern: "
+                                          f"{_ALIAS.pattern}", operation)
+            function.aliases[alias] = Alias(name, alias, function_version, description)
+            return function.aliases[alias]
 
     def resolve(self, name: str, qualifier: str | None, operation: str = "Invoke") -> FunctionConfig:
         """The version a qualifier names: none or $LATEST, a version number, or an alias."""
         with self._lock:
-            latest = self._get(name, operation)
+            function = self._get(name, operation)
             if qualifier in (None, "$LATEST"):
-                return latest
-            alias = self._aliases.get(name, {}).get(qualifier)
-            version = alias["FunctionVersion"] if alias else qualifier
+                return function.latest
+            alias = function.aliases.get(qualifier)
+            version = alias.function_version if alias else qualifier
             if version == "$LATEST":
-                return latest
+                return function.latest
             try:
-                return self._versions[name][version]
+                return function.versions[version]
             except KeyError:
                 raise ResourceNotFoundException(f"Function not found: {function_arn(name, qualifier)}",
                                                 operation) from None
 
-    def delete(self, name: str) -> FunctionConfig:
+    def reservations(self) -> dict[str, int]:
+        """Reserved concurrency of every function that has some."""
         with self._lock:
-            config = self._get(name, "DeleteFunction")
+            return {name: f.reserved_concurrency for name, f in self._functions.items()
+                    if f.reserved_concurrency is not None}
+
+    def delete(self, name: str) -> Function:
+        """DeleteFunction: the record and every version's code go."""
+        with self._lock:
+            function = self._get(name, "DeleteFunction")
             del self._functions[name]
-            self._versions.pop(name, None)
-            self._aliases.pop(name, None)
         shutil.rmtree(self.root / name, ignore_errors=True)
-        return config
+        return function
 
     def all(self) -> list[FunctionConfig]:
         with self._lock:
-            return sorted(self._functions.values(), key=lambda f: f.name)
+            return sorted((f.latest for f in self._functions.values()), key=lambda config: config.name)
 
 
 def code_warning(code: str, handler: str) -> str | None:

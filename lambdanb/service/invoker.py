@@ -5,33 +5,28 @@ import json
 import math
 import time
 
+from ..clock import Clock, now_ms
 from ..errors import TooManyRequestsException
-from ..records import Invocation
+from ..records import FunctionConfig, Invocation, InvocationRequest
 from ..sandbox import errors
 from ..sandbox.environment import ExecutionEnvironment, RunResult
 from . import billing, logs
-from .functions import FunctionConfig
 from .logs import LogEvent, LogStore
 from .metrics import GB_SECONDS, MetricStore
 from .placement import Placement
-
-# Reported instead of measurements in deterministic mode, so that checked notebooks match byte for byte.
-FIXED_DURATION_MS = 1.0
-FIXED_INIT_MS = 100.0
-FIXED_MEMORY_MB = 40
 
 
 class Invoker:
     """Takes an environment from placement, runs the handler there, writes START/END/REPORT around its output."""
 
-    def __init__(self, placement: Placement, log_store: LogStore, metrics: MetricStore, deterministic: bool) -> None:
+    def __init__(self, placement: Placement, log_store: LogStore, metrics: MetricStore, clock: Clock) -> None:
         self.placement = placement
         self.log_store = log_store
         self.metrics = metrics
-        self.deterministic = deterministic
+        self.clock = clock
 
-    def run(self, config: FunctionConfig, payload: bytes, request_id: str, invoked_arn: str,
-            client_context: dict | None = None) -> Invocation:
+    def run(self, request: InvocationRequest, config: FunctionConfig) -> Invocation:
+        """Run the request on the version `config` (which the Frontend or the queue resolved from its qualifier)."""
         try:
             environment = self.placement.acquire(config)
         except TooManyRequestsException:
@@ -40,17 +35,17 @@ class Invoker:
         self.metrics.put(config.name, "ConcurrentExecutions", self.placement.concurrent_executions(config.name),
                          time.time())
         try:
-            return self._run(config, environment, payload, request_id, invoked_arn, client_context)
+            return self._run(config, environment, request)
         finally:
             self.placement.release(config, environment)
 
-    def _run(self, config: FunctionConfig, environment: ExecutionEnvironment, payload: bytes, request_id: str,
-             invoked_arn: str, client_context: dict | None) -> Invocation:
+    def _run(self, config: FunctionConfig, environment: ExecutionEnvironment, request: InvocationRequest) -> Invocation:
+        request_id = request.request_id
         stream = environment.spec.log_stream
         events: list[LogEvent] = []
 
         def log(message: str) -> None:
-            events.append(LogEvent(logs.now_ms(), message, stream, request_id))
+            events.append(LogEvent(now_ms(), message, stream, request_id))
 
         init_ms: float | None = None  # shown as Init Duration: the first INIT of an environment only
         reinit_ms = 0.0  # a re-INIT after a reset runs inside the invoke and counts in its Duration
@@ -59,9 +54,9 @@ class Invoker:
             if cold:
                 log(logs.init_start(config.runtime))
             init = environment.start(request_id)
-            events.extend(logs.split_output(init.output, stream, request_id, logs.now_ms()))
+            events.extend(logs.split_output(init.output, stream, request_id, now_ms()))
             if init.error is not None:
-                log(logs.init_report(self._shown(init.init_ms, FIXED_INIT_MS), init.error_type, init.timed_out))
+                log(logs.init_report(self.clock.shown(init.init_ms, Clock.FIXED_INIT_MS), init.error_type, init.timed_out))
                 log(logs.start(request_id, config.version))
                 failure = RunResult("timeout" if init.timed_out else "failed", json.dumps(init.error).encode(),
                                     config.timeout * 1000.0 if init.timed_out else init.init_ms,
@@ -72,9 +67,9 @@ class Invoker:
             else:
                 reinit_ms = init.init_ms
         log(logs.start(request_id, config.version))
-        result = environment.run(request_id, payload, invoked_arn, client_context)
+        result = environment.run(request_id, request.payload, request.invoked_arn, request.client_context)
         result.duration_ms += reinit_ms
-        events.extend(logs.split_output(result.output, stream, request_id, logs.now_ms()))
+        events.extend(logs.split_output(result.output, stream, request_id, now_ms()))
         if result.status == "ok" and len(result.response) > errors.MAX_RESPONSE_BYTES:
             too_large = errors.response_too_large()
             log(f"[ERROR] {too_large['errorType']}: {too_large['errorMessage']}")
@@ -84,11 +79,11 @@ class Invoker:
     def initialize_ahead(self, config: FunctionConfig, environment: ExecutionEnvironment) -> None:
         """INIT of a provisioned environment, before any invoke; its log lines go to its own stream."""
         stream = environment.spec.log_stream
-        events = [LogEvent(logs.now_ms(), logs.init_start(config.runtime), stream)]
+        events = [LogEvent(now_ms(), logs.init_start(config.runtime), stream)]
         init = environment.start()
-        events += logs.split_output(init.output, stream, "", logs.now_ms())
+        events += logs.split_output(init.output, stream, "", now_ms())
         if init.error is not None:
-            events.append(LogEvent(logs.now_ms(), logs.init_report(init.init_ms, init.error_type, init.timed_out),
+            events.append(LogEvent(now_ms(), logs.init_report(init.init_ms, init.error_type, init.timed_out),
                                    stream))
         if config.logs_delivered:
             self.log_store.put(config.log_group, events)
@@ -96,13 +91,14 @@ class Invoker:
     def _finish(self, config: FunctionConfig, result: RunResult, request_id: str, events: list[LogEvent],
                 log, init_ms: float | None) -> Invocation:
         if result.status == "timeout":
-            log(f"{logs.iso_now(self.deterministic)} {request_id} Task timed out after {config.timeout:.2f} seconds")
+            log(f"{self.clock.iso_now()} {request_id} Task timed out after {config.timeout:.2f} seconds")
         log(logs.end(request_id))
-        duration_ms = result.duration_ms if result.status == "timeout" else self._shown(result.duration_ms,
-                                                                                           FIXED_DURATION_MS)
-        init_ms = None if init_ms is None else self._shown(init_ms, FIXED_INIT_MS)
-        used_mb = result.peak_mb if result.status == "oom" else self._shown(
-            result.peak_mb, min(FIXED_MEMORY_MB, config.memory_size))
+        shown = self.clock.shown
+        duration_ms = result.duration_ms if result.status == "timeout" else shown(result.duration_ms,
+                                                                                  Clock.FIXED_DURATION_MS)
+        init_ms = None if init_ms is None else shown(init_ms, Clock.FIXED_INIT_MS)
+        used_mb = result.peak_mb if result.status == "oom" else int(shown(
+            result.peak_mb, min(Clock.FIXED_MEMORY_MB, config.memory_size)))
         if result.status == "timeout":
             billed_ms = config.timeout * 1000
         else:
@@ -126,10 +122,6 @@ class Invoker:
             logs=str(logs.LogEvents(events)), duration_ms=duration_ms, billed_duration_ms=billed_ms,
             memory_size_mb=config.memory_size, max_memory_used_mb=used_mb, init_duration_ms=init_ms,
             executed_version=config.version, function_name=config.name)
-
-    def _shown(self, measured: float, fixed: float) -> float:
-        """The measured figure, or in deterministic mode the fixed one."""
-        return fixed if self.deterministic else measured
 
 
 def _decode(response: bytes):

@@ -7,6 +7,8 @@ import time
 from collections import deque
 from dataclasses import dataclass
 
+from ..arns import REGION
+
 # CloudWatch Logs takes events of at most 256 KB, 26 bytes of which are its own overhead.
 MAX_EVENT_BYTES = 262_144 - 26
 
@@ -88,20 +90,6 @@ def split_output(text: str, stream: str, request_id: str, timestamp: int) -> lis
     return events
 
 
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-def iso_time(epoch_seconds: float | None = None) -> str:
-    """A UTC time as Lambda writes it: 2026-01-31T12:34:56.789Z (now, if no time is given)."""
-    moment = time.time() if epoch_seconds is None else epoch_seconds
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(moment)) + f".{int(moment * 1000) % 1000:03d}Z"
-
-
-def iso_now(deterministic: bool) -> str:
-    return "2026-01-01T00:00:00.000Z" if deterministic else iso_time()
-
-
 def init_start(runtime: str) -> str:
     """INIT_START with a runtime version and its ARN, derived from the runtime name so they stay stable."""
     digest = hashlib.sha256(runtime.encode()).hexdigest()
@@ -109,7 +97,7 @@ def init_start(runtime: str) -> str:
         version = f"{runtime[:6]}:{runtime[6:].removesuffix('.x')}.v1"
     else:  # provided.al2023 -> provided:al2023
         version = runtime.replace(".", ":", 1) + ".v1"
-    return f"INIT_START Runtime Version: {version}\tRuntime Version ARN: arn:aws:lambda:us-east-1::runtime:{digest}"
+    return f"INIT_START Runtime Version: {version}\tRuntime Version ARN: arn:aws:lambda:{REGION}::runtime:{digest}"
 
 
 def init_report(init_ms: float, error_type: str | None, timed_out: bool = False) -> str:

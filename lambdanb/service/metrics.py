@@ -114,10 +114,9 @@ class MetricStore:
             merged.samples.extend(point.samples)
         return merged.statistic(statistic)
 
-    def forget(self, function_name: str) -> None:
+    def custom_metrics(self) -> list[tuple[CustomMetric, list[float]]]:
         with self._lock:
-            for key in [k for k in self._series if k[0] == function_name]:
-                del self._series[key]
+            return [(metric, list(values)) for metric, values in self.custom.items()]
 
 
 def _emf_document(line: str) -> dict | None:

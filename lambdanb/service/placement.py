@@ -1,19 +1,23 @@
-"""Placement: the execution environments of each function, reused warm, started cold, retired with old code."""
+"""Placement: the execution environments of each function, reused warm, started cold, retired with old code,
+within the account's and each function's concurrency."""
 from __future__ import annotations
 
 import itertools
 import os
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import aws
-from ..errors import TooManyRequestsException
+from ..arns import REGION
+from ..errors import InvalidParameterValueException, TooManyRequestsException
 from ..ids import IdSource
+from ..records import FunctionConfig
 from ..sandbox.environment import EnvironmentSpec, ExecutionEnvironment
 from ..sandbox.limits import MemoryWatchdog
-from .functions import REGION, FunctionConfig
+from .functions import FunctionRegistry
 from .settings import Settings
 
 SANDBOX_DIR = str(Path(__file__).resolve().parent.parent / "sandbox")
@@ -27,18 +31,24 @@ class Pool:
     revision: int
     idle: list[ExecutionEnvironment] = field(default_factory=list)
     busy: set[ExecutionEnvironment] = field(default_factory=set)
+    starting: int = 0  # environments being made for an invocation: they count as busy
+
+    @property
+    def in_use(self) -> int:
+        return len(self.busy) + self.starting
 
 
 class Placement:
     """Hands each invocation an environment of its function: a warm idle one when there is one, else a new one,
-    within the account's and the function's concurrency; recycles environments that are old or long idle."""
+    within the account's and the function's concurrency; recycles environments that are old or long idle.
+    Nothing slow (making an environment, stopping one, asking STS for credentials) happens under its lock."""
 
-    def __init__(self, workdir: Path, ids: IdSource, settings: Settings) -> None:
+    def __init__(self, workdir: Path, ids: IdSource, settings: Settings, functions: FunctionRegistry) -> None:
         self.workdir = workdir
         self.ids = ids
         self.settings = settings
+        self.functions = functions
         self.watchdog = MemoryWatchdog()
-        self.reserved: dict[str, int] = {}  # reserved concurrency per function name
         self.lambda_endpoint: str | None = None  # the service's Lambda API, once started
         self._pools: dict[str, Pool] = {}
         self._numbers = itertools.count(1)
@@ -46,38 +56,69 @@ class Placement:
         self._closed = threading.Event()
         self._recycler: threading.Thread | None = None
 
+    # The rules of concurrency
+
+    def check_reserved_concurrency(self, name: str, reserved: int, operation: str = "PutFunctionConcurrency") -> None:
+        """Refuse a reservation that leaves the account less unreserved concurrency than Lambda's minimum."""
+        others = sum(value for function, value in self.functions.reservations().items() if function != name)
+        minimum = min(100, self.settings.account_concurrency // 10)
+        if reserved < 0 or self.settings.account_concurrency - others - reserved < minimum:
+            raise InvalidParameterValueException(
+                "Specified ReservedConcurrentExecutions for function decreases account's "
+                f"UnreservedConcurrentExecution below its minimum value of [{minimum}].", operation)
+
+    @staticmethod
+    def check_provisioned_concurrency(qualifier: str | None, count: int, reserved: int | None,
+                                      operation: str = "PutProvisionedConcurrencyConfig") -> None:
+        if qualifier in (None, "$LATEST"):
+            raise InvalidParameterValueException(
+                "Provisioned Concurrency Configs cannot be applied to unpublished function versions.", operation)
+        if count < 1:
+            raise InvalidParameterValueException("ProvisionedConcurrentExecutions must be at least 1.", operation)
+        if reserved is not None and count > reserved:
+            raise InvalidParameterValueException(
+                "Requested Provisioned Concurrency should not be greater than the reservedConcurrentExecution for "
+                "function", operation)
+
+    def _check_concurrency(self, name: str, reservations: dict[str, int]) -> None:
+        reserved = reservations.get(name)
+        if reserved is not None:
+            if self._in_use(lambda n: n == name) >= reserved:
+                raise TooManyRequestsException("ReservedFunctionConcurrentInvocationLimitExceeded")
+            return
+        unreserved = self.settings.account_concurrency - sum(reservations.values())
+        if self._in_use(lambda n: n not in reservations) >= unreserved:
+            raise TooManyRequestsException("ConcurrentInvocationLimitExceeded")
+
+    def _in_use(self, counts) -> int:
+        return sum(pool.in_use for pool in self._pools.values() if counts(pool.function_name))
+
+    # Environments for invocations
+
     def acquire(self, config: FunctionConfig) -> ExecutionEnvironment:
         """An environment for one invocation; it is not alive yet when it must (re)start.
         Raises TooManyRequestsException when no concurrency is left."""
+        reservations = self.functions.reservations()
         with self._lock:
-            self._check_concurrency(config.name)
-            pool = self._pool(config)
+            self._check_concurrency(config.name, reservations)
+            pool, stale = self._pool(config)
             environment = pool.idle.pop() if pool.idle else None
             if environment is None:
-                environment = self._new(config)
-            pool.busy.add(environment)
-            if self._recycler is None:
-                self._recycler = threading.Thread(target=self._recycle, name="lambdanb-recycler", daemon=True)
-                self._recycler.start()
+                pool.starting += 1
+            else:
+                pool.busy.add(environment)
+            self._start_recycler()
+        _close_all(stale)
+        if environment is not None:
             return environment
-
-    def _check_concurrency(self, name: str) -> None:
-        reserved = self.reserved.get(name)
-        if reserved is not None:
-            if self._busy(lambda n: n == name) >= reserved:
-                raise TooManyRequestsException("ReservedFunctionConcurrentInvocationLimitExceeded")
-            return
-        unreserved = self.settings.account_concurrency - sum(self.reserved.values())
-        if self._busy(lambda n: n not in self.reserved) >= unreserved:
-            raise TooManyRequestsException("ConcurrentInvocationLimitExceeded")
-
-    def _busy(self, counts) -> int:
-        return sum(len(pool.busy) for pool in self._pools.values() if counts(pool.function_name))
-
-    def concurrent_executions(self, function_name: str | None = None) -> int:
-        """Environments running an invocation now, of one function or of all."""
-        with self._lock:
-            return self._busy(lambda n: function_name is None or n == function_name)
+        try:
+            environment = self._new(config)
+        finally:
+            with self._lock:
+                pool.starting -= 1
+                if environment is not None:
+                    pool.busy.add(environment)
+        return environment
 
     def release(self, config: FunctionConfig, environment: ExecutionEnvironment) -> None:
         """The invocation is over: the environment waits warm for the next one, unless it must retire."""
@@ -91,6 +132,17 @@ class Placement:
                     return
         environment.close()
 
+    def provision(self, config: FunctionConfig, count: int) -> list[ExecutionEnvironment]:
+        """Provisioned concurrency: `count` environments made ahead, kept however long they stay idle."""
+        made = [self._new(config, "provisioned-concurrency") for _ in range(count)]
+        for environment in made:
+            environment.provisioned = True
+        with self._lock:
+            pool, stale = self._pool(config)
+            pool.idle.extend(made)
+        _close_all(stale)
+        return made
+
     def retire(self, function_name: str, version: str | None = None) -> None:
         """A version changed, or the function went away (version None: all of its versions): idle
         environments stop now, busy ones when they finish."""
@@ -101,21 +153,21 @@ class Placement:
         for pool in pools:
             _close_all(pool.idle)
 
+    def function_deleted(self, function_name: str) -> None:
+        self.retire(function_name)
+
+    # What is running
+
     def environments(self, function_name: str, version: str | None = None) -> int:
         """Environments alive or starting for a function (or one of its versions)."""
         with self._lock:
-            return sum(len(p.idle) + len(p.busy) for k, p in self._pools.items() if p.function_name == function_name
+            return sum(len(p.idle) + p.in_use for k, p in self._pools.items() if p.function_name == function_name
                        and (version is None or k == f"{function_name}:{version}"))
 
-    def provision(self, config: FunctionConfig, count: int) -> list[ExecutionEnvironment]:
-        """Provisioned concurrency: `count` environments made ahead, kept however long they stay idle."""
+    def concurrent_executions(self, function_name: str | None = None) -> int:
+        """Environments running an invocation now, of one function or of all."""
         with self._lock:
-            pool = self._pool(config)
-            made = [self._new(config, "provisioned-concurrency") for _ in range(count)]
-            for environment in made:
-                environment.provisioned = True
-            pool.idle.extend(made)
-            return made
+            return self._in_use(lambda n: function_name is None or n == function_name)
 
     def close(self) -> None:
         self._closed.set()
@@ -125,8 +177,15 @@ class Placement:
             _close_all([*pool.idle, *pool.busy])
         self.watchdog.stop()
 
+    # Recycling
+
     def _too_old(self, environment: ExecutionEnvironment) -> bool:
         return time.monotonic() - environment.born > self.settings.max_environment_lifetime
+
+    def _start_recycler(self) -> None:
+        if self._recycler is None:
+            self._recycler = threading.Thread(target=self._recycle, name="lambdanb-recycler", daemon=True)
+            self._recycler.start()
 
     def _recycle(self) -> None:
         """Stop environments past their lifetime or idle too long; busy ones finish their invocation first."""
@@ -142,13 +201,15 @@ class Placement:
                     pool.idle[:] = keep
             _close_all(retired)
 
-    def _pool(self, config: FunctionConfig) -> Pool:
+    def _pool(self, config: FunctionConfig) -> tuple[Pool, list[ExecutionEnvironment]]:
+        """The version's pool, made anew when its code changed; the old pool's idle environments are returned to
+        be stopped once the lock is released."""
         pool = self._pools.get(config.key)
-        if pool is None or pool.revision != config.revision:
-            if pool is not None:
-                _close_all(pool.idle)
-            pool = self._pools[config.key] = Pool(config.name, config.revision)
-        return pool
+        if pool is not None and pool.revision == config.revision:
+            return pool, []
+        stale = pool.idle if pool is not None else []
+        pool = self._pools[config.key] = Pool(config.name, config.revision)
+        return pool, stale
 
     def _new(self, config: FunctionConfig, initialization_type: str = "on-demand") -> ExecutionEnvironment:
         stream = self.ids.log_stream(config.name, config.version)
@@ -158,8 +219,8 @@ class Placement:
         spec = EnvironmentSpec(
             function_name=config.name, version=config.version, runtime=config.runtime, handler=config.handler,
             task_root=str(config.task_root), memory_mb=config.memory_size, timeout_s=config.timeout,
-            environ=self._environ(config, stream, home, initialization_type), log_group=config.log_group, log_stream=stream,
-            fixed_clock=self.settings.deterministic, max_output_bytes=self.settings.max_output_bytes,
+            environ=self._environ(config, stream, home, initialization_type), log_group=config.log_group,
+            log_stream=stream, fixed_clock=self.settings.deterministic, max_output_bytes=self.settings.max_output_bytes,
             command=config.command)
         return ExecutionEnvironment(spec, workdir, self.watchdog)
 
@@ -195,6 +256,6 @@ class Placement:
         }
 
 
-def _close_all(environments) -> None:
+def _close_all(environments: Iterable[ExecutionEnvironment]) -> None:
     for environment in list(environments):
         environment.close()

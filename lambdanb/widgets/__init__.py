@@ -6,8 +6,8 @@ from .console import Console
 
 def console(function_name: str, refresh_seconds: float = 1.0) -> Console:
     """The Lambda console of a function, live in the notebook."""
-    from ..api import service
-    return Console(service(), function_name, refresh_seconds)
+    from ..api import lambda_service
+    return Console(lambda_service(), function_name, refresh_seconds)
 
 
 __all__ = ["Console", "console"]

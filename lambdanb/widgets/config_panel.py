@@ -3,11 +3,18 @@ from __future__ import annotations
 
 from html import escape
 
+from typing import TYPE_CHECKING
+
 import ipywidgets as widgets
+
+from ..errors import ResourceNotFoundException
+
+if TYPE_CHECKING:
+    from ..service.lambda_service import LambdaService
 
 
 class ConfigPanel:
-    def __init__(self, service, function_name: str) -> None:
+    def __init__(self, service: LambdaService, function_name: str) -> None:
         self.service = service
         self.function_name = function_name
         self.view = widgets.HTML()
@@ -18,7 +25,8 @@ class ConfigPanel:
         service, name = self.service, self.function_name
         config = service.get_function(name)
         reserved = service.get_function_concurrency(name).get("ReservedConcurrentExecutions")
-        invoke_config = service.event_invoke_configs.get(name)
+        invoke_config = service.get_function_event_invoke_config(name)
+        triggers = service.list_triggers(name)
         mappings = service.list_event_source_mappings(name)
         versions = [v.version for v in service.list_versions_by_function(name)]
         aliases = [f"{a['Name']} → {a['FunctionVersion']}" for a in service.list_aliases(name)]
@@ -35,13 +43,14 @@ class ConfigPanel:
             ("Dead-letter queue", config.dead_letter_target_arn or "none"),
             ("Event source mappings", "; ".join(f"{m['EventSourceArn']} ({m['State']}, batch {m['BatchSize']})"
                                                for m in mappings) or "none"),
+            ("Triggers", "; ".join(f"S3 {t['Bucket']} ({', '.join(t['Events'])})" for t in triggers) or "none"),
             ("Versions / aliases", f"{', '.join(versions)} / {', '.join(aliases) or 'none'}"),
         ]
 
     def refresh(self) -> None:
         try:
             rows = self.rows()
-        except Exception:  # the function was deleted
+        except ResourceNotFoundException:
             rows = [("Function", "deleted")]
         html = "<table>" + "".join(f"<tr><td style='padding-right:1em'><b>{escape(k)}</b></td>"
                                    f"<td><code>{escape(v)}</code></td></tr>" for k, v in rows) + "</table>"

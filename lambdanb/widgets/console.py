@@ -4,18 +4,26 @@ from __future__ import annotations
 import threading
 from html import escape
 
+from typing import TYPE_CHECKING, Any
+
 import ipywidgets as widgets
+
+from ..errors import ResourceNotFoundException
+from ..log import problem
 
 from .config_panel import ConfigPanel
 from .logs_panel import LogsPanel
 from .monitor_panel import MonitorPanel
 from .test_panel import TestPanel
 
+if TYPE_CHECKING:
+    from ..service.lambda_service import LambdaService
+
 
 class Console:
     """One panel per tab; a single background thread refreshes Logs, Monitor and Configuration while it is open."""
 
-    def __init__(self, service, function_name: str, refresh_seconds: float = 1.0) -> None:
+    def __init__(self, service: LambdaService, function_name: str, refresh_seconds: float = 1.0) -> None:
         service.get_function(function_name)  # a clear error for an unknown function, before any widget
         self.service = service
         self.function_name = function_name
@@ -44,10 +52,11 @@ class Console:
         while not self._stop.wait(seconds):
             try:
                 self.refresh()
-            except Exception:
-                if not self.service.functions.exists(self.function_name):
-                    self.close()  # the function went away: nothing left to watch
-                    return
+            except ResourceNotFoundException:
+                self.close()  # the function went away: nothing left to watch
+                return
+            except Exception as error:  # keep refreshing; say what went wrong once
+                problem(f"the console of {self.function_name}", error)
 
     @property
     def closed(self) -> bool:
@@ -60,7 +69,7 @@ class Console:
             self._ticker.join(5)
         _close_tree(self.root)
 
-    def _repr_mimebundle_(self, **kwargs):
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         return self.root._repr_mimebundle_(**kwargs)
 
 

@@ -3,7 +3,12 @@ from __future__ import annotations
 
 from html import escape
 
+from typing import TYPE_CHECKING
+
 import ipywidgets as widgets
+
+if TYPE_CHECKING:
+    from ..service.lambda_service import LambdaService
 
 ALL_STREAMS = "All log streams"
 SHOWN = 300  # events on screen at most: the tail stays small however much the function logs
@@ -15,7 +20,7 @@ def is_error(message: str) -> bool:
 
 
 class LogsPanel:
-    def __init__(self, service, function_name: str) -> None:
+    def __init__(self, service: LambdaService, function_name: str) -> None:
         self.service = service
         self.function_name = function_name
         self.stream = widgets.Dropdown(options=[ALL_STREAMS], value=ALL_STREAMS, description="Stream",

@@ -4,9 +4,14 @@ from __future__ import annotations
 import time
 from html import escape
 
+from typing import TYPE_CHECKING
+
 import ipywidgets as widgets
 
 from .charts import sparkline
+
+if TYPE_CHECKING:
+    from ..service.lambda_service import LambdaService
 
 # (title, metric, statistic, unit) as the Lambda console's Monitor tab shows them
 CHARTS = (("Invocations", "Invocations", "Sum", ""), ("Errors", "Errors", "Sum", ""),
@@ -17,7 +22,7 @@ MINUTES_SHOWN = 15
 
 
 class MonitorPanel:
-    def __init__(self, service, function_name: str) -> None:
+    def __init__(self, service: LambdaService, function_name: str) -> None:
         self.service = service
         self.function_name = function_name
         self.charts = widgets.HTML()
@@ -30,8 +35,8 @@ class MonitorPanel:
         minutes = range(this_minute - (MINUTES_SHOWN - 1) * 60, this_minute + 60, 60)
         html = []
         for title, metric, statistic, unit in CHARTS:
-            found = {p.timestamp: p.statistic(statistic) for p in self.service.metrics.datapoints(
-                self.function_name, metric) if p.timestamp >= minutes[0]}
+            found = {p["Timestamp"]: p[statistic] for p in self.service.get_metric_statistics(
+                self.function_name, metric, statistic) if p["Timestamp"] >= minutes[0]}
             if statistic == "Sum" and found:  # a minute without invocations counts 0; other statistics have gaps
                 points = [(minute, found.get(minute, 0.0)) for minute in minutes]
             else:

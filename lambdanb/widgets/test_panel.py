@@ -5,11 +5,18 @@ from __future__ import annotations
 import json
 import threading
 
+from html import escape
+from typing import TYPE_CHECKING
+
 import ipywidgets as widgets
 
 from .. import aws, events
+from ..arns import name_of, service_of
 from ..display import invocation_html
 from ..errors import LambdaNBError
+
+if TYPE_CHECKING:
+    from ..service.lambda_service import LambdaService
 
 ASYNC_QUEUE = "the function's async queue"
 SAVED = "saved: "
@@ -25,7 +32,7 @@ def parse_event(text: str):
 
 
 class TestPanel:
-    def __init__(self, service, function_name: str) -> None:
+    def __init__(self, service: LambdaService, function_name: str) -> None:
         self.service = service
         self.function_name = function_name
         self.template = widgets.Dropdown(description="Template", layout=widgets.Layout(width="50%"))
@@ -64,7 +71,7 @@ class TestPanel:
             self.template.options = options
             self.template.value = current if current in options else None
         mappings = [m["EventSourceArn"] for m in self.service.list_event_source_mappings(self.function_name)
-                    if m["EventSourceArn"].split(":")[2] in ("sqs", "kinesis")]
+                    if service_of(m["EventSourceArn"]) in ("sqs", "kinesis")]
         targets = [ASYNC_QUEUE, *mappings]
         if tuple(targets) != self.target.options:
             current = self.target.value
@@ -95,6 +102,7 @@ class TestPanel:
         try:
             event = parse_event(self.editor.value)
         except LambdaNBError as error:
+            self.result.value = ""  # the last result belongs to another event
             self._say(str(error), error=True)
             return
         thread = threading.Thread(target=self._guarded, args=(work, event), daemon=True,
@@ -132,15 +140,15 @@ class TestPanel:
     def _sender(self, target: str):
         if target == ASYNC_QUEUE:
             return lambda event, n: self.service.invoke(self.function_name, event, invocation_type="Event")
-        if target.split(":")[2] == "sqs":
+        if service_of(target) == "sqs":
             sqs = aws.client("sqs")
-            url = sqs.get_queue_url(QueueName=target.rsplit(":", 1)[-1])["QueueUrl"]
+            url = sqs.get_queue_url(QueueName=name_of(target))["QueueUrl"]
             return lambda event, n: sqs.send_message(QueueUrl=url, MessageBody=json.dumps(event))
         kinesis = aws.client("kinesis")
-        stream = target.split("/", 1)[1]
+        stream = name_of(target)
         return lambda event, n: kinesis.put_record(StreamName=stream, Data=json.dumps(event).encode(),
                                                    PartitionKey=str(n))
 
     def _say(self, message: str, error: bool = False) -> None:
         color = "#d13212" if error else "#333"
-        self.status.value = f"<span style='color:{color}'>{message}</span>"
+        self.status.value = f"<span style='color:{color}'>{escape(message)}</span>"

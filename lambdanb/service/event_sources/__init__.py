@@ -1,0 +1,97 @@
+"""Event source mappings: the mappings of the service, each read by its poller (SQS, Kinesis, DynamoDB Streams)."""
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+from ...clock import Clock
+from ...errors import LambdaNBError, ResourceNotFoundException
+from ..functions import FunctionRegistry
+from ..metrics import MetricStore
+from .mappings import EventSourceMapping, new_mapping
+from .polling import MappingPoller, wait_until_idle
+from .sqs import SQSPoller
+from .streams import DynamoDBStreamPoller, KinesisPoller
+
+if TYPE_CHECKING:
+    from ..frontend import Frontend
+
+POLLERS: dict[str, type[MappingPoller]] = {"sqs": SQSPoller, "kinesis": KinesisPoller,
+                                           "dynamodb": DynamoDBStreamPoller}
+
+
+class EventSources:
+    """CreateEventSourceMapping and friends; every poller invokes through the Frontend."""
+
+    def __init__(self, frontend: Frontend, functions: FunctionRegistry, metrics: MetricStore, clock: Clock) -> None:
+        self.frontend = frontend
+        self.functions = functions
+        self.metrics = metrics
+        self.clock = clock
+        self._pollers: dict[str, MappingPoller] = {}
+        self._lock = threading.Lock()
+
+    def create(self, function_name: str, event_source_arn: str, **settings: Any) -> dict[str, Any]:
+        self.functions.get(function_name, "CreateEventSourceMapping")
+        mapping = new_mapping(function_name, event_source_arn, **settings)
+        poller = POLLERS[mapping.kind](mapping, self.frontend, self.metrics, self.clock)
+        try:
+            poller.check_source()
+        except Exception as error:
+            raise LambdaNBError(f"The event source {event_source_arn} cannot be read: {error}") from None
+        with self._lock:
+            self._pollers[mapping.uuid] = poller
+        poller.start()
+        return mapping.describe()
+
+    def _mapping(self, uuid: str, operation: str) -> EventSourceMapping:
+        with self._lock:
+            poller = self._pollers.get(uuid)
+        if poller is None:
+            raise ResourceNotFoundException(f"The resource you requested does not exist. (UUID {uuid})", operation)
+        return poller.mapping
+
+    def get(self, uuid: str) -> dict[str, Any]:
+        return self._mapping(uuid, "GetEventSourceMapping").describe()
+
+    def update(self, uuid: str, *, enabled: bool | None = None, batch_size: int | None = None) -> dict[str, Any]:
+        mapping = self._mapping(uuid, "UpdateEventSourceMapping")
+        if enabled is not None:
+            mapping.enabled = enabled
+        if batch_size is not None:
+            if not 1 <= batch_size <= 10000:
+                raise LambdaNBError("BatchSize must be 1-10000.")
+            mapping.batch_size = batch_size
+        return mapping.describe()
+
+    def delete(self, uuid: str) -> dict[str, Any]:
+        self._mapping(uuid, "DeleteEventSourceMapping")
+        with self._lock:
+            poller = self._pollers.pop(uuid)
+        poller.stop()
+        described = poller.mapping.describe()
+        described["State"] = "Deleting"
+        return described
+
+    def list(self, function_name: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            pollers = list(self._pollers.values())
+        return [p.mapping.describe() for p in pollers
+                if function_name is None or p.mapping.function_name == function_name]
+
+    def function_deleted(self, function_name: str) -> None:
+        """Lambda keeps a deleted function's mappings; lambdanb stops them, as nothing is left to invoke."""
+        for described in self.list(function_name):
+            self.delete(described["UUID"])
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until every poller has read all there is; False on timeout."""
+        with self._lock:
+            pollers = list(self._pollers.values())
+        return wait_until_idle(pollers, timeout)
+
+    def close(self) -> None:
+        with self._lock:
+            pollers, self._pollers = list(self._pollers.values()), {}
+        for poller in pollers:
+            poller.stop()

@@ -1,0 +1,189 @@
+"""The stream pollers: read each shard of a Kinesis stream or DynamoDB stream in order, one batch at a time."""
+from __future__ import annotations
+
+import base64
+import time
+from abc import abstractmethod
+from functools import cached_property
+from typing import Any
+
+from ... import aws
+from ...arns import REGION, function_arn, name_of, role_arn
+from ...log import problem
+from ...records import Invocation
+from ..destinations import send_record
+from .polling import MappingPoller
+
+
+class StreamPoller(MappingPoller):
+    """Reads each shard in order, one batch at a time; a failed batch is retried (or bisected) before the shard
+    moves on; with ReportBatchItemFailures the shard checkpoints at the lowest failed sequence number."""
+
+    kind = ""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.iterators: dict[str, str] = {}
+
+    def check_source(self) -> None:
+        self._shards()
+
+    def poll_once(self) -> bool:
+        if not self.iterators:
+            self.iterators = {shard: self._iterator(shard) for shard in self._shards()}
+        worked = False
+        for shard, iterator in list(self.iterators.items()):
+            response = self._get_records(iterator)
+            records = response["Records"]
+            if records:
+                worked = True
+                self._process(shard, [self._record(shard, r) for r in records])
+            self.iterators[shard] = response.get("NextShardIterator") or iterator
+        self.idle = not worked
+        return worked
+
+    def _process(self, shard: str, records: list[dict[str, Any]]) -> None:
+        pending = [records]
+        while pending and not self.stopped.is_set():
+            batch = pending.pop(0)
+            attempts = 0
+            while True:
+                invocation = self.call(batch)
+                if invocation is None:
+                    self.stopped.wait(0.1)
+                    continue
+                attempts += 1
+                self.metrics.put(self.mapping.function_name, "IteratorAge",
+                                 (time.time() - self._arrival(batch[-1])) * 1000, time.time())
+                sequence = [self._sequence(r) for r in batch]
+                failed = self.failed_items(invocation, sequence)
+                if failed == []:
+                    break
+                if failed:  # retry from the lowest failed sequence number
+                    batch = batch[min(sequence.index(f) for f in failed):]
+                if self.mapping.bisect_batch_on_function_error and len(batch) > 1:
+                    middle = len(batch) // 2
+                    pending[:0] = [batch[:middle], batch[middle:]]
+                    break
+                retries = self.mapping.maximum_retry_attempts
+                if retries != -1 and attempts > retries:
+                    self._give_up(shard, batch, invocation, attempts)
+                    break
+
+    def _give_up(self, shard: str, batch: list[dict], invocation: Invocation, attempts: int) -> None:
+        if not self.mapping.on_failure:
+            return
+        clock = self.clock
+        info_key = "KinesisBatchInfo" if self.kind == "kinesis" else "DDBStreamBatchInfo"
+        record = {
+            "requestContext": {"requestId": invocation.request_id,
+                               "functionArn": function_arn(self.mapping.function_name, invocation.executed_version),
+                               "condition": "RetryAttemptsExhausted", "approximateInvokeCount": attempts},
+            "responseContext": {"statusCode": 200, "executedVersion": invocation.executed_version,
+                                "functionError": invocation.function_error or "Unhandled"},
+            "version": "1.0",
+            "timestamp": clock.iso_now(),
+            info_key: {"shardId": shard, "startSequenceNumber": self._sequence(batch[0]),
+                       "endSequenceNumber": self._sequence(batch[-1]),
+                       "approximateArrivalOfFirstRecord": clock.iso(self._arrival(batch[0])),
+                       "approximateArrivalOfLastRecord": clock.iso(self._arrival(batch[-1])),
+                       "batchSize": len(batch), "streamArn": self.mapping.event_source_arn}}
+        try:
+            send_record(self.frontend, self.mapping.on_failure, record)
+        except Exception as error:
+            self.metrics.put(self.mapping.function_name, "DestinationDeliveryFailures", 1, time.time())
+            problem(f"on-failure destination of {self.thread.name}", error)
+
+    @abstractmethod
+    def _shards(self) -> list[str]:
+        """The stream's shard ids."""
+
+    @abstractmethod
+    def _iterator(self, shard: str) -> str:
+        """A shard iterator at the mapping's starting position."""
+
+    @abstractmethod
+    def _get_records(self, iterator: str) -> dict:
+        """GetRecords: {"Records": [...], "NextShardIterator": ...}."""
+
+    @abstractmethod
+    def _record(self, shard: str, raw: dict) -> dict:
+        """One record in the shape Lambda gives the function."""
+
+    @abstractmethod
+    def _sequence(self, record: dict) -> str:
+        """A record's sequence number."""
+
+    @abstractmethod
+    def _arrival(self, record: dict) -> float:
+        """When a record reached the stream, in seconds since the epoch."""
+
+
+class KinesisPoller(StreamPoller):
+    kind = "kinesis"
+
+    @cached_property
+    def client(self) -> Any:
+        return aws.client("kinesis")
+
+    @property
+    def stream(self) -> str:
+        return name_of(self.mapping.event_source_arn)
+
+    def _shards(self) -> list[str]:
+        return [s["ShardId"] for s in self.client.list_shards(StreamName=self.stream)["Shards"]]
+
+    def _iterator(self, shard: str) -> str:
+        return self.client.get_shard_iterator(StreamName=self.stream, ShardId=shard,
+                                              ShardIteratorType=self.mapping.starting_position)["ShardIterator"]
+
+    def _get_records(self, iterator: str) -> dict:
+        return self.client.get_records(ShardIterator=iterator, Limit=self.mapping.batch_size)
+
+    def _record(self, shard: str, raw: dict) -> dict:
+        return {"kinesis": {"kinesisSchemaVersion": "1.0", "partitionKey": raw["PartitionKey"],
+                            "sequenceNumber": raw["SequenceNumber"],
+                            "data": base64.b64encode(raw["Data"]).decode(),
+                            "approximateArrivalTimestamp": raw["ApproximateArrivalTimestamp"].timestamp()},
+                "eventSource": "aws:kinesis", "eventVersion": "1.0",
+                "eventID": f"{shard}:{raw['SequenceNumber']}", "eventName": "aws:kinesis:record",
+                "invokeIdentityArn": role_arn("lambdanb"), "awsRegion": REGION,
+                "eventSourceARN": self.mapping.event_source_arn}
+
+    def _sequence(self, record: dict) -> str:
+        return record["kinesis"]["sequenceNumber"]
+
+    def _arrival(self, record: dict) -> float:
+        return record["kinesis"]["approximateArrivalTimestamp"]
+
+
+class DynamoDBStreamPoller(StreamPoller):
+    kind = "dynamodb"
+
+    @cached_property
+    def client(self) -> Any:
+        return aws.client("dynamodbstreams")
+
+    def _shards(self) -> list[str]:
+        description = self.client.describe_stream(StreamArn=self.mapping.event_source_arn)["StreamDescription"]
+        return [s["ShardId"] for s in description["Shards"]]
+
+    def _iterator(self, shard: str) -> str:
+        return self.client.get_shard_iterator(StreamArn=self.mapping.event_source_arn, ShardId=shard,
+                                              ShardIteratorType=self.mapping.starting_position)["ShardIterator"]
+
+    def _get_records(self, iterator: str) -> dict:
+        return self.client.get_records(ShardIterator=iterator, Limit=self.mapping.batch_size)
+
+    def _record(self, shard: str, raw: dict) -> dict:
+        change = dict(raw["dynamodb"])
+        change["ApproximateCreationDateTime"] = change["ApproximateCreationDateTime"].timestamp()
+        return {"eventID": raw["eventID"], "eventName": raw["eventName"], "eventVersion": raw["eventVersion"],
+                "eventSource": "aws:dynamodb", "awsRegion": REGION, "dynamodb": change,
+                "eventSourceARN": self.mapping.event_source_arn}
+
+    def _sequence(self, record: dict) -> str:
+        return record["dynamodb"]["SequenceNumber"]
+
+    def _arrival(self, record: dict) -> float:
+        return record["dynamodb"]["ApproximateCreationDateTime"]
