@@ -76,7 +76,7 @@ class LambdaEndpoint:
         client_context = None
         if headers.get("X-Amz-Client-Context"):
             client_context = json.loads(base64.b64decode(headers["X-Amz-Client-Context"]))
-        invocation = self.service.invoke(name, body or b"null", invocation_type=invocation_type,
+        invocation = self.service.invoke(name, body, invocation_type=invocation_type,
                                          qualifier=query.get("Qualifier"), client_context=client_context,
                                          source="endpoint")
         reply = {"x-amzn-RequestId": invocation.request_id}
@@ -125,8 +125,7 @@ class LambdaEndpoint:
                  "MaximumRetryAttempts": "maximum_retry_attempts", "StartingPosition": "starting_position",
                  "DestinationConfig": "destination_config"}
         settings = {names[key]: value for key, value in request.items() if key in names}
-        function_name = function_reference(request["FunctionName"], operation="CreateEventSourceMapping")[0]
-        return _json(202, self.service.create_event_source_mapping(function_name, request["EventSourceArn"],
+        return _json(202, self.service.create_event_source_mapping(request["FunctionName"], request["EventSourceArn"],
                                                                    **settings))
 
     def list_event_source_mappings(self, query: dict, **_) -> tuple[int, dict, bytes]:

@@ -14,6 +14,7 @@ from IPython.display import display
 from . import api, aws, display as views
 from .errors import LambdaNBError
 from .records import Invocation
+from .service.frontend import NO_PAYLOAD
 from .service.functions import code_warning
 
 if TYPE_CHECKING:
@@ -111,7 +112,7 @@ class LambdaMagics(Magics):
               help="invocation type")
     def _invoke(self, line: str) -> Invocation:
         args = _parse(self._invoke, line)
-        event = None
+        event: Any = NO_PAYLOAD
         if args.event is not None:
             try:
                 event = json.loads(args.event)

@@ -170,34 +170,32 @@ def test_deleting_a_function_drops_its_waiting_events_and_stops_its_pollers():
         service.close()
 
 
-def test_an_environment_killed_from_outside(fast):
+def test_an_environment_killed_from_outside(fast, tmp_path):
     import os
     import signal
-
+    pid_file = tmp_path / "victim"
     fast.create_function("victim", "import os, time\ndef lambda_handler(e, c):\n"
-                                   "    open('/tmp/lambdanb-victim', 'w').write(str(os.getpid()))\n"
+                                   "    open(e['pid_file'], 'w').write(str(os.getpid()))\n"
                                    "    time.sleep(e.get('sleep', 0))\n    return 'survived'\n", timeout=10)
 
     def kill_soon():
         for _ in range(200):
             try:
-                os.kill(int(open("/tmp/lambdanb-victim").read()), signal.SIGKILL)
+                os.kill(int(pid_file.read_text()), signal.SIGKILL)
                 return
             except (OSError, ValueError):
                 threading.Event().wait(0.02)
 
-    if os.path.exists("/tmp/lambdanb-victim"):
-        os.remove("/tmp/lambdanb-victim")
     killer = threading.Thread(target=kill_soon)
     killer.start()
-    r = fast.invoke("victim", {"sleep": 5})
+    r = fast.invoke("victim", {"sleep": 5, "pid_file": str(pid_file)})
     killer.join()
     assert r.payload == {"errorType": "Runtime.ExitError",
                          "errorMessage": f"RequestId: {r.request_id} Error: Runtime exited with error: signal: killed"}
-    os.remove("/tmp/lambdanb-victim")
+    pid_file.unlink()
     killer = threading.Thread(target=kill_soon)
     killer.start()
-    fast.invoke("victim", {"sleep": 1}, invocation_type="Event")
+    fast.invoke("victim", {"sleep": 1, "pid_file": str(pid_file)}, invocation_type="Event")
     killer.join()
     assert fast.drain(30)
     outcomes = fast.async_outcomes("victim")
@@ -206,7 +204,6 @@ def test_an_environment_killed_from_outside(fast):
 
 
 def test_events_older_than_the_maximum_age_go_to_failure():
-
     service = Service(throttle_retry_delays=(0.1, 0.1))
     try:
         service.create_function("busy", "import time\ndef lambda_handler(e, c):\n    time.sleep(e.get('sleep', 0))\n")

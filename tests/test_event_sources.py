@@ -85,8 +85,10 @@ def test_disable_enable_delete(service):
     service.create_function("toggled", RECORDER)
     mapping = service.create_event_source_mapping("toggled", arn, enabled=False)
     sqs.send_message(QueueUrl=url, MessageBody="waiting")
-    assert service.drain(10)
+    assert service.drain(10)  # the disabled poller has looked at least twice meanwhile, and read nothing
     assert batches(service, "toggled") == []
+    waiting = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    assert waiting["Attributes"]["ApproximateNumberOfMessages"] == "1"
     assert service.update_event_source_mapping(mapping["UUID"], enabled=True)["State"] == "Enabled"
     assert service.drain(60)
     assert [r["body"] for r in batches(service, "toggled")[0]] == ["waiting"]
@@ -124,7 +126,9 @@ def lambda_handler(event, context):
     failure = json.loads(message["Body"])
     assert failure["requestContext"]["condition"] == "RetryAttemptsExhausted"
     assert failure["KinesisBatchInfo"]["batchSize"] == 2 and failure["KinesisBatchInfo"]["streamArn"] == arn
-    assert service.metrics.total("clicks", "IteratorAge", "Maximum") >= 0
+    ages = service.get_metric_statistics("clicks", "IteratorAge", "SampleCount")
+    assert sum(point["SampleCount"] for point in ages) == len(seen)  # one age per batch invoked
+    assert service.get_metrics("clicks")["IteratorAge Maximum"] > 0  # the records were older than the batch
 
 
 def test_dynamodb_stream_records(service):

@@ -143,13 +143,6 @@ def test_environment_is_its_own_session_and_process_group(service):
     assert group != os.getpgid(0) and session != os.getsid(0)
 
 
-def test_a_notebook_variable_is_not_visible_to_the_function(service):
-    global NOTEBOOK_ONLY
-    NOTEBOOK_ONLY = 42
-    service.create_function("iso", "def lambda_handler(e, c):\n    return 'NOTEBOOK_ONLY' in globals()\n")
-    assert service.invoke("iso").payload is False
-
-
 def test_events_of_every_json_type(service):
     service.create_function("echo", "def lambda_handler(e, c):\n    return e\n")
     for event in [None, 1, 2.5, "text", [1, "a"], {"nested": {"k": [True, None]}}]:

@@ -61,13 +61,14 @@ def _is_zombie(pid: int) -> bool:
         return True
 
 
-def test_no_sleeping_children_survive_a_timeout(service):
+def test_no_sleeping_children_survive_a_timeout(service, tmp_path):
+    sleepers = tmp_path / "sleepers"
     deploy(service, "sleepy", "import subprocess, time\n"
-                              "        open('/tmp/lambdanb-sleepers', 'w').write(' '.join(str(subprocess.Popen("
+                              f"        open({str(sleepers)!r}, 'w').write(' '.join(str(subprocess.Popen("
                               "['sleep', '60'], start_new_session=True).pid) for _ in range(3)))\n"
                               "        time.sleep(60)", timeout=1)
     service.invoke("sleepy", "misbehave")
-    pids = [int(p) for p in open("/tmp/lambdanb-sleepers").read().split()]
+    pids = [int(p) for p in sleepers.read_text().split()]
     assert _eventually(lambda: all(_is_zombie(pid) for pid in pids))
 
 

@@ -19,10 +19,13 @@ from .settings import Settings
 
 MAX_SYNC_PAYLOAD_BYTES = 6_291_456
 MAX_ASYNC_PAYLOAD_BYTES = 1_048_576
+NO_PAYLOAD: Any = object()  # invoke("fn") with no event: Lambda hands the handler {}
 
 
 def encode_event(event: Any) -> bytes:
     """The request payload: bytes are sent as they are (and must be JSON), anything else is encoded as JSON."""
+    if event is NO_PAYLOAD or event == b"":
+        return b"{}"
     if isinstance(event, (bytes, bytearray)):
         try:
             json.loads(event)
@@ -56,7 +59,7 @@ class Frontend:
         self.ids = ids
         self.queue = AsyncQueues(self, settings, metrics, clock)
 
-    def invoke(self, function_name: str, event: Any = None, *,
+    def invoke(self, function_name: str, event: Any = NO_PAYLOAD, *,
                invocation_type: str | InvocationType = InvocationType.REQUEST_RESPONSE,
                qualifier: str | None = None, client_context: dict[str, Any] | None = None,
                source: str = "api") -> Invocation:

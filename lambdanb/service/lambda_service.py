@@ -18,7 +18,7 @@ from . import billing
 from .async_queue import Outcomes, event_invoke_config
 from .billing import CostEstimate
 from .event_sources import EventSources
-from .frontend import Frontend
+from .frontend import NO_PAYLOAD, Frontend
 from .functions import FunctionRegistry, validate
 from .invoker import Invoker
 from .logs import LogEvents, LogStore
@@ -200,10 +200,11 @@ class LambdaService:
 
     # Invoking
 
-    def invoke(self, function_name: str, event: Any = None, *,
+    def invoke(self, function_name: str, event: Any = NO_PAYLOAD, *,
                invocation_type: str | InvocationType = InvocationType.REQUEST_RESPONSE, qualifier: str | None = None,
                client_context: dict[str, Any] | None = None, source: str = "api") -> Invocation:
-        """Invoke: run the function with `event` and return what happened."""
+        """Invoke: run the function with `event` (with none, the handler gets {} as on AWS) and return what
+        happened."""
         return self.frontend.invoke(function_name, event, invocation_type=invocation_type, qualifier=qualifier,
                                     client_context=client_context, source=source)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING, Any
 
+from ...arns import function_reference
 from ...clock import Clock
 from ...errors import LambdaNBError, ResourceNotFoundException
 from ..functions import FunctionRegistry
@@ -32,8 +33,11 @@ class EventSources:
         self._lock = threading.Lock()
 
     def create(self, function_name: str, event_source_arn: str, **settings: Any) -> dict[str, Any]:
-        self.functions.get(function_name, "CreateEventSourceMapping")
-        mapping = new_mapping(function_name, event_source_arn, **settings)
+        """A mapping for a function named by name or ARN, perhaps with a version or alias (name:prod)."""
+        operation = "CreateEventSourceMapping"
+        name, qualifier = function_reference(function_name, operation=operation)
+        self.functions.resolve(name, qualifier, operation)
+        mapping = new_mapping(name, qualifier, event_source_arn, **settings)
         poller = POLLERS[mapping.kind](mapping, self.frontend, self.metrics, self.clock)
         try:
             poller.check_source()

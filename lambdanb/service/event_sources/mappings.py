@@ -20,6 +20,7 @@ class EventSourceMapping:
     function_name: str
     event_source_arn: str
     batch_size: int
+    qualifier: str | None = None  # the version or alias the mapping invokes ($LATEST when None)
     maximum_batching_window_in_seconds: int = 0
     function_response_types: list[str] = field(default_factory=list)
     bisect_batch_on_function_error: bool = False
@@ -46,7 +47,7 @@ class EventSourceMapping:
     def describe(self) -> dict[str, Any]:
         described: dict[str, Any] = {
             "UUID": self.uuid, "EventSourceArn": self.event_source_arn,
-            "FunctionArn": function_arn(self.function_name), "BatchSize": self.batch_size,
+            "FunctionArn": function_arn(self.function_name, self.qualifier), "BatchSize": self.batch_size,
             "MaximumBatchingWindowInSeconds": self.maximum_batching_window_in_seconds,
             "FunctionResponseTypes": list(self.function_response_types), "State": self.state,
             "LastProcessingResult": self.last_processing_result}
@@ -59,7 +60,7 @@ class EventSourceMapping:
         return described
 
 
-def new_mapping(function_name: str, event_source_arn: str, *, batch_size: int | None = None,
+def new_mapping(function_name: str, qualifier: str | None, event_source_arn: str, *, batch_size: int | None = None,
                 maximum_batching_window_in_seconds: int = 0, function_response_types: list[str] | tuple[str, ...] = (),
                 bisect_batch_on_function_error: bool = False, maximum_retry_attempts: int = -1,
                 starting_position: str | None = None, destination_config: dict[str, Any] | None = None,
@@ -83,6 +84,6 @@ def new_mapping(function_name: str, event_source_arn: str, *, batch_size: int | 
         raise InvalidParameterValueException("StartingPosition must be TRIM_HORIZON or LATEST for a stream.",
                                              operation)
     on_failure = ((destination_config or {}).get("OnFailure") or {}).get("Destination")
-    return EventSourceMapping(function_name, event_source_arn, batch_size, maximum_batching_window_in_seconds,
+    return EventSourceMapping(function_name, event_source_arn, batch_size, qualifier, maximum_batching_window_in_seconds,
                               list(function_response_types), bisect_batch_on_function_error, maximum_retry_attempts,
                               starting_position, on_failure, enabled)
