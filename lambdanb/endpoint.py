@@ -7,8 +7,8 @@ import json
 import re
 import threading
 import urllib.parse
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 from typing import TYPE_CHECKING, Any
 
 from .arns import function_reference, role_arn
@@ -29,6 +29,7 @@ _ROUTES = [
     ("DELETE", r"/2015-03-31/event-source-mappings/(?P<uuid>[^/]+)", "delete_event_source_mapping"),
 ]
 TAIL_BYTES = 4096
+Reply = tuple[int, dict[str, str], bytes]  # status, headers, body
 
 
 def configuration(config: FunctionConfig) -> dict[str, Any]:
@@ -57,13 +58,13 @@ class LambdaEndpoint:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}"
 
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
 
-    def handle(self, method: str, path: str, query: dict, headers, body: bytes) -> tuple[int, dict, bytes]:
+    def handle(self, method: str, path: str, query: dict[str, str], headers: Message, body: bytes) -> Reply:
         for verb, pattern, operation in _ROUTES:
             match = re.fullmatch(pattern, path)
             if verb == method and match:
@@ -71,7 +72,7 @@ class LambdaEndpoint:
                 return getattr(self, operation)(query=query, headers=headers, body=body, **arguments)
         return _error(404, "UnknownOperationException", f"Unknown operation {method} {path}")
 
-    def invoke(self, name: str, query: dict, headers, body: bytes) -> tuple[int, dict, bytes]:
+    def invoke(self, name: str, query: dict[str, str], headers: Message, body: bytes) -> Reply:
         invocation_type = headers.get("X-Amz-Invocation-Type", "RequestResponse")
         client_context = None
         if headers.get("X-Amz-Client-Context"):
@@ -79,10 +80,10 @@ class LambdaEndpoint:
         invocation = self.service.invoke(name, body, invocation_type=invocation_type,
                                          qualifier=query.get("Qualifier"), client_context=client_context,
                                          source="endpoint")
-        reply = {"x-amzn-RequestId": invocation.request_id}
+        reply: dict[str, str] = {"x-amzn-RequestId": invocation.request_id}
         if invocation.status_code != 200:
             return invocation.status_code, reply, b""
-        reply["X-Amz-Executed-Version"] = invocation.executed_version
+        reply["X-Amz-Executed-Version"] = invocation.executed_version or "$LATEST"
         if invocation.function_error:
             reply["X-Amz-Function-Error"] = invocation.function_error
         if headers.get("X-Amz-Log-Type") == "Tail":
@@ -92,19 +93,19 @@ class LambdaEndpoint:
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
         return 200, reply, data
 
-    def get_function(self, name: str, **_) -> tuple[int, dict, bytes]:
+    def get_function(self, name: str, **_: Any) -> Reply:
         config = self.service.get_function(name)
         return _json(200, {"Configuration": configuration(config),
                            "Code": {"RepositoryType": "S3", "Location": f"file://{config.task_root}"}})
 
-    def list_functions(self, **_) -> tuple[int, dict, bytes]:
+    def list_functions(self, **_: Any) -> Reply:
         return _json(200, {"Functions": [configuration(c) for c in self.service.list_functions()]})
 
-    def put_function_concurrency(self, name: str, body: bytes, **_) -> tuple[int, dict, bytes]:
+    def put_function_concurrency(self, name: str, body: bytes, **_: Any) -> Reply:
         reserved = json.loads(body)["ReservedConcurrentExecutions"]
         return _json(200, self.service.put_function_concurrency(name, reserved))
 
-    def put_function_event_invoke_config(self, name: str, body: bytes, **_) -> tuple[int, dict, bytes]:
+    def put_function_event_invoke_config(self, name: str, body: bytes, **_: Any) -> Reply:
         request = json.loads(body or b"{}")
         config = self.service.put_function_event_invoke_config(
             name, maximum_retry_attempts=request.get("MaximumRetryAttempts"),
@@ -117,7 +118,7 @@ class LambdaEndpoint:
                            "MaximumEventAgeInSeconds": config.maximum_event_age_in_seconds,
                            "DestinationConfig": destinations})
 
-    def create_event_source_mapping(self, body: bytes, **_) -> tuple[int, dict, bytes]:
+    def create_event_source_mapping(self, body: bytes, **_: Any) -> Reply:
         request = json.loads(body)
         names = {"BatchSize": "batch_size", "MaximumBatchingWindowInSeconds": "maximum_batching_window_in_seconds",
                  "FunctionResponseTypes": "function_response_types", "Enabled": "enabled",
@@ -128,29 +129,29 @@ class LambdaEndpoint:
         return _json(202, self.service.create_event_source_mapping(request["FunctionName"], request["EventSourceArn"],
                                                                    **settings))
 
-    def list_event_source_mappings(self, query: dict, **_) -> tuple[int, dict, bytes]:
+    def list_event_source_mappings(self, query: dict, **_: Any) -> Reply:
         name = query.get("FunctionName")
         name = function_reference(name, operation="ListEventSourceMappings")[0] if name else None
         return _json(200, {"EventSourceMappings": self.service.list_event_source_mappings(name)})
 
-    def delete_event_source_mapping(self, uuid: str, **_) -> tuple[int, dict, bytes]:
+    def delete_event_source_mapping(self, uuid: str, **_: Any) -> Reply:
         return _json(202, self.service.delete_event_source_mapping(uuid))
 
 
-def _json(status: int, document: dict) -> tuple[int, dict, bytes]:
+def _json(status: int, document: dict[str, Any]) -> Reply:
     return status, {"Content-Type": "application/json"}, json.dumps(document).encode()
 
 
-def _error(status: int, code: str, message: str, extra: dict | None = None) -> tuple[int, dict, bytes]:
+def _error(status: int, code: str, message: str, extra: dict[str, Any] | None = None) -> Reply:
     body = {"Type": "User", "message": message, **(extra or {})}
     return status, {"x-amzn-ErrorType": code, "Content-Type": "application/json"}, json.dumps(body).encode()
 
 
-def _handler_for(endpoint: LambdaEndpoint):
+def _handler_for(endpoint: LambdaEndpoint) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, *args) -> None:
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
         def _serve(self) -> None:

@@ -6,10 +6,9 @@ import ast
 import re
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import yaml
-
-from typing import TYPE_CHECKING, Any
 
 from . import runtimes
 from .arns import name_of, service_of
@@ -29,7 +28,7 @@ def _requirements(code: str, task_root: Path) -> list[str]:
         tree = ast.parse(code)
     except SyntaxError:
         return []
-    names = set()
+    names: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names.update(alias.name.split(".")[0] for alias in node.names)

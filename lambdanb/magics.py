@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import shlex
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from IPython.core.error import UsageError
@@ -11,7 +10,8 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 
-from . import api, aws, display as views
+from . import api, aws
+from . import display as views
 from .errors import LambdaNBError
 from .records import Invocation
 from .service.frontend import NO_PAYLOAD
@@ -38,7 +38,7 @@ def _no_logs(name: str) -> str:
             "delivered to CloudWatch Logs (attach AWSLambdaBasicExecutionRole to fix that).")
 
 
-def _parse(function: Callable[..., Any], line: str) -> Any:
+def _parse(function: Any, line: str) -> Any:
     """Split the line as a shell would (so quoted JSON stays whole) and parse it; errors become one sentence."""
     try:
         return function.parser.parse_args(shlex.split(line))

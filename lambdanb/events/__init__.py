@@ -6,9 +6,11 @@ import json
 import time
 import urllib.parse
 import uuid
+from collections.abc import Callable
 from importlib import resources
 from typing import Any
 
+from ..arns import ACCOUNT_ID, REGION
 from ..errors import LambdaNBError
 
 TEMPLATES = ("hello-world", "apigateway-rest", "apigateway-http", "s3-put", "sqs", "sns", "kinesis",
@@ -19,7 +21,9 @@ def template(name: str) -> dict:
     """A template as it is shipped."""
     if name not in TEMPLATES:
         raise LambdaNBError(f"There is no event template '{name}'; the templates are {', '.join(TEMPLATES)}.")
-    return json.loads(resources.files(__name__).joinpath("templates", f"{name}.json").read_text())
+    shipped = resources.files(__name__).joinpath("templates").joinpath(f"{name}.json")
+    loaded: dict[str, Any] = json.loads(shipped.read_text())
+    return loaded
 
 
 def _now() -> str:
@@ -61,7 +65,7 @@ def _sqs(event: dict, body: Any = "Hello from SQS!", queue: str = "my-queue") ->
     record = event["Records"][0]
     text = body if isinstance(body, str) else json.dumps(body)
     record.update(messageId=str(uuid.uuid4()), body=text,
-                  eventSourceARN=f"arn:aws:sqs:us-east-1:123456789012:{queue}")
+                  eventSourceARN=f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{queue}")
     record["attributes"]["SentTimestamp"] = str(int(time.time() * 1000))
     return event
 
@@ -79,7 +83,7 @@ def _kinesis(event: dict, data: Any = "Hello, this is a test.", partition_key: s
     raw = data if isinstance(data, bytes) else (data if isinstance(data, str) else json.dumps(data)).encode()
     record["kinesis"].update(data=base64.b64encode(raw).decode(), partitionKey=partition_key,
                              approximateArrivalTimestamp=time.time())
-    record["eventSourceARN"] = f"arn:aws:kinesis:us-east-1:123456789012:stream/{stream}"
+    record["eventSourceARN"] = f"arn:aws:kinesis:{REGION}:{ACCOUNT_ID}:stream/{stream}"
     return event
 
 
@@ -91,19 +95,20 @@ def _dynamodb(event: dict, keys: dict | None = None, new_image: dict | None = No
         record["dynamodb"]["Keys"] = keys
     if new_image is not None:
         record["dynamodb"]["NewImage"] = new_image
-    record["eventSourceARN"] = f"arn:aws:dynamodb:us-east-1:123456789012:table/{table}/stream/2015-06-27T00:48:05.899"
+    record["eventSourceARN"] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{table}/stream/2015-06-27T00:48:05.899"
     return event
 
 
 def _scheduled(event: dict, rule: str = "my-scheduled-rule") -> dict:
     event.update(id=str(uuid.uuid4()), time=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                 resources=[f"arn:aws:events:us-east-1:123456789012:rule/{rule}"])
+                 resources=[f"arn:aws:events:{REGION}:{ACCOUNT_ID}:rule/{rule}"])
     return event
 
 
-_FILL = {"hello-world": lambda event, **values: {**event, **values}, "apigateway-rest": _api_rest,
-         "apigateway-http": _api_http, "s3-put": _s3_put, "sqs": _sqs, "sns": _sns, "kinesis": _kinesis,
-         "dynamodb-update": _dynamodb, "eventbridge-scheduled": _scheduled}
+_FILL: dict[str, Callable[..., dict[str, Any]]] = {
+    "hello-world": lambda event, **values: {**event, **values}, "apigateway-rest": _api_rest,
+    "apigateway-http": _api_http, "s3-put": _s3_put, "sqs": _sqs, "sns": _sns, "kinesis": _kinesis,
+    "dynamodb-update": _dynamodb, "eventbridge-scheduled": _scheduled}
 
 
 def generate(name: str, **values: Any) -> dict:

@@ -7,8 +7,12 @@ from typing import Any
 
 from ..arns import function_reference
 from ..clock import Clock
-from ..errors import InvalidParameterValueException, InvalidRequestContentException, LambdaNBError, \
-    RequestTooLargeException
+from ..errors import (
+    InvalidParameterValueException,
+    InvalidRequestContentException,
+    LambdaNBError,
+    RequestTooLargeException,
+)
 from ..ids import IdSource
 from ..records import Invocation, InvocationRequest, InvocationType
 from .async_queue import AsyncQueues
@@ -70,7 +74,8 @@ class Frontend:
         payload = encode_event(event)
         limit = MAX_ASYNC_PAYLOAD_BYTES if kind is InvocationType.EVENT else MAX_SYNC_PAYLOAD_BYTES
         if len(payload) > limit:
-            raise RequestTooLargeException(f"Request must be smaller than {limit} bytes for the InvokeFunction operation")
+            raise RequestTooLargeException(
+                f"Request must be smaller than {limit} bytes for the InvokeFunction operation")
         request = InvocationRequest(name, qualifier, payload, self.ids.request_id(name), kind, source, client_context)
         if kind is InvocationType.DRY_RUN:
             return Invocation.accepted(request, 204)

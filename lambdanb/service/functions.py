@@ -18,8 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from .. import runtimes
 from ..arns import function_arn
-from ..errors import InvalidParameterValueException, ResourceConflictException, ResourceNotFoundException, \
-    ValidationException
+from ..errors import (
+    InvalidParameterValueException,
+    ResourceConflictException,
+    ResourceNotFoundException,
+    ValidationException,
+)
 from ..records import Alias, EventInvokeConfig, FunctionConfig
 
 if TYPE_CHECKING:

@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Callable
+from typing import Any
 
 from ..clock import Clock, now_ms
 from ..errors import TooManyRequestsException
@@ -56,7 +58,8 @@ class Invoker:
             init = environment.start(request_id)
             events.extend(logs.split_output(init.output, stream, request_id, now_ms()))
             if init.error is not None:
-                log(logs.init_report(self.clock.shown(init.init_ms, Clock.FIXED_INIT_MS), init.error_type, init.timed_out))
+                init_ms_shown = self.clock.shown(init.init_ms, Clock.FIXED_INIT_MS)
+                log(logs.init_report(init_ms_shown, init.error_type, init.timed_out))
                 log(logs.start(request_id, config.version))
                 failure = RunResult("timeout" if init.timed_out else "failed", json.dumps(init.error).encode(),
                                     config.timeout * 1000.0 if init.timed_out else init.init_ms,
@@ -89,7 +92,7 @@ class Invoker:
             self.log_store.put(config.log_group, events)
 
     def _finish(self, config: FunctionConfig, result: RunResult, request_id: str, events: list[LogEvent],
-                log, init_ms: float | None) -> Invocation:
+                log: Callable[[str], None], init_ms: float | None) -> Invocation:
         if result.status == "timeout":
             log(f"{self.clock.iso_now()} {request_id} Task timed out after {config.timeout:.2f} seconds")
         log(logs.end(request_id))
@@ -124,7 +127,7 @@ class Invoker:
             executed_version=config.version, function_name=config.name)
 
 
-def _decode(response: bytes):
+def _decode(response: bytes) -> Any:
     if not response:
         return None
     try:

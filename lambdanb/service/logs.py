@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import hashlib
 import threading
-import time
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 from ..arns import REGION
 
@@ -26,13 +26,13 @@ class LogEvent:
         return self.message
 
 
-class LogEvents(list):
+class LogEvents(list[LogEvent]):
     """Events returned by a query; shows as the plain log text."""
 
     def __str__(self) -> str:
         return "".join(event.message if event.message.endswith("\n") else event.message + "\n" for event in self)
 
-    def _repr_pretty_(self, printer, cycle) -> None:
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(str(self))
 
 

@@ -6,7 +6,7 @@ import itertools
 import os
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -90,7 +90,7 @@ class Placement:
         if self._in_use(lambda n: n not in reservations) >= unreserved:
             raise TooManyRequestsException("ConcurrentInvocationLimitExceeded")
 
-    def _in_use(self, counts) -> int:
+    def _in_use(self, counts: Callable[[str], bool]) -> int:
         return sum(pool.in_use for pool in self._pools.values() if counts(pool.function_name))
 
     # Environments for invocations

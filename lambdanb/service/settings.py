@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import Any
 
 
 def deterministic_from_environment() -> bool:
@@ -11,7 +12,8 @@ def deterministic_from_environment() -> bool:
 
 @dataclass
 class Settings:
-    """Pass any of these to lambdanb.configure(...), e.g. configure(account_concurrency=10, async_retry_delays=(1, 2))."""
+    """Pass any of these to lambdanb.configure(...), e.g.
+    configure(account_concurrency=10, async_retry_delays=(1, 2))."""
 
     deterministic: bool = False
     # Concurrent executions of the whole account (Lambda's default quota per region).
@@ -30,7 +32,7 @@ class Settings:
     max_output_bytes: int = 1024 * 1024
 
     @classmethod
-    def make(cls, **overrides) -> Settings:
+    def make(cls, **overrides: Any) -> Settings:
         unknown = set(overrides) - set(cls.__dataclass_fields__)
         if unknown:
             from ..errors import LambdaNBError

@@ -3,14 +3,12 @@ from __future__ import annotations
 
 import threading
 from html import escape
-
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
 from ..errors import ResourceNotFoundException
 from ..log import problem
-
 from .config_panel import ConfigPanel
 from .logs_panel import LogsPanel
 from .monitor_panel import MonitorPanel

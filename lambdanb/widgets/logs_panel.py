@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from html import escape
-
 from typing import TYPE_CHECKING
 
 import ipywidgets as widgets

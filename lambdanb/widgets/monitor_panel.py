@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import time
 from html import escape
-
 from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
@@ -46,6 +45,7 @@ class MonitorPanel:
                  f"last {MINUTES_SHOWN} minutes</div></div>"
         if charts != self.charts.value:
             self.charts.value = charts
-        cost = f"<div style='font-size:12px'><b>Cost estimate</b> {escape(str(self.service.get_cost(self.function_name)))}</div>"
+        estimate = self.service.get_cost(self.function_name)
+        cost = f"<div style='font-size:12px'><b>Cost estimate</b> {escape(str(estimate))}</div>"
         if cost != self.cost.value:
             self.cost.value = cost

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import threading
-
+from collections.abc import Callable
 from html import escape
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as widgets
 
@@ -22,7 +22,7 @@ ASYNC_QUEUE = "the function's async queue"
 SAVED = "saved: "
 
 
-def parse_event(text: str):
+def parse_event(text: str) -> Any:
     """The editor's JSON, or a LambdaNBError naming the line and column of the mistake."""
     try:
         return json.loads(text)
@@ -78,7 +78,7 @@ class TestPanel:
             self.target.options = targets
             self.target.value = current if current in targets else ASYNC_QUEUE
 
-    def _pick_template(self, change) -> None:
+    def _pick_template(self, change: dict[str, Any]) -> None:
         name = change["new"]
         if not name:
             return
@@ -97,7 +97,7 @@ class TestPanel:
         self.refresh()
         self._say(f"Saved test event '{self.event_name.value.strip()}'.")
 
-    def _in_background(self, work) -> None:
+    def _in_background(self, work: Callable[[Any], None]) -> None:
         """Buttons return at once; the work runs in a thread and reports through widget values."""
         try:
             event = parse_event(self.editor.value)
@@ -110,7 +110,7 @@ class TestPanel:
         self.threads = [t for t in self.threads if t.is_alive()] + [thread]
         thread.start()
 
-    def _guarded(self, work, event) -> None:
+    def _guarded(self, work: Callable[[Any], None], event: Any) -> None:
         try:
             work(event)
         except LambdaNBError as error:
@@ -118,17 +118,17 @@ class TestPanel:
         except Exception as error:  # the console must keep working whatever happens
             self._say(f"{type(error).__name__}: {error}", error=True)
 
-    def _run_test(self, event) -> None:
+    def _run_test(self, event: Any) -> None:
         self._say("Running ...")
         invocation = self.service.invoke(self.function_name, event)
         self.result.value = invocation_html(invocation)
         self._say(f"Test finished: {'succeeded' if invocation.succeeded else 'failed'}.")
 
-    def _run_async(self, event) -> None:
+    def _run_async(self, event: Any) -> None:
         accepted = self.service.invoke(self.function_name, event, invocation_type="Event")
         self._say(f"Accepted (202), request id {accepted.request_id}: watch the Logs tab.")
 
-    def _run_batch(self, event) -> None:
+    def _run_batch(self, event: Any) -> None:
         count, target = self.batch_size.value, self.target.value
         self.progress.max, self.progress.value = count, 0
         send = self._sender(target)
@@ -137,7 +137,7 @@ class TestPanel:
             self.progress.value = n + 1
         self._say(f"Sent {count} events to {target}: watch the Logs and Monitor tabs.")
 
-    def _sender(self, target: str):
+    def _sender(self, target: str) -> Callable[[Any, int], Any]:
         if target == ASYNC_QUEUE:
             return lambda event, n: self.service.invoke(self.function_name, event, invocation_type="Event")
         if service_of(target) == "sqs":

@@ -84,6 +84,7 @@ def new_mapping(function_name: str, qualifier: str | None, event_source_arn: str
         raise InvalidParameterValueException("StartingPosition must be TRIM_HORIZON or LATEST for a stream.",
                                              operation)
     on_failure = ((destination_config or {}).get("OnFailure") or {}).get("Destination")
-    return EventSourceMapping(function_name, event_source_arn, batch_size, qualifier, maximum_batching_window_in_seconds,
-                              list(function_response_types), bisect_batch_on_function_error, maximum_retry_attempts,
-                              starting_position, on_failure, enabled)
+    return EventSourceMapping(function_name, event_source_arn, batch_size, qualifier,
+                              maximum_batching_window_in_seconds, list(function_response_types),
+                              bisect_batch_on_function_error, maximum_retry_attempts, starting_position, on_failure,
+                              enabled)

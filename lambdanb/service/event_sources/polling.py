@@ -99,7 +99,8 @@ class MappingPoller(PollingLoop):
         """Invoke the function with one batch; None when throttled (the records are tried again later)."""
         try:
             invocation = self.frontend.invoke(self.mapping.function_name, {"Records": records},
-                                              qualifier=self.mapping.qualifier, source=f"event-source:{self.mapping.uuid}")
+                                              qualifier=self.mapping.qualifier,
+                                              source=f"event-source:{self.mapping.uuid}")
         except TooManyRequestsException:
             return None
         self.mapping.last_processing_result = "OK" if invocation.succeeded else "PROBLEM: Function call failed"
