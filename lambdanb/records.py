@@ -1,11 +1,12 @@
-"""The records of the Lambda service: a function's configuration, an invocation request and what it did."""
+"""The records of the Lambda service: a function's configuration, an invocation request, what it did and logged."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from . import display, runtimes
 from .arns import function_arn
@@ -112,6 +113,28 @@ class Alias:
                 "FunctionVersion": self.function_version, "Description": self.description}
 
 
+class LogEvent(NamedTuple):
+    """One CloudWatch Logs event (a tuple: one is made for every line a function prints)."""
+
+    timestamp: int  # milliseconds since the epoch
+    message: str
+    log_stream: str
+    request_id: str = ""
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class LogEvents(list[LogEvent]):
+    """Events returned by a query; shows as the plain log text."""
+
+    def __str__(self) -> str:
+        return "".join(event.message if event.message.endswith("\n") else event.message + "\n" for event in self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(str(self))
+
+
 @dataclass
 class Invocation:
     """One invoke's outcome, as the Lambda console's "Execution result" shows it."""
@@ -120,7 +143,7 @@ class Invocation:
     status_code: int
     payload: Any
     function_error: str | None
-    logs: str
+    log_events: Sequence[LogEvent]  # the invoke's CloudWatch log events, START to REPORT
     duration_ms: float | None
     billed_duration_ms: int | None
     memory_size_mb: int | None
@@ -133,8 +156,14 @@ class Invocation:
     def accepted(cls, request: InvocationRequest, status_code: int) -> Invocation:
         """What an Event (202) or DryRun (204) invoke returns: the request id and nothing run yet."""
         return cls(request_id=request.request_id, status_code=status_code, payload=None, function_error=None,
-                   logs="", duration_ms=None, billed_duration_ms=None, memory_size_mb=None, max_memory_used_mb=None,
-                   init_duration_ms=None, executed_version=None, function_name=request.function_name)
+                   log_events=(), duration_ms=None, billed_duration_ms=None, memory_size_mb=None,
+                   max_memory_used_mb=None, init_duration_ms=None, executed_version=None,
+                   function_name=request.function_name)
+
+    @property
+    def logs(self) -> str:
+        """The log text of this invoke, as the console's "Function Logs" and the CLI's --log-type Tail show it."""
+        return str(LogEvents(self.log_events))
 
     @property
     def succeeded(self) -> bool:

@@ -9,11 +9,11 @@ from typing import Any
 
 from ..clock import Clock, now_ms
 from ..errors import TooManyRequestsException
-from ..records import FunctionConfig, Invocation, InvocationRequest
+from ..records import FunctionConfig, Invocation, InvocationRequest, LogEvent
 from ..sandbox import errors
 from ..sandbox.environment import ExecutionEnvironment, RunResult
 from . import billing, logs
-from .logs import LogEvent, LogStore
+from .logs import LogStore
 from .metrics import GB_SECONDS, MetricStore
 from .placement import Placement
 
@@ -30,18 +30,17 @@ class Invoker:
     def run(self, request: InvocationRequest, config: FunctionConfig) -> Invocation:
         """Run the request on the version `config` (which the Frontend or the queue resolved from its qualifier)."""
         try:
-            environment = self.placement.acquire(config)
+            environment, concurrency = self.placement.acquire(config)
         except TooManyRequestsException:
             self.metrics.put(config.name, "Throttles", 1, time.time())  # throttles are not Invocations
             raise
-        self.metrics.put(config.name, "ConcurrentExecutions", self.placement.concurrent_executions(config.name),
-                         time.time())
         try:
-            return self._run(config, environment, request)
+            return self._run(config, environment, request, concurrency)
         finally:
             self.placement.release(config, environment)
 
-    def _run(self, config: FunctionConfig, environment: ExecutionEnvironment, request: InvocationRequest) -> Invocation:
+    def _run(self, config: FunctionConfig, environment: ExecutionEnvironment, request: InvocationRequest,
+             concurrency: int) -> Invocation:
         request_id = request.request_id
         stream = environment.spec.log_stream
         events: list[LogEvent] = []
@@ -64,7 +63,7 @@ class Invoker:
                 failure = RunResult("timeout" if init.timed_out else "failed", json.dumps(init.error).encode(),
                                     config.timeout * 1000.0 if init.timed_out else init.init_ms,
                                     environment.peak_mb, "")
-                return self._finish(config, failure, request_id, events, log, None)
+                return self._finish(config, failure, request_id, events, log, None, concurrency)
             if cold:
                 init_ms = init.init_ms
             else:
@@ -77,7 +76,7 @@ class Invoker:
             too_large = errors.response_too_large()
             log(f"[ERROR] {too_large['errorType']}: {too_large['errorMessage']}")
             result.status, result.response = "failed", json.dumps(too_large).encode()
-        return self._finish(config, result, request_id, events, log, init_ms)
+        return self._finish(config, result, request_id, events, log, init_ms, concurrency)
 
     def initialize_ahead(self, config: FunctionConfig, environment: ExecutionEnvironment) -> None:
         """INIT of a provisioned environment, before any invoke; its log lines go to its own stream."""
@@ -92,7 +91,7 @@ class Invoker:
             self.log_store.put(config.log_group, events)
 
     def _finish(self, config: FunctionConfig, result: RunResult, request_id: str, events: list[LogEvent],
-                log: Callable[[str], None], init_ms: float | None) -> Invocation:
+                log: Callable[[str], None], init_ms: float | None, concurrency: int) -> Invocation:
         if result.status == "timeout":
             log(f"{self.clock.iso_now()} {request_id} Task timed out after {config.timeout:.2f} seconds")
         log(logs.end(request_id))
@@ -113,16 +112,16 @@ class Invoker:
         if config.logs_delivered:
             self.log_store.put(config.log_group, events)
         now_s = events[-1].timestamp / 1000
-        self.metrics.put(config.name, "Invocations", 1, now_s)
-        self.metrics.put(config.name, "Errors", 0 if result.status == "ok" else 1, now_s)
-        self.metrics.put(config.name, "Duration", duration_ms, now_s)
-        self.metrics.put(config.name, GB_SECONDS, billing.gb_seconds(config.memory_size, billed_ms), now_s)
+        self.metrics.put_all(config.name, (
+            ("Invocations", 1), ("Errors", 0 if result.status == "ok" else 1), ("Duration", duration_ms),
+            ("ConcurrentExecutions", concurrency), (GB_SECONDS, billing.gb_seconds(config.memory_size, billed_ms))),
+            now_s)
         if result.output and '"_aws"' in result.output:
             self.metrics.put_embedded(result.output, now_s)
         return Invocation(
             request_id=request_id, status_code=200, payload=_decode(result.response),
             function_error=None if result.status == "ok" else "Unhandled",
-            logs=str(logs.LogEvents(events)), duration_ms=duration_ms, billed_duration_ms=billed_ms,
+            log_events=events, duration_ms=duration_ms, billed_duration_ms=billed_ms,
             memory_size_mb=config.memory_size, max_memory_used_mb=used_mb, init_duration_ms=init_ms,
             executed_version=config.version, function_name=config.name)
 

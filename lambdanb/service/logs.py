@@ -4,36 +4,12 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import deque
-from dataclasses import dataclass
-from typing import Any
 
 from ..arns import REGION
+from ..records import LogEvent, LogEvents
 
 # CloudWatch Logs takes events of at most 256 KB, 26 bytes of which are its own overhead.
 MAX_EVENT_BYTES = 262_144 - 26
-
-
-@dataclass(frozen=True)
-class LogEvent:
-    """One CloudWatch Logs event."""
-
-    timestamp: int  # milliseconds since the epoch
-    message: str
-    log_stream: str
-    request_id: str = ""
-
-    def __str__(self) -> str:
-        return self.message
-
-
-class LogEvents(list[LogEvent]):
-    """Events returned by a query; shows as the plain log text."""
-
-    def __str__(self) -> str:
-        return "".join(event.message if event.message.endswith("\n") else event.message + "\n" for event in self)
-
-    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(str(self))
 
 
 class LogStore:

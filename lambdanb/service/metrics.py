@@ -5,6 +5,7 @@ import json
 import math
 import threading
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 PERIOD_S = 60
@@ -14,32 +15,59 @@ SAMPLES_KEPT = 1000  # per function, metric and minute: enough for percentiles, 
 
 @dataclass
 class Datapoint:
-    """The statistics of one metric over one period."""
+    """The values of one metric over one period: kept as they came (statistics are worked out when read), and
+    beyond SAMPLES_KEPT folded into running totals so that memory stays bounded."""
 
     timestamp: int  # start of the period, seconds since the epoch
-    sample_count: int = 0
-    sum: float = 0.0
-    minimum: float = math.inf
-    maximum: float = -math.inf
     samples: list[float] = field(default_factory=list, repr=False)
+    folded_count: int = 0
+    folded_sum: float = 0.0
+    folded_minimum: float = math.inf
+    folded_maximum: float = -math.inf
 
     def add(self, value: float) -> None:
-        self.sample_count += 1
-        self.sum += value
-        self.minimum = min(self.minimum, value)
-        self.maximum = max(self.maximum, value)
         if len(self.samples) < SAMPLES_KEPT:
             self.samples.append(value)
+            return
+        self.folded_count += 1
+        self.folded_sum += value
+        self.folded_minimum = min(self.folded_minimum, value)
+        self.folded_maximum = max(self.folded_maximum, value)
+
+    def merge(self, other: Datapoint) -> None:
+        self.samples.extend(other.samples)
+        self.folded_count += other.folded_count
+        self.folded_sum += other.folded_sum
+        self.folded_minimum = min(self.folded_minimum, other.folded_minimum)
+        self.folded_maximum = max(self.folded_maximum, other.folded_maximum)
+
+    @property
+    def sample_count(self) -> int:
+        return len(self.samples) + self.folded_count
+
+    @property
+    def sum(self) -> float:
+        return math.fsum(self.samples) + self.folded_sum
+
+    @property
+    def minimum(self) -> float:
+        return min(min(self.samples, default=math.inf), self.folded_minimum)
+
+    @property
+    def maximum(self) -> float:
+        return max(max(self.samples, default=-math.inf), self.folded_maximum)
 
     @property
     def average(self) -> float:
         return self.sum / self.sample_count if self.sample_count else 0.0
 
     def statistic(self, name: str) -> float:
-        if name.startswith("p"):
+        if name.startswith("p"):  # percentiles from the values kept
             return percentile(self.samples, float(name[1:]))
-        return {"Sum": self.sum, "Average": self.average, "Maximum": self.maximum,
-                "Minimum": self.minimum, "SampleCount": self.sample_count}[name]
+        statistics: dict[str, Callable[[], float]] = {
+            "Sum": lambda: self.sum, "Average": lambda: self.average, "Maximum": lambda: self.maximum,
+            "Minimum": lambda: self.minimum, "SampleCount": lambda: self.sample_count}
+        return statistics[name]()
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -88,13 +116,18 @@ class MetricStore:
                             del samples[:-SAMPLES_KEPT]
 
     def put(self, function_name: str, metric: str, value: float, timestamp_s: float) -> None:
+        self.put_all(function_name, ((metric, value),), timestamp_s)
+
+    def put_all(self, function_name: str, values: Iterable[tuple[str, float]], timestamp_s: float) -> None:
+        """Several metrics of one moment at once (what one invocation measured), under one lock."""
         minute = int(timestamp_s // PERIOD_S * PERIOD_S)
         with self._lock:
-            series = self._series[(function_name, metric)]
-            point = series.get(minute)
-            if point is None:
-                point = series[minute] = Datapoint(minute)
-            point.add(value)
+            for metric, value in values:
+                series = self._series[(function_name, metric)]
+                point = series.get(minute)
+                if point is None:
+                    point = series[minute] = Datapoint(minute)
+                point.add(value)
 
     def datapoints(self, function_name: str, metric: str) -> list[Datapoint]:
         with self._lock:
@@ -107,11 +140,7 @@ class MetricStore:
             return 0.0
         merged = Datapoint(points[0].timestamp)
         for point in points:
-            merged.sample_count += point.sample_count
-            merged.sum += point.sum
-            merged.minimum = min(merged.minimum, point.minimum)
-            merged.maximum = max(merged.maximum, point.maximum)
-            merged.samples.extend(point.samples)
+            merged.merge(point)
         return merged.statistic(statistic)
 
     def custom_metrics(self) -> list[tuple[CustomMetric, list[float]]]:

@@ -95,9 +95,9 @@ class Placement:
 
     # Environments for invocations
 
-    def acquire(self, config: FunctionConfig) -> ExecutionEnvironment:
-        """An environment for one invocation; it is not alive yet when it must (re)start.
-        Raises TooManyRequestsException when no concurrency is left."""
+    def acquire(self, config: FunctionConfig) -> tuple[ExecutionEnvironment, int]:
+        """An environment for one invocation (not alive yet when it must (re)start), and the function's concurrent
+        executions with it. Raises TooManyRequestsException when no concurrency is left."""
         reservations = self.functions.reservations()
         with self._lock:
             self._check_concurrency(config.name, reservations)
@@ -107,10 +107,11 @@ class Placement:
                 pool.starting += 1
             else:
                 pool.busy.add(environment)
+            concurrency = self._in_use(lambda n: n == config.name)
             self._start_recycler()
         _close_all(stale)
         if environment is not None:
-            return environment
+            return environment, concurrency
         try:
             environment = self._new(config)
         finally:
@@ -118,7 +119,7 @@ class Placement:
                 pool.starting -= 1
                 if environment is not None:
                     pool.busy.add(environment)
-        return environment
+        return environment, concurrency
 
     def release(self, config: FunctionConfig, environment: ExecutionEnvironment) -> None:
         """The invocation is over: the environment waits warm for the next one, unless it must retire."""
