@@ -1,7 +1,7 @@
 """Service benchmark: async throughput and latency, SQS event-source throughput, memory per idle environment,
 100 environments of one function at once, and many async events accounted for, beside this machine's floor.
 
-Run it with `.venv/bin/python benchmarks/service.py` (add --events 20000 for a quicker run).
+Run it alone with `.venv/bin/python benchmarks/service.py` (add --events 20000 for a quicker run), or all with run.py.
 """
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import statistics
 import threading
 import time
 
-from core import fork_join, pipe_round_trip
+from floor import Floor
+from table import Row, machine, print_table
 
 from lambdanb import aws
 from lambdanb.service.lambda_service import LambdaService as Service
@@ -85,7 +86,7 @@ def idle_environment_mb(count: int = 20) -> float:
     service = Service()
     try:
         service.create_function("idle", NOOP)
-        threads = [threading.Thread(target=service.invoke, args=("idle", None)) for _ in range(count)]
+        threads = [threading.Thread(target=service.invoke, args=("idle",)) for _ in range(count)]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -107,13 +108,14 @@ def hundred_environments() -> tuple[int, float]:
             thread.start()
         for thread in threads:
             thread.join()
-        return service.placement.environments("wide"), time.perf_counter() - started
+        return service.environments("wide"), time.perf_counter() - started
     finally:
         service.close()
 
 
-def reliability(events: int) -> None:
-    """Events through 2 functions at concurrency 4, failing 5% of the time: all accounted for, memory flat."""
+def reliability(events: int) -> tuple[int, int, int, float, float]:
+    """Events through 2 functions at concurrency 4, failing 5% of the time: all accounted for, memory flat.
+    Returns the events sent, accounted for and dropped, and the kernel's memory after half and after all."""
     service = Service(async_pollers=4, async_retry_delays=(0.01, 0.01))
     try:
         sink = "arn:aws:lambda:us-east-1:123456789012:function:sink"
@@ -123,41 +125,51 @@ def reliability(events: int) -> None:
             service.put_function_event_invoke_config(name, destination_config={"OnFailure": {"Destination": sink}})
         half = events // 2
         memory = []
-        started = time.perf_counter()
         for part in (range(half), range(half, events)):
             for n in part:
                 service.invoke("a" if n % 2 else "b", {"n": n // 2}, invocation_type="Event")
             service.drain()
             memory.append(rss_mb())
-        elapsed = time.perf_counter() - started
-        a, b, s = (service.async_outcomes(name) for name in ("a", "b", "sink"))
-        succeeded, failed, dropped = a.succeeded + b.succeeded, a.failed + b.failed, a.dropped + b.dropped
-        print(f"reliability: {events:,} events in {elapsed:.1f} s ({events / elapsed:,.0f}/s): "
-              f"{succeeded:,} succeeded + {failed:,} failed ({failed - dropped:,} as on-failure records, "
-              f"{dropped} dropped) = {succeeded + failed:,}; sink received {s.received:,}")
-        print(f"kernel memory after {half:,} events {memory[0]:.0f} MB, after {events:,} events {memory[1]:.0f} MB")
+        a, b = (service.async_outcomes(name) for name in ("a", "b"))
+        accounted = a.succeeded + a.failed + b.succeeded + b.failed
+        return events, accounted, a.dropped + b.dropped, memory[0], memory[1]
     finally:
         service.close()
+
+
+def measure(floor: Floor, events: int = 100_000, messages: int = 1000) -> list[Row]:
+    rows = []
+    pipe_us = floor.pipe_s * 1e6
+    for concurrency in (1, 4):
+        rate, p50, p99 = async_run(concurrency, 20_000)
+        goal = ">= 8,000/s" if concurrency == 4 else ""
+        rows.append(Row(f"async no-op events/s, concurrency {concurrency}", rate, "/s", goal=goal,
+                        met=rate >= 8000 if goal else None))
+        rows.append(Row(f"  acceptance to handler p50 (p99 {p99 * 1e3:.2f} ms)", p50 * 1e6, "us", pipe_us, "pipe"))
+    rate, best = sqs_run(messages)
+    rows.append(Row(f"SQS event source, {messages:,}-message backlog", rate, "msg/s", best, "receive+delete loop",
+                    ">= 500/s and >= 0.9x", rate >= 500 and rate >= 0.9 * best))
+    idle = idle_environment_mb()
+    rows.append(Row("idle warm environment, resident", idle, "MB", goal="<= 20 MB", met=idle <= 20))
+    count, wall = hundred_environments()
+    rows.append(Row(f"100 concurrent 2 s invocations: environments (all done in {wall:.1f} s)", count, "",
+                    goal="100", met=count == 100))
+    sent, accounted, dropped, before, after = reliability(events)
+    rows.append(Row(f"{sent:,} async events, 5% failing: accounted for ({dropped} dropped)", accounted, "",
+                    goal=f"{sent:,}", met=accounted == sent))
+    rows.append(Row(f"kernel memory growth from {sent // 2:,} to {sent:,} events", after - before, "MB",
+                    goal="flat (< 5 MB)", met=after - before < 5))
+    return rows
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000, help="events of the reliability run")
+    parser.add_argument("--messages", type=int, default=1000, help="backlog of the SQS event source run")
     args = parser.parse_args()
-    pipe, fork = statistics.median(pipe_round_trip(20000)), statistics.median(fork_join(300))
-    print(f"machine: {os.cpu_count()} cores")
-    print(f"floor: raw pipe round trip p50 {pipe * 1e6:.1f} us, bare fork+join p50 {fork * 1e6:.1f} us")
-    for concurrency in (1, 2, 4):
-        rate, p50, p99 = async_run(concurrency, 20_000)
-        print(f"async no-op, concurrency {concurrency}: {rate:,.0f} events/s (goal >= 2,000); latency p50 "
-              f"{p50 * 1e3:.2f} ms = {p50 / pipe:.0f} x pipe round trip, p99 {p99 * 1e3:.2f} ms")
-    rate, floor = sqs_run(1000)
-    print(f"SQS event source: {rate:,.0f} messages/s; moto's own receive + delete loop: {floor:,.0f} messages/s "
-          f"(= {rate / floor:.2f} of that floor)")
-    print(f"memory per idle warm environment (resident, shared pages included): {idle_environment_mb():.1f} MB")
-    count, wall = hundred_environments()
-    print(f"100 concurrent invocations sleeping 2 s: {count} environments, all done in {wall:.1f} s")
-    reliability(args.events)
+    floor = Floor.measure()
+    print(f"machine: {machine()}; floor: {floor.describe()}")
+    print_table(measure(floor, args.events, args.messages))
 
 
 if __name__ == "__main__":
