@@ -64,6 +64,12 @@ class LocalAWS:
         process = self._process
         return process is not None and process.poll() is None
 
+    @property
+    def pid(self) -> int | None:
+        """The server's process id, while it runs."""
+        process = self._process
+        return process.pid if process is not None and process.poll() is None else None
+
     def start(self) -> str:
         """Start the server (once) and return its endpoint URL."""
         if self.running:
@@ -116,8 +122,11 @@ class LocalAWS:
         return json.loads(line)
 
     def route_lambda_to(self, url: str | None) -> None:
-        """Send the Lambda API that reaches the local AWS (from the notebook or from functions) to lambdanb's
-        Lambda endpoint at url; None: answer that it is not running."""
+        """Send the Lambda API that reaches the local AWS (from the notebook or from functions), and the invokes
+        moto makes itself (S3 notifications, SNS subscriptions), to lambdanb's Lambda endpoint at url; None: answer
+        that it is not running."""
+        if url is not None and not url.startswith("http://"):
+            raise LambdaNBError(f"The Lambda endpoint must be an http:// URL, not {url!r}.")
         with self._lock:
             self._lambda_url = url
             if self.running:

@@ -32,8 +32,9 @@ REFUSED = "The local AWS serves the AWS APIs only; moto's own API answers the no
 WARM_SERVICES = ("sts", "s3", "sqs", "iam", "dynamodb", "kinesis")
 # Lambda may run for 900 s; a synchronous invoke passed through waits for it.
 FORWARD_TIMEOUT_S = 960
-HOP_BY_HOP = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
-                        "transfer-encoding", "upgrade", "host", "content-length"})
+# Hop-by-hop headers, and those each side's HTTP server writes for itself.
+NOT_FORWARDED = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
+                           "transfer-encoding", "upgrade", "host", "content-length", "server", "date"})
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
@@ -53,7 +54,7 @@ class LambdaRoute:
             connection.request(method, target, body=body, headers=headers)
             response = connection.getresponse()
             data = response.read()
-            kept = [(k, v) for k, v in response.getheaders() if k.lower() not in HOP_BY_HOP]
+            kept = [(k, v) for k, v in response.getheaders() if k.lower() not in NOT_FORWARDED]
             return response.status, kept, data
         finally:
             connection.close()
@@ -169,25 +170,31 @@ class FrontDoor:
 
     def forward_to_lambda(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if self.route.url is None:
-            body = json.dumps({"Type": "Service", "message": NOT_RUNNING}).encode()
-            # 501, not 503: botocore retries 5xx-unavailable answers, and waiting would not start the endpoint.
-            start_response("501 Not Implemented", [("Content-Type", "application/json"),
-                                                   ("x-amzn-ErrorType", "ServiceUnavailableException"),
-                                                   ("Content-Length", str(len(body)))])
-            return [body]
+            return not_running(start_response)
         headers = {key[5:].replace("_", "-").title(): value for key, value in environ.items()
-                   if key.startswith("HTTP_") and key[5:].replace("_", "-").lower() not in HOP_BY_HOP}
+                   if key.startswith("HTTP_") and key[5:].replace("_", "-").lower() not in NOT_FORWARDED}
         if environ.get("CONTENT_TYPE"):
             headers["Content-Type"] = environ["CONTENT_TYPE"]
         target = environ.get("RAW_URI") or environ.get("PATH_INFO", "/")
         try:
             status, reply, data = self.route.send(environ["REQUEST_METHOD"], target, headers, read_body(environ))
+        except ConnectionRefusedError:
+            return not_running(start_response)
         except OSError as error:
             message = f"lambdanb's Lambda API did not answer: {error}"
             return respond(start_response, 502, "application/json", json.dumps({"message": message}).encode())
         start_response(f"{status} {http.client.responses.get(status, '')}",
                        reply + [("Content-Length", str(len(data)))])
         return [data]
+
+
+def not_running(start_response: StartResponse) -> list[bytes]:
+    body = json.dumps({"Type": "Service", "message": NOT_RUNNING}).encode()
+    # 501, not 503: botocore retries 503 (and 500, 502, 504), and waiting would not start the endpoint.
+    start_response("501 Not Implemented", [("Content-Type", "application/json"),
+                                           ("x-amzn-ErrorType", "ServiceUnavailableException"),
+                                           ("Content-Length", str(len(body)))])
+    return [body]
 
 
 def signing_service(environ: dict[str, Any]) -> str | None:
@@ -201,9 +208,12 @@ def signing_service(environ: dict[str, Any]) -> str | None:
 
 
 def read_body(environ: dict[str, Any]) -> bytes:
+    """The request's body: Content-Length bytes, or a chunked body to its end; else none (reading on would wait for
+    the client to hang up)."""
     length = environ.get("CONTENT_LENGTH")
-    stream = environ["wsgi.input"]
-    return stream.read(int(length)) if length else stream.read()
+    if length:
+        return environ["wsgi.input"].read(int(length))
+    return environ["wsgi.input"].read() if environ.get("wsgi.input_terminated") else b""
 
 
 def respond(start_response: StartResponse, status: int, content_type: str, body: bytes) -> list[bytes]:
