@@ -187,7 +187,7 @@ class LocalAWS:
 
     def create_role(self, name: str, managed_policies: list[str] = (), inline_policies: dict | None = None) -> str:
         """CreateRole with Lambda's trust policy; managed policies by name or ARN, inline ones as documents."""
-        iam = self.client("iam")
+        iam = self._shared_client("iam")
         try:
             arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=_trust_policy(),
                                   MaxSessionDuration=_SESSION_SECONDS)["Role"]["Arn"]

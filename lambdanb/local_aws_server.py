@@ -85,7 +85,7 @@ def split_function(function: str, qualifier: str | None) -> tuple[str, str | Non
 
 @dataclass
 class KernelFunction:
-    """What moto's S3 notifications hold as 'the function': calling it is an async invoke in the kernel."""
+    """What moto's services get as 'the function': invoking it is an async invoke in the kernel's Lambda."""
 
     arn: str
     qualifier: str | None
@@ -98,7 +98,8 @@ class KernelFunction:
 @dataclass
 class KernelLambda:
     """Stands in for moto's Lambda backend inside this process: every function exists (the kernel's Lambda decides),
-    and every invoke moto makes (S3 notifications, SNS subscriptions, EventBridge targets) goes to the kernel."""
+    and every invoke moto makes (S3 notifications, SNS subscriptions, Lambda targets of AWS services' EventBridge
+    events) goes to the kernel."""
 
     route: LambdaRoute
 
@@ -123,6 +124,23 @@ class KernelLambda:
         LambdaBackend.send_sns_message(self, function_name, message, subject=subject, qualifier=qualifier)
 
 
+@dataclass(eq=False)
+class Once:
+    """Start-up work done once, by whichever thread needs it first; a failure is tried again by the next."""
+
+    work: Callable[[], None]
+    done: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self) -> None:
+        if self.done:
+            return
+        with self.lock:
+            if not self.done:
+                self.work()
+                self.done = True
+
+
 @dataclass
 class FrontDoor:
     """The WSGI application every caller reaches: moto's dispatcher for the AWS APIs, the kernel's Lambda for the
@@ -131,10 +149,18 @@ class FrontDoor:
     dispatcher: Any
     kernel_key: str
     route: LambdaRoute = field(default_factory=LambdaRoute)
-    lambda_installed: threading.Event = field(default_factory=threading.Event)
-    managed_policies_loaded: threading.Event = field(default_factory=threading.Event)
+    # Work a service needs done before its first request (moto's Lambda replaced, AWS's managed policies loaded).
+    before: dict[str, Once] = field(default_factory=dict)
+    answered: threading.Event = field(default_factory=threading.Event)
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            return self.dispatch(environ, start_response)
+        finally:
+            if not self.answered.is_set():
+                self.answered.set()
+
+    def dispatch(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if signing_service(environ) == "lambda":
             return self.forward_to_lambda(environ, start_response)
         path = environ.get("PATH_INFO", "")
@@ -144,18 +170,9 @@ class FrontDoor:
         service = getattr(application, "service", None)
         if service in KERNEL_ONLY_SERVICES and not self.from_kernel(environ):
             return respond(start_response, 403, "text/plain", REFUSED.encode())
-        if service in CALLS_LAMBDA:
-            self.lambda_installed.wait()
-        elif service == "iam":
-            self.managed_policies_loaded.wait()
+        if service in self.before:
+            self.before[service]()
         return application(environ, start_response)
-
-    def install_lambda(self) -> None:
-        """Puts KernelLambda where moto's services look Lambda up; until then, those services' requests wait."""
-        from moto.awslambda import utils
-        kernel_lambda = KernelLambda(self.route)
-        utils.get_backend = lambda account_id, region: kernel_lambda
-        self.lambda_installed.set()
 
     def from_kernel(self, environ: dict[str, Any]) -> bool:
         offered = environ.get("HTTP_" + KERNEL_KEY_HEADER.upper().replace("-", "_"), "")
@@ -258,13 +275,20 @@ def load_managed_policies(iam: Any) -> None:
     iam.managed_policies.update(iam._init_managed_policies())
 
 
-def warm_up(door: FrontDoor, iam: Any, services: Iterable[str]) -> None:
-    """After the first answer is possible: lambdanb's Lambda for moto's services, AWS's managed policies, then the
-    applications and response models of the services functions use, ahead of their first request."""
+def install_kernel_lambda(route: LambdaRoute) -> None:
+    """Puts KernelLambda where moto's services look Lambda up."""
+    from moto.awslambda import utils
+    kernel_lambda = KernelLambda(route)
+    utils.get_backend = lambda account_id, region: kernel_lambda
+
+
+def warm_up(door: FrontDoor, services: Iterable[str]) -> None:
+    """Once the first call is answered (so as not to slow it down): what services need before their first request,
+    then the applications and response models of the services functions use."""
     from moto.core.utils import get_service_model
-    door.install_lambda()
-    load_managed_policies(iam)
-    door.managed_policies_loaded.set()
+    door.answered.wait()
+    for once in set(door.before.values()):
+        once()
     dispatcher = door.dispatcher
     for service in services:
         with dispatcher.lock:
@@ -284,14 +308,16 @@ def serve(config: dict[str, str]) -> None:
             pass
 
     settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
+    iam = make_administrator(config["admin_user"], config["access_key_id"], config["secret_access_key"])
     door = FrontDoor(DomainDispatcherApplication(create_backend_app), config["kernel_key"])
+    install = Once(lambda: install_kernel_lambda(door.route))
+    door.before = {**{service: install for service in CALLS_LAMBDA}, "iam": Once(lambda: load_managed_policies(iam))}
     server = make_server("127.0.0.1", 0, door, threaded=True, request_handler=QuietHandler, fd=config["listen_fd"])
     server.daemon_threads = True
     # moto's own clients (Step Functions' tasks) find the server through MOTO_PORT.
     os.environ["MOTO_PORT"] = str(server.port)
-    iam = make_administrator(config["admin_user"], config["access_key_id"], config["secret_access_key"])
     report({"ready": True})
-    threading.Thread(target=warm_up, args=(door, iam, WARM_SERVICES), daemon=True, name="warm-up").start()
+    threading.Thread(target=warm_up, args=(door, WARM_SERVICES), daemon=True, name="warm-up").start()
     server.serve_forever()
 
 
