@@ -97,8 +97,11 @@ class LocalAWS:
                     start_new_session=True, pass_fds=(listener.fileno(),))
                 config = {"listen_fd": listener.fileno(), "kernel_key": self._kernel_key, "admin_user": ADMIN_USER,
                           "access_key_id": key_id, "secret_access_key": self._admin["aws_secret_access_key"]}
-                self._process.stdin.write(json.dumps(config).encode() + b"\n")
-                self._process.stdin.flush()
+                try:
+                    self._process.stdin.write(json.dumps(config).encode() + b"\n")
+                    self._process.stdin.flush()
+                except BrokenPipeError:
+                    pass  # the server has gone already: _read_answer tells
             for service_name in PREPARED_CLIENTS:
                 self._shared_client(service_name)
             answer = self._read_answer()
@@ -150,7 +153,10 @@ class LocalAWS:
         with self._lock:
             process, self._process = self._process, None
             if process is not None:
-                process.stdin.close()
+                try:
+                    process.stdin.close()
+                except BrokenPipeError:
+                    pass  # the server has gone already
                 try:
                     process.wait(5)
                 except subprocess.TimeoutExpired:

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from lambdanb.aws import LocalAWS
+from lambdanb.errors import LambdaNBError
 
 # A stand-in for the kernel: starts a local AWS, says the server's pid, then ends as it is told.
 DRIVER = textwrap.dedent("""
@@ -91,3 +92,19 @@ def test_stop_ends_the_server_and_start_makes_a_fresh_one():
         assert local.pid != pid
     finally:
         local.stop()
+
+
+@pytest.mark.parametrize("server, sentence", [
+    ("import sys\nsys.exit(3)\n", "The local AWS stopped as it started."),
+    ("import json, sys\nsys.stdin.readline()\nprint(json.dumps({'error': 'ImportError: no moto here'}))\n",
+     "The local AWS did not start: ImportError: no moto here"),
+])
+def test_a_server_that_cannot_start_is_told_in_one_sentence(server, sentence, tmp_path, monkeypatch):
+    script = tmp_path / "server.py"
+    script.write_text(server)
+    monkeypatch.setattr("lambdanb.aws.SERVER_SCRIPT", str(script))
+    local = LocalAWS()
+    with pytest.raises(LambdaNBError) as error:
+        local.start()
+    assert str(error.value) == sentence
+    assert not local.running
