@@ -103,7 +103,7 @@ class LocalAWS:
                 except BrokenPipeError:
                     pass  # the server has gone already: _read_answer tells
             for service_name in PREPARED_CLIENTS:
-                self._shared_client(service_name)
+                self._cached_client(service_name)
             answer = self._read_answer()
             if "error" in answer:
                 self.stop()
@@ -176,17 +176,23 @@ class LocalAWS:
 
     def client(self, service_name: str, **options):
         """A new boto3 client for the local AWS, with the notebook's administrator credentials."""
-        import boto3
         self.start()
+        return self._new_client(service_name, **options)
+
+    def _new_client(self, service_name: str, **options):
+        import boto3
         return boto3.client(service_name, endpoint_url=self.endpoint, region_name=REGION, **self._admin, **options)
 
     def _shared_client(self, service_name: str):
         """One administrator client per service for lambdanb's own calls (boto3 clients are thread-safe)."""
         self.start()
+        return self._cached_client(service_name)
+
+    def _cached_client(self, service_name: str):
         with self._cache_lock:
             found = self._clients.get(service_name)
         if found is None:
-            found = self.client(service_name)
+            found = self._new_client(service_name)
             with self._cache_lock:
                 found = self._clients.setdefault(service_name, found)
         return found

@@ -100,11 +100,13 @@ def test_stop_ends_the_server_and_start_makes_a_fresh_one():
      "The local AWS did not start: ImportError: no moto here"),
 ])
 def test_a_server_that_cannot_start_is_told_in_one_sentence(server, sentence, tmp_path, monkeypatch):
+    runs = tmp_path / "runs"
     script = tmp_path / "server.py"
-    script.write_text(server)
+    script.write_text(f"open({str(runs)!r}, 'a').write('run\\n')\n" + server)
     monkeypatch.setattr("lambdanb.aws.SERVER_SCRIPT", str(script))
     local = LocalAWS()
     with pytest.raises(LambdaNBError) as error:
         local.start()
     assert str(error.value) == sentence
     assert not local.running
+    assert runs.read_text() == "run\n", "one failed start, one server"
