@@ -1,11 +1,11 @@
 """Local AWS benchmark: time to the first answer and per-request cost, against moto's own server in the same run.
 
 Run it with `python benchmarks/local_aws.py`. It prints, from one run: how long a fresh Python takes to import
-moto's server (the floor of any start), the time from start to the first answered call for moto's own server
-(`python -m moto.server`, IAM enforcement off) and for lambdanb's local AWS (enforcement on from the first call),
-each measured in a new process (boto3 imported) as a kernel would see it, median of --starts (the floor: the lowest); then p50 / p99 of S3 GetObject and SQS SendMessage from a
-boto3 client, through lambdanb's local AWS (as the administrator, and with a role's STS credentials as a function
-calls) and through moto's own server, with the ratios.
+moto's server (the floor of any start: the lowest of --starts runs); the time from start to the first answered call
+for moto's own server (`python -m moto.server`, IAM enforcement off) and for lambdanb's local AWS (enforcement on
+from the first call), each in a new process with boto3 imported, as a kernel would see it (median of --starts);
+then p50 / p99 of S3 GetObject and SQS SendMessage from a boto3 client through moto's own server, and through
+lambdanb's local AWS as the administrator and with a role's STS credentials (as a function calls), with the ratios.
 """
 from __future__ import annotations
 

@@ -96,7 +96,8 @@ class LocalAWS:
                     stderr=subprocess.DEVNULL, env=_server_environ(self._home.name), cwd=self._home.name,
                     start_new_session=True, pass_fds=(listener.fileno(),))
                 config = {"listen_fd": listener.fileno(), "kernel_key": self._kernel_key, "admin_user": ADMIN_USER,
-                          "access_key_id": key_id, "secret_access_key": self._admin["aws_secret_access_key"]}
+                          "access_key_id": key_id, "secret_access_key": self._admin["aws_secret_access_key"],
+                          "sys_path": [entry for entry in sys.path if entry]}
                 try:
                     self._process.stdin.write(json.dumps(config).encode() + b"\n")
                     self._process.stdin.flush()

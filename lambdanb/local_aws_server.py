@@ -3,8 +3,9 @@ sends the Lambda API to lambdanb, and exits as soon as the kernel has gone.
 
 lambdanb.aws runs this file in isolated mode (it imports nothing of lambdanb), hands it a listening socket, and
 speaks to it over two pipes: one JSON line in on stdin (the socket's descriptor, the kernel's key for the control
-API, the administrator's name and access key), one JSON line out on stdout (ready, or why not). stdin then stays
-open for the kernel's lifetime: its end of file is the kernel's death, by exit, signal or SIGKILL alike.
+API, the administrator's name and access key, the kernel's sys.path), one JSON line out on stdout (ready, or why
+not). stdin then stays open for the kernel's lifetime: its end of file is the kernel's death, by exit, signal or
+SIGKILL alike.
 """
 from __future__ import annotations
 
@@ -76,7 +77,7 @@ class LambdaRoute:
 
 
 def split_function(function: str, qualifier: str | None) -> tuple[str, str | None]:
-    """(name, qualifier) from a function's name, partial or full ARN (arn:aws:lambda:region:account:function:name[:q])."""
+    """(name, qualifier) from a function's name or ARN (arn:aws:lambda:region:account:function:name[:qualifier])."""
     parts = function.split(":")
     if function.startswith("arn:") and len(parts) >= 7:
         return parts[6], parts[7] if len(parts) > 7 else qualifier
@@ -332,7 +333,10 @@ def main() -> None:
         return
     threading.Thread(target=exit_when_kernel_ends, daemon=True, name="kernel-liveness").start()
     try:
-        serve(json.loads(line))
+        config = json.loads(line)
+        # Isolated mode ignores PYTHONPATH: moto is looked for where the kernel found it.
+        sys.path.extend(entry for entry in config["sys_path"] if entry not in sys.path)
+        serve(config)
     except Exception as error:  # noqa: BLE001 - whatever stops the start is told to the kernel in one line
         report({"error": f"{type(error).__name__}: {error}"})
 
