@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 KERNEL_KEY_HEADER = "X-Lambdanb-Kernel-Key"
+# Who signed a Lambda API request, as the front door checked it: for lambdanb's Lambda to authorize the call.
+CALLER_HEADER = "X-Lambdanb-Caller-Arn"
 LAMBDA_ROUTE_PATH = "/moto-api/lambdanb/lambda-endpoint"
 KERNEL_ONLY_SERVICES = frozenset({"moto_api", "instance_metadata"})
 # moto's services that invoke Lambda themselves; SQS, Kinesis and DynamoDB do so only for moto's own event source
@@ -29,13 +31,15 @@ CALLS_LAMBDA = frozenset({"s3", "sns", "events", "logs", "secretsmanager", "clou
                           "stepfunctions", "ses"})
 NOT_RUNNING = ("lambdanb's Lambda API is not running in this kernel: start it with lambdanb.start_endpoint() "
                "(or %lambda endpoint).")
+# botocore retries 500, 502, 503 and 504 answers; waiting would not start the endpoint, so "not running" is a 501.
 REFUSED = "The local AWS serves the AWS APIs only; moto's own API answers the notebook's kernel alone."
 WARM_SERVICES = ("sts", "s3", "sqs", "iam", "dynamodb", "kinesis")
 # Lambda may run for 900 s; a synchronous invoke passed through waits for it.
 FORWARD_TIMEOUT_S = 960
 # Hop-by-hop headers, and those each side's HTTP server writes for itself.
 NOT_FORWARDED = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
-                           "transfer-encoding", "upgrade", "host", "content-length", "server", "date"})
+                           "transfer-encoding", "upgrade", "host", "content-length", "server", "date",
+                           CALLER_HEADER.lower(), KERNEL_KEY_HEADER.lower()})
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
@@ -187,31 +191,65 @@ class FrontDoor:
         return respond(start_response, 204, "text/plain", b"")
 
     def forward_to_lambda(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        if self.route.url is None:
-            return not_running(start_response)
         headers = {key[5:].replace("_", "-").title(): value for key, value in environ.items()
-                   if key.startswith("HTTP_") and key[5:].replace("_", "-").lower() not in NOT_FORWARDED}
+                   if key.startswith("HTTP_")}
         if environ.get("CONTENT_TYPE"):
             headers["Content-Type"] = environ["CONTENT_TYPE"]
         target = environ.get("RAW_URI") or environ.get("PATH_INFO", "/")
+        body = read_body(environ)
         try:
-            status, reply, data = self.route.send(environ["REQUEST_METHOD"], target, headers, read_body(environ))
+            caller = signer_arn(environ["REQUEST_METHOD"], target, headers, body)
+        except Refused as refused:
+            return lambda_error(start_response, 403, refused.code, refused.message)
+        if self.route.url is None:
+            return lambda_error(start_response, 501, "ServiceUnavailableException", NOT_RUNNING)
+        forwarded = {name: value for name, value in headers.items() if name.lower() not in NOT_FORWARDED}
+        forwarded[CALLER_HEADER] = caller
+        try:
+            status, reply, data = self.route.send(environ["REQUEST_METHOD"], target, forwarded, body)
         except ConnectionRefusedError:
-            return not_running(start_response)
+            return lambda_error(start_response, 501, "ServiceUnavailableException", NOT_RUNNING)
         except OSError as error:
             message = f"lambdanb's Lambda API did not answer: {error}"
-            return respond(start_response, 502, "application/json", json.dumps({"message": message}).encode())
+            return lambda_error(start_response, 502, "ServiceException", message)
         start_response(f"{status} {http.client.responses.get(status, '')}",
                        reply + [("Content-Length", str(len(data)))])
         return [data]
 
 
-def not_running(start_response: StartResponse) -> list[bytes]:
-    body = json.dumps({"Type": "Service", "message": NOT_RUNNING}).encode()
-    # 501, not 503: botocore retries 503 (and 500, 502, 504), and waiting would not start the endpoint.
-    start_response("501 Not Implemented", [("Content-Type", "application/json"),
-                                           ("x-amzn-ErrorType", "ServiceUnavailableException"),
-                                           ("Content-Length", str(len(body)))])
+class Refused(Exception):
+    """A request whose signature the front door does not accept, with Lambda's error code for it."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def signer_arn(method: str, target: str, headers: dict[str, str], body: bytes) -> str:
+    """The ARN of whoever signed a request (a user, or a role's session), with the signature checked by moto's IAM
+    as for any other service's request."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.exceptions import InvalidClientTokenIdError, SignatureDoesNotMatchError
+    from moto.iam.access_control import IAMRequest
+    try:
+        request = IAMRequest(account_id=DEFAULT_ACCOUNT_ID, method=method, path=target, data={}, body=body,
+                             headers=headers, action="")
+        request.check_signature()
+    except InvalidClientTokenIdError as error:
+        raise Refused("UnrecognizedClientException", error.message) from None
+    except SignatureDoesNotMatchError as error:
+        raise Refused("InvalidSignatureException", error.message) from None
+    except (KeyError, IndexError, ValueError):
+        raise Refused("IncompleteSignatureException", "The request is not signed with Signature Version 4.") from None
+    return request._access_key.arn
+
+
+def lambda_error(start_response: StartResponse, status: int, code: str, message: str) -> list[bytes]:
+    """An error as Lambda's API writes one, which boto3 raises as code with message."""
+    body = json.dumps({"Type": "User" if status < 500 else "Service", "message": message}).encode()
+    start_response(f"{status} {http.client.responses.get(status, '')}",
+                   [("Content-Type", "application/json"), ("x-amzn-ErrorType", code),
+                    ("Content-Length", str(len(body)))])
     return [body]
 
 

@@ -156,13 +156,40 @@ def test_a_function_without_a_matching_name_is_lambdanbs_to_judge(routed):
     assert recorder.next()[1] == "/2015-03-31/functions/no-such/invocations"
 
 
-def test_plain_boto3_with_only_the_endpoint_url_is_routed_to_lambda(routed, monkeypatch):
+def test_plain_boto3_with_only_the_endpoint_url_is_routed_to_lambda_with_its_caller(routed, monkeypatch):
     local, recorder = routed
-    monkeypatch.setenv("AWS_ENDPOINT_URL", local.start())
+    role = local.create_role("a-function", ["AWSLambdaBasicExecutionRole"])
+    for name, value in {"AWS_ENDPOINT_URL": local.start(), **local.credentials(role)}.items():
+        monkeypatch.setenv(name, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL_LAMBDA", raising=False)
-    client = boto3.client("lambda", region_name="us-east-1", aws_access_key_id="any", aws_secret_access_key="any")
+    client = boto3.client("lambda", region_name="us-east-1")
+    client.meta.events.register("before-sign.lambda.Invoke",
+                                lambda request, **_: request.headers.add_header("X-Lambdanb-Caller-Arn", "forged"))
     client.invoke(FunctionName="thumbnails", InvocationType="Event", Payload=b'{"k": 1}')
     method, path, headers, event = recorder.next()
     assert (method, path, event) == ("POST", "/2015-03-31/functions/thumbnails/invocations", {"k": 1})
     assert headers["X-Amz-Invocation-Type"] == "Event"
     assert "/lambda/aws4_request" in headers["Authorization"]
+    assert headers["X-Lambdanb-Caller-Arn"] == "arn:aws:sts::123456789012:assumed-role/a-function/lambdanb"
+
+
+def test_the_lambda_api_names_the_notebooks_administrator_as_its_caller(routed):
+    local, recorder = routed
+    local.client("lambda").invoke(FunctionName="thumbnails", InvocationType="Event", Payload=b"{}")
+    headers = recorder.next()[2]
+    assert headers["X-Lambdanb-Caller-Arn"] == "arn:aws:iam::123456789012:user/lambdanb-notebook"
+
+
+@pytest.mark.parametrize("secret, code", [("wrong-secret", "InvalidSignatureException"),
+                                          (None, "UnrecognizedClientException")])
+def test_the_lambda_api_refuses_a_request_it_cannot_authenticate(routed, secret, code):
+    local, recorder = routed
+    (admin_key,) = local.client("iam").list_access_keys(UserName="lambdanb-notebook")["AccessKeyMetadata"]
+    key_id = admin_key["AccessKeyId"] if secret else "AKIAUNKNOWN000000000"
+    client = boto3.client("lambda", endpoint_url=local.start(), region_name="us-east-1", aws_access_key_id=key_id,
+                          aws_secret_access_key=secret or "anything", config=Config(retries={"max_attempts": 1}))
+    with pytest.raises(client.exceptions.ClientError) as error:
+        client.invoke(FunctionName="thumbnails", Payload=b"{}")
+    assert error.value.response["Error"]["Code"] == code
+    assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert recorder.requests.empty()
