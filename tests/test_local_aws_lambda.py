@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import queue
 import threading
+import urllib.error
+import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -192,4 +194,17 @@ def test_the_lambda_api_refuses_a_request_it_cannot_authenticate(routed, secret,
         client.invoke(FunctionName="thumbnails", Payload=b"{}")
     assert error.value.response["Error"]["Code"] == code
     assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert recorder.requests.empty()
+
+
+def test_a_lambda_request_without_a_whole_signature_is_refused(routed):
+    local, recorder = routed
+    (admin_key,) = local.client("iam").list_access_keys(UserName="lambdanb-notebook")["AccessKeyMetadata"]
+    scope = f"{admin_key['AccessKeyId']}/20240101/us-east-1/lambda/aws4_request"
+    request = urllib.request.Request(f"{local.start()}/2015-03-31/functions/thumbnails/invocations", data=b"{}",
+                                     method="POST", headers={"Authorization": f"AWS4-HMAC-SHA256 Credential={scope}"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 403
+    assert refused.value.headers["x-amzn-ErrorType"] == "IncompleteSignatureException"
     assert recorder.requests.empty()
