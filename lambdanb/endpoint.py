@@ -142,6 +142,9 @@ def _error(status: int, code: str, message: str, extra: dict | None = None) -> t
 def _handler_for(endpoint: LambdaEndpoint):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # Headers and body go out in separate writes: with Nagle's algorithm each answer waited ~40 ms for the
+        # client's delayed ACK.
+        disable_nagle_algorithm = True
 
         def log_message(self, *args) -> None:
             pass
