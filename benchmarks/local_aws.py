@@ -5,7 +5,8 @@ moto's server (the floor of any start: the lowest of --starts runs); the time fr
 for moto's own server (`python -m moto.server`, IAM enforcement off) and for lambdanb's local AWS (enforcement on
 from the first call), each in a new process with boto3 imported, as a kernel would see it (median of --starts);
 then p50 / p99 of S3 GetObject and SQS SendMessage from a boto3 client through moto's own server, and through
-lambdanb's local AWS as the administrator and with a role's STS credentials (as a function calls), with the ratios.
+lambdanb's local AWS as the administrator and with a role's STS credentials (as a function calls), with the ratios;
+last, a no-op Invoke straight to lambdanb's Lambda endpoint and through the local AWS (signature checked, forwarded).
 """
 from __future__ import annotations
 
@@ -115,6 +116,25 @@ def moto_server() -> tuple[subprocess.Popen, str]:
     return server, endpoint
 
 
+def lambda_invokes(n: int) -> tuple[list[float], list[float]]:
+    """n synchronous no-op invokes with boto3, straight to lambdanb's Lambda endpoint and through the local AWS."""
+    import lambdanb
+    from lambdanb import aws
+    lambdanb.create_function("bench-noop", "def lambda_handler(event, context):\n    return None\n")
+    url = lambdanb.start_endpoint()
+    aws.local.route_lambda_to(url)
+    timings: tuple[list[float], list[float]] = ([], [])
+    for samples, client in ((timings[0], connect(url, aws_access_key_id="k", aws_secret_access_key="s")("lambda")),
+                            (timings[1], aws.client("lambda"))):
+        for i in range(n + 20):
+            started = time.perf_counter()
+            client.invoke(FunctionName="bench-noop", Payload=b"{}")["Payload"].read()
+            if i >= 20:
+                samples.append(time.perf_counter() - started)
+    aws.local.route_lambda_to(None)
+    return timings
+
+
 def report_calls(label: str, timings: tuple[list[float], list[float]], floor: tuple[list[float], list[float]]):
     for name, samples, base in (("S3 GetObject", timings[0], floor[0]), ("SQS SendMessage", timings[1], floor[1])):
         p50, base50 = percentile(samples, 50), percentile(base, 50)
@@ -156,11 +176,17 @@ def main() -> None:
                            aws_secret_access_key=keys["AWS_SECRET_ACCESS_KEY"],
                            aws_session_token=keys["AWS_SESSION_TOKEN"])
         as_role = per_request(make_clients(function, aws.client, "bench-role"), args.calls)
+        direct, through = lambda_invokes(args.calls)
     finally:
         aws.local.stop()
     report_calls("moto's own server (enforcement off)", own, own)
     report_calls("lambdanb, administrator (enforced)", as_admin, own)
     report_calls("lambdanb, a role's STS credentials", as_role, own)
+    p50, base50 = percentile(through, 50), percentile(direct, 50)
+    print(f"{'lambdanb Lambda endpoint, directly':34} {'Invoke (no-op)':16} p50 {base50 * 1000:6.2f} ms"
+          f"  p99 {percentile(direct, 99) * 1000:6.2f} ms")
+    print(f"{'the same through the local AWS':34} {'Invoke (no-op)':16} p50 {p50 * 1000:6.2f} ms"
+          f"  p99 {percentile(through, 99) * 1000:6.2f} ms  = {p50 / base50:4.2f} x directly")
 
 
 if __name__ == "__main__":
