@@ -148,10 +148,11 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=300, help="calls per per-request figure")
     args = parser.parse_args()
 
-    floor = min(import_floor() for _ in range(args.starts))
-    moto_first = statistics.median(in_new_process(FIRST_ANSWER_MOTO)[0] for _ in range(args.starts))
-    ours = [in_new_process(FIRST_ANSWER_LAMBDANB) for _ in range(args.starts)]
-    ready, first = statistics.median(r for r, _ in ours), statistics.median(f for _, f in ours)
+    # Interleaved, so that the three figures see the same load on the machine.
+    rounds = [(import_floor(), in_new_process(FIRST_ANSWER_MOTO)[0], *in_new_process(FIRST_ANSWER_LAMBDANB))
+              for _ in range(args.starts)]
+    floor = min(r[0] for r in rounds)
+    moto_first, ready, first = (statistics.median(r[i] for r in rounds) for i in (1, 2, 3))
     print(f"floor   a new Python importing moto's server        {floor:6.3f} s")
     print(f"moto's own server, first answer (enforcement off)   {moto_first:6.3f} s")
     print(f"lambdanb's local AWS, start() returns (enforced)    {ready:6.3f} s  = {ready / floor:4.2f} x floor")
