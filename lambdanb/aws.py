@@ -1,5 +1,6 @@
-"""The local AWS around the functions: moto's server on 127.0.0.1 (S3, SQS, Kinesis, DynamoDB with Streams, IAM,
-STS), started on first use and stopped with the kernel; boto3 clients for the notebook; roles for functions."""
+"""The local AWS around the functions, as the kernel sees it: lambdanb's server around moto on 127.0.0.1 (S3, SQS,
+Kinesis, DynamoDB with Streams, IAM, STS; Lambda is lambdanb), started on first use and gone with the kernel; boto3
+clients for the notebook; roles and their credentials for functions."""
 from __future__ import annotations
 
 import atexit
@@ -7,14 +8,20 @@ import fnmatch
 import importlib.util
 import json
 import os
+import secrets
+import select
 import socket
+import string
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.request
 
+from . import local_aws_server
 from .errors import LambdaNBError
+from .local_aws_server import KERNEL_KEY_HEADER, LAMBDA_ROUTE_PATH
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
@@ -22,6 +29,9 @@ ADMIN_USER = "lambdanb-notebook"
 BASIC_EXECUTION_ROLE_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 _SESSION_SECONDS = 43200
+SERVER_SCRIPT = local_aws_server.__file__
+# Made while the server boots (on the other core), so the first calls do not pay for loading boto3's models.
+PREPARED_CLIENTS = ("sts", "iam", "s3", "sqs")
 
 
 def _trust_policy() -> str:
@@ -33,86 +43,164 @@ def _trust_policy() -> str:
 
 
 class LocalAWS:
-    """One moto server per kernel, with IAM enforcement on: every caller needs credentials that allow the call."""
+    """One local AWS per kernel: its server process (lambdanb.local_aws_server), IAM enforced from its first
+    request, reached by the notebook as its administrator and by functions with their roles' credentials."""
 
     def __init__(self) -> None:
         self.endpoint: str | None = None
         self._process: subprocess.Popen | None = None
+        self._home: tempfile.TemporaryDirectory | None = None
+        self._kernel_key = ""
         self._admin: dict[str, str] = {}
+        self._lambda_url: str | None = None
+        self._clients: dict[str, object] = {}
         self._credentials: dict[str, tuple[float, dict[str, str]]] = {}
         self._lock = threading.RLock()
+        self._cache_lock = threading.Lock()
+        atexit.register(self.stop)
 
     @property
     def running(self) -> bool:
-        return self._process is not None and self._process.poll() is None
+        process = self._process
+        return process is not None and process.poll() is None
+
+    @property
+    def pid(self) -> int | None:
+        """The server's process id, while it runs."""
+        process = self._process
+        return process.pid if process is not None and process.poll() is None else None
 
     def start(self) -> str:
         """Start the server (once) and return its endpoint URL."""
+        if self.running:
+            return self.endpoint
         with self._lock:
             if self.running:
                 return self.endpoint
             if importlib.util.find_spec("moto") is None or importlib.util.find_spec("boto3") is None:
                 raise LambdaNBError("The local AWS needs moto[server] and boto3: pip install 'moto[server]' boto3.")
-            port = _free_port()
-            env = dict(os.environ, MOTO_IAM_LOAD_MANAGED_POLICIES="true")
-            self._process = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, env=env,
-                preexec_fn=_stop_with_parent)
-            self.endpoint = f"http://127.0.0.1:{port}"
-            self._wait_until_up()
-            self._make_administrator()
-            atexit.register(self.stop)
+            self._forget()
+            self._home = tempfile.TemporaryDirectory(prefix="lambdanb-local-aws-")
+            self._kernel_key = secrets.token_urlsafe(32)
+            key_id = "AKIA" + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16))
+            self._admin = {"aws_access_key_id": key_id, "aws_secret_access_key": secrets.token_urlsafe(30)}
+            # The kernel opens the socket, so the endpoint is known (and no other process can take the port) while
+            # the server boots; calls made meanwhile wait in the socket's queue.
+            with socket.create_server(("127.0.0.1", 0), backlog=128) as listener:
+                self.endpoint = f"http://127.0.0.1:{listener.getsockname()[1]}"
+                # The write end of stdin stays with the kernel alone (close-on-exec): its end of file tells the
+                # server that the kernel has gone, however it went. Secrets travel in the pipe, never in argv or
+                # environ, which any process of the user's can read.
+                self._process = subprocess.Popen(
+                    [sys.executable, "-I", SERVER_SCRIPT], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL, env=_server_environ(self._home.name), cwd=self._home.name,
+                    start_new_session=True, pass_fds=(listener.fileno(),))
+                config = {"listen_fd": listener.fileno(), "kernel_key": self._kernel_key, "admin_user": ADMIN_USER,
+                          "access_key_id": key_id, "secret_access_key": self._admin["aws_secret_access_key"],
+                          "sys_path": [entry for entry in sys.path if entry]}
+                try:
+                    self._process.stdin.write(json.dumps(config).encode() + b"\n")
+                    self._process.stdin.flush()
+                except BrokenPipeError:
+                    pass  # the server has gone already: _read_answer tells
+            for service_name in PREPARED_CLIENTS:
+                self._cached_client(service_name)
+            answer = self._read_answer()
+            if "error" in answer:
+                self.stop()
+                raise LambdaNBError(f"The local AWS did not start: {answer['error']}")
+            if self._lambda_url:
+                self._send_lambda_route(self._lambda_url)
             return self.endpoint
 
-    def _wait_until_up(self, seconds: float = 60) -> None:
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise LambdaNBError("The local AWS (moto server) stopped as it started.")
-            try:
-                urllib.request.urlopen(f"{self.endpoint}/moto-api/data.json", timeout=1).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        self.stop()
-        raise LambdaNBError(f"The local AWS (moto server) did not answer within {seconds:.0f} seconds.")
+    def _read_answer(self, seconds: float = 60) -> dict:
+        """The server's one line: ready, or why it could not start."""
+        out = self._process.stdout
+        ready, _, _ = select.select([out], [], [], seconds)
+        line = out.readline() if ready else b""
+        if not line:
+            self.stop()
+            if ready:
+                raise LambdaNBError("The local AWS stopped as it started.")
+            raise LambdaNBError(f"The local AWS did not answer within {seconds:.0f} seconds.")
+        return json.loads(line)
 
-    def _make_administrator(self) -> None:
-        """While moto still lets anyone in: an administrator for the notebook; then IAM enforcement goes on."""
-        iam = self._client("iam", {"aws_access_key_id": "bootstrap", "aws_secret_access_key": "bootstrap"})
-        iam.create_user(UserName=ADMIN_USER)
-        iam.attach_user_policy(UserName=ADMIN_USER, PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
-        key = iam.create_access_key(UserName=ADMIN_USER)["AccessKey"]
-        self._admin = {"aws_access_key_id": key["AccessKeyId"], "aws_secret_access_key": key["SecretAccessKey"]}
-        request = urllib.request.Request(f"{self.endpoint}/moto-api/reset-auth", data=b"0", method="POST",
-                                         headers={"Content-Type": "text/plain"})
+    def route_lambda_to(self, url: str | None) -> None:
+        """Send the Lambda API that reaches the local AWS (from the notebook or from functions), and the invokes
+        moto makes itself (S3 notifications, SNS subscriptions), to lambdanb's Lambda endpoint at url; None: answer
+        that it is not running."""
+        if url is not None and not url.startswith("http://"):
+            raise LambdaNBError(f"The Lambda endpoint must be an http:// URL, not {url!r}.")
+        with self._lock:
+            self._lambda_url = url
+            if self.running:
+                self._send_lambda_route(url)
+
+    def _send_lambda_route(self, url: str | None) -> None:
+        request = urllib.request.Request(f"{self.endpoint}{LAMBDA_ROUTE_PATH}", data=(url or "").encode(),
+                                         method="POST", headers={KERNEL_KEY_HEADER: self._kernel_key})
         urllib.request.urlopen(request, timeout=10).close()
+
+    def control(self, path: str, body: bytes | None = None) -> bytes:
+        """A call to moto's own API (/moto-api/...), which answers the kernel alone."""
+        self.start()
+        request = urllib.request.Request(f"{self.endpoint}/moto-api/{path.lstrip('/')}", data=body,
+                                         method="GET" if body is None else "POST",
+                                         headers={KERNEL_KEY_HEADER: self._kernel_key})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.read()
 
     def stop(self) -> None:
         with self._lock:
-            if self._process is not None:
-                self._process.terminate()
+            process, self._process = self._process, None
+            if process is not None:
                 try:
-                    self._process.wait(5)
+                    process.stdin.close()
+                except BrokenPipeError:
+                    pass  # the server has gone already
+                try:
+                    process.wait(5)
                 except subprocess.TimeoutExpired:
-                    self._process.kill()
-                    self._process.wait()
-            self._process = None
+                    process.kill()
+                    process.wait()
+                process.stdout.close()
+            if self._home is not None:
+                self._home.cleanup()
+                self._home = None
+            self._forget()
+
+    def _forget(self) -> None:
+        """What belonged to the last server: its clients and the credentials it issued."""
+        with self._cache_lock:
+            self._clients.clear()
             self._credentials.clear()
 
     def client(self, service_name: str, **options):
-        """A boto3 client for the local AWS, with the notebook's administrator credentials."""
+        """A new boto3 client for the local AWS, with the notebook's administrator credentials."""
         self.start()
-        return self._client(service_name, self._admin, **options)
+        return self._new_client(service_name, **options)
 
-    def _client(self, service_name: str, credentials: dict[str, str], **options):
+    def _new_client(self, service_name: str, **options):
         import boto3
-        return boto3.client(service_name, endpoint_url=self.endpoint, region_name=REGION, **credentials, **options)
+        return boto3.client(service_name, endpoint_url=self.endpoint, region_name=REGION, **self._admin, **options)
+
+    def _shared_client(self, service_name: str):
+        """One administrator client per service for lambdanb's own calls (boto3 clients are thread-safe)."""
+        self.start()
+        return self._cached_client(service_name)
+
+    def _cached_client(self, service_name: str):
+        with self._cache_lock:
+            found = self._clients.get(service_name)
+        if found is None:
+            found = self._new_client(service_name)
+            with self._cache_lock:
+                found = self._clients.setdefault(service_name, found)
+        return found
 
     def create_role(self, name: str, managed_policies: list[str] = (), inline_policies: dict | None = None) -> str:
         """CreateRole with Lambda's trust policy; managed policies by name or ARN, inline ones as documents."""
-        iam = self.client("iam")
+        iam = self._shared_client("iam")
         try:
             arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=_trust_policy(),
                                   MaxSessionDuration=_SESSION_SECONDS)["Role"]["Arn"]
@@ -126,7 +214,7 @@ class LocalAWS:
         return arn
 
     def role_arn(self, name: str) -> str:
-        iam = self.client("iam")
+        iam = self._shared_client("iam")
         try:
             return iam.get_role(RoleName=name.rsplit("/", 1)[-1])["Role"]["Arn"]
         except iam.exceptions.NoSuchEntityException:
@@ -134,23 +222,23 @@ class LocalAWS:
                                 "or %lambda role create.") from None
 
     def credentials(self, role_arn: str) -> dict[str, str]:
-        """The role's temporary credentials (STS AssumeRole), as Lambda puts them in the environment."""
-        with self._lock:
+        """The role's temporary credentials (STS AssumeRole), as Lambda puts them in the environment; cached until
+        ten minutes before they expire. STS is asked outside any lock, so a slow answer holds up no other invoke."""
+        with self._cache_lock:
             cached = self._credentials.get(role_arn)
-            if cached and cached[0] > time.time() + 600:
-                return cached[1]
-            sts = self.client("sts")
-            found = sts.assume_role(RoleArn=role_arn, RoleSessionName="lambdanb",
-                                    DurationSeconds=_SESSION_SECONDS)["Credentials"]
-            credentials = {"AWS_ACCESS_KEY_ID": found["AccessKeyId"],
-                           "AWS_SECRET_ACCESS_KEY": found["SecretAccessKey"],
-                           "AWS_SESSION_TOKEN": found["SessionToken"]}
+        if cached and cached[0] > time.time() + 600:
+            return cached[1]
+        found = self._shared_client("sts").assume_role(RoleArn=role_arn, RoleSessionName="lambdanb",
+                                                       DurationSeconds=_SESSION_SECONDS)["Credentials"]
+        credentials = {"AWS_ACCESS_KEY_ID": found["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": found["SecretAccessKey"],
+                       "AWS_SESSION_TOKEN": found["SessionToken"]}
+        with self._cache_lock:
             self._credentials[role_arn] = (time.time() + _SESSION_SECONDS, credentials)
-            return credentials
+        return credentials
 
     def role_allows(self, role_arn: str, action: str) -> bool:
         """Whether the role's policies allow an action (Allow statements, with Deny winning), resource aside."""
-        iam = self.client("iam")
+        iam = self._shared_client("iam")
         name = role_arn.rsplit("/", 1)[-1]
         documents = [iam.get_role_policy(RoleName=name, PolicyName=p)["PolicyDocument"]
                      for p in iam.list_role_policies(RoleName=name)["PolicyNames"]]
@@ -174,7 +262,7 @@ class LocalAWS:
 
     def send_to_queue(self, queue_arn: str, body: str, attributes: dict | None = None) -> None:
         """SendMessage to the queue an SQS ARN names (a destination or a dead-letter queue)."""
-        sqs = self.client("sqs")
+        sqs = self._shared_client("sqs")
         name = queue_arn.rsplit(":", 1)[-1]
         url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
         sqs.send_message(QueueUrl=url, MessageBody=body, **({"MessageAttributes": attributes} if attributes else {}))
@@ -188,20 +276,11 @@ def managed_policy_arn(policy: str) -> str:
     return f"arn:aws:iam::aws:policy/{policy}"
 
 
-def _stop_with_parent() -> None:
-    """In the server's process before it starts: a SIGTERM when the kernel dies, even by SIGKILL (Linux)."""
-    import ctypes
-    import signal
-    try:
-        ctypes.CDLL(None).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def _server_environ(home: str) -> dict[str, str]:
+    """The server's whole environment: nothing of the kernel's but PATH and the locale; a private HOME, so that no
+    AWS credentials or configuration of the user's reach moto's process."""
+    return {"PATH": os.environ.get("PATH", "/usr/local/bin:/usr/bin:/bin"), "HOME": home, "TMPDIR": home,
+            "LANG": "C.UTF-8", "AWS_EC2_METADATA_DISABLED": "true"}
 
 
 local = LocalAWS()

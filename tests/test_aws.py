@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 
 import pytest
@@ -120,3 +121,39 @@ def test_sqs_destination_and_dead_letter_queue():
         assert service.async_outcomes("to-queue").dropped == 0 and service.async_outcomes("to-dlq").dropped == 0
     finally:
         service.close()
+
+
+def test_credentials_are_cached_per_role():
+    role = aws.create_role(unique("cached"), ["AWSLambdaBasicExecutionRole"])
+    first = aws.local.credentials(role)
+    assert aws.local.credentials(role) is first  # STS would have issued a new key
+    assert first["AWS_ACCESS_KEY_ID"].startswith("ASIA") and first["AWS_SESSION_TOKEN"]
+
+
+def test_a_slow_sts_call_holds_up_no_other_role():
+    ready = aws.create_role(unique("ready"), ["AWSLambdaBasicExecutionRole"])
+    slow = aws.create_role(unique("slow"), ["AWSLambdaBasicExecutionRole"])
+    cached = aws.local.credentials(ready)
+    in_sts, release = threading.Event(), threading.Event()
+
+    def hold(params, **_):
+        if params.get("RoleArn") == slow:
+            in_sts.set()
+            release.wait(30)
+
+    sts = aws.local._shared_client("sts")
+    sts.meta.events.register("provide-client-params.sts.AssumeRole", hold)
+    try:
+        waiting = threading.Thread(target=aws.local.credentials, args=(slow,), daemon=True)
+        waiting.start()
+        assert in_sts.wait(30)
+        answers: list[dict] = []
+        other = threading.Thread(target=lambda: answers.append(aws.local.credentials(ready)), daemon=True)
+        other.start()
+        other.join(10)
+        assert answers == [cached], "a cached role waited for another role's STS call"
+    finally:
+        release.set()
+        sts.meta.events.unregister("provide-client-params.sts.AssumeRole", hold)
+    waiting.join(30)
+    assert aws.local.credentials(slow)["AWS_ACCESS_KEY_ID"].startswith("ASIA")

@@ -1,0 +1,383 @@
+"""The local AWS's own process: moto's AWS APIs behind a front door that keeps moto's control API for the kernel,
+sends the Lambda API to lambdanb, and exits as soon as the kernel has gone.
+
+lambdanb.aws runs this file in isolated mode (it imports nothing of lambdanb), hands it a listening socket, and
+speaks to it over two pipes: one JSON line in on stdin (the socket's descriptor, the kernel's key for the control
+API, the administrator's name and access key, the kernel's sys.path), one JSON line out on stdout (ready, or why
+not). stdin then stays open for the kernel's lifetime: its end of file is the kernel's death, by exit, signal or
+SIGKILL alike.
+"""
+from __future__ import annotations
+
+import hmac
+import http.client
+import json
+import os
+import sys
+import threading
+import urllib.parse
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+KERNEL_KEY_HEADER = "X-Lambdanb-Kernel-Key"
+# Who signed a Lambda API request, as the front door checked it: for lambdanb's Lambda to authorize the call.
+CALLER_HEADER = "X-Lambdanb-Caller-Arn"
+LAMBDA_ROUTE_PATH = "/moto-api/lambdanb/lambda-endpoint"
+KERNEL_ONLY_SERVICES = frozenset({"moto_api", "instance_metadata"})
+# moto's services that invoke Lambda themselves; SQS, Kinesis and DynamoDB do so only for moto's own event source
+# mappings, which cannot exist here (the Lambda API is lambdanb's).
+CALLS_LAMBDA = frozenset({"s3", "sns", "events", "logs", "secretsmanager", "cloudformation", "config",
+                          "stepfunctions", "ses"})
+NOT_RUNNING = ("lambdanb's Lambda API is not running in this kernel: start it with lambdanb.start_endpoint() "
+               "(or %lambda endpoint).")
+# botocore retries 500, 502, 503 and 504 answers; waiting would not start the endpoint, so "not running" is a 501.
+REFUSED = "The local AWS serves the AWS APIs only; moto's own API answers the notebook's kernel alone."
+WARM_SERVICES = ("sts", "s3", "sqs", "iam", "dynamodb", "kinesis")
+# Lambda may run for 900 s; a synchronous invoke passed through waits for it.
+FORWARD_TIMEOUT_S = 960
+# Hop-by-hop headers, and those each side's HTTP server writes for itself.
+NOT_FORWARDED = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
+                           "transfer-encoding", "upgrade", "host", "content-length", "server", "date",
+                           CALLER_HEADER.lower(), KERNEL_KEY_HEADER.lower()})
+
+StartResponse = Callable[[str, list[tuple[str, str]]], Any]
+
+
+@dataclass
+class LambdaRoute:
+    """Where the kernel's Lambda endpoint listens, if it runs; the kernel sets it through the front door."""
+
+    url: str | None = None
+
+    def send(self, method: str, target: str, headers: dict[str, str], body: bytes,
+             timeout: float = FORWARD_TIMEOUT_S) -> tuple[int, list[tuple[str, str]], bytes]:
+        """One HTTP request to the kernel's Lambda endpoint; target is the path with its query."""
+        parts = urllib.parse.urlsplit(self.url)
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+        try:
+            connection.request(method, target, body=body, headers=headers)
+            response = connection.getresponse()
+            data = response.read()
+            kept = [(k, v) for k, v in response.getheaders() if k.lower() not in NOT_FORWARDED]
+            return response.status, kept, data
+        finally:
+            connection.close()
+
+    def invoke_async(self, function: str, qualifier: str | None, payload: bytes) -> None:
+        """An Event invoke of a function (name or ARN) with the payload moto built; lost when Lambda is not up,
+        as an S3 or SNS delivery to a missing function is lost on AWS."""
+        if self.url is None:
+            return
+        name, qualifier = split_function(function, qualifier)
+        target = f"/2015-03-31/functions/{urllib.parse.quote(name, safe='')}/invocations"
+        if qualifier:
+            target += f"?Qualifier={urllib.parse.quote(qualifier, safe='')}"
+        try:
+            self.send("POST", target, {"X-Amz-Invocation-Type": "Event", "Content-Type": "application/json"},
+                      payload, timeout=30)
+        except OSError as error:
+            print(f"lambdanb: an event for {name} was not delivered: {error}", file=sys.stderr)
+
+
+def split_function(function: str, qualifier: str | None) -> tuple[str, str | None]:
+    """(name, qualifier) from a function's name or ARN (arn:aws:lambda:region:account:function:name[:qualifier])."""
+    parts = function.split(":")
+    if function.startswith("arn:") and len(parts) >= 7:
+        return parts[6], parts[7] if len(parts) > 7 else qualifier
+    return function, qualifier
+
+
+@dataclass
+class KernelFunction:
+    """What moto's services get as 'the function': invoking it is an async invoke in the kernel's Lambda."""
+
+    arn: str
+    qualifier: str | None
+    route: LambdaRoute
+
+    def invoke(self, body: str, request_headers: Any = None, response_headers: Any = None) -> None:
+        self.route.invoke_async(self.arn, self.qualifier, body.encode() if isinstance(body, str) else body)
+
+
+@dataclass
+class KernelLambda:
+    """Stands in for moto's Lambda backend inside this process: every function exists (the kernel's Lambda decides),
+    and every invoke moto makes (S3 notifications, SNS subscriptions, Lambda targets of AWS services' EventBridge
+    events) goes to the kernel."""
+
+    route: LambdaRoute
+
+    def get_function(self, function_name_or_arn: str, qualifier: str | None = None) -> KernelFunction:
+        return KernelFunction(function_name_or_arn, qualifier, self.route)
+
+    def get_function_by_name_or_arn_with_qualifier(self, name: str, qualifier: str | None = None) -> KernelFunction:
+        return self.get_function(name, qualifier)
+
+    @property
+    def _lambdas(self) -> KernelLambda:
+        # moto's send_sns_message finds the function through the backend's _lambdas registry.
+        return self
+
+    def invoke(self, function_name: str, qualifier: str | None, body: Any, headers: Any = None,
+               response_headers: Any = None) -> None:
+        self.get_function(function_name, qualifier).invoke(body)
+
+    def send_sns_message(self, function_name: str, message: str, subject: str | None = None,
+                         qualifier: str | None = None) -> None:
+        from moto.awslambda.models import LambdaBackend
+        LambdaBackend.send_sns_message(self, function_name, message, subject=subject, qualifier=qualifier)
+
+
+@dataclass(eq=False)
+class Once:
+    """Start-up work done once, by whichever thread needs it first; a failure is tried again by the next."""
+
+    work: Callable[[], None]
+    done: bool = False
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self) -> None:
+        if self.done:
+            return
+        with self.lock:
+            if not self.done:
+                self.work()
+                self.done = True
+
+
+@dataclass
+class FrontDoor:
+    """The WSGI application every caller reaches: moto's dispatcher for the AWS APIs, the kernel's Lambda for the
+    Lambda API, and moto's control API (and instance metadata) only with the kernel's key."""
+
+    dispatcher: Any
+    kernel_key: str
+    route: LambdaRoute = field(default_factory=LambdaRoute)
+    # Work a service needs done before its first request (moto's Lambda replaced, AWS's managed policies loaded).
+    before: dict[str, Once] = field(default_factory=dict)
+    answered: threading.Event = field(default_factory=threading.Event)
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            return self.dispatch(environ, start_response)
+        finally:
+            if not self.answered.is_set():
+                self.answered.set()
+
+    def dispatch(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        if signing_service(environ) == "lambda":
+            return self.forward_to_lambda(environ, start_response)
+        path = environ.get("PATH_INFO", "")
+        if path == LAMBDA_ROUTE_PATH and self.from_kernel(environ):
+            return self.set_lambda_route(environ, start_response)
+        application = self.dispatcher.get_application(environ)
+        service = getattr(application, "service", None)
+        if service in KERNEL_ONLY_SERVICES and not self.from_kernel(environ):
+            return respond(start_response, 403, "text/plain", REFUSED.encode())
+        if service in self.before:
+            self.before[service]()
+        return application(environ, start_response)
+
+    def from_kernel(self, environ: dict[str, Any]) -> bool:
+        offered = environ.get("HTTP_" + KERNEL_KEY_HEADER.upper().replace("-", "_"), "")
+        return hmac.compare_digest(offered.encode(), self.kernel_key.encode())
+
+    def set_lambda_route(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        url = read_body(environ).decode().strip() or None
+        if url is not None and urllib.parse.urlsplit(url).scheme != "http":
+            return respond(start_response, 400, "text/plain", b"The Lambda endpoint must be an http:// URL.")
+        self.route.url = url
+        return respond(start_response, 204, "text/plain", b"")
+
+    def forward_to_lambda(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        headers = {key[5:].replace("_", "-").title(): value for key, value in environ.items()
+                   if key.startswith("HTTP_")}
+        if environ.get("CONTENT_TYPE"):
+            headers["Content-Type"] = environ["CONTENT_TYPE"]
+        target = environ.get("RAW_URI") or environ.get("PATH_INFO", "/")
+        body = read_body(environ)
+        try:
+            caller = signer_arn(environ["REQUEST_METHOD"], target, headers, body)
+        except Refused as refused:
+            return lambda_error(start_response, 403, refused.code, refused.message)
+        if self.route.url is None:
+            return lambda_error(start_response, 501, "ServiceUnavailableException", NOT_RUNNING)
+        forwarded = {name: value for name, value in headers.items() if name.lower() not in NOT_FORWARDED}
+        forwarded[CALLER_HEADER] = caller
+        try:
+            status, reply, data = self.route.send(environ["REQUEST_METHOD"], target, forwarded, body)
+        except ConnectionRefusedError:
+            return lambda_error(start_response, 501, "ServiceUnavailableException", NOT_RUNNING)
+        except OSError as error:
+            message = f"lambdanb's Lambda API did not answer: {error}"
+            return lambda_error(start_response, 502, "ServiceException", message)
+        start_response(f"{status} {http.client.responses.get(status, '')}",
+                       reply + [("Content-Length", str(len(data)))])
+        return [data]
+
+
+class Refused(Exception):
+    """A request whose signature the front door does not accept, with Lambda's error code for it."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+def signer_arn(method: str, target: str, headers: dict[str, str], body: bytes) -> str:
+    """The ARN of whoever signed a request (a user, or a role's session), with the signature checked by moto's IAM
+    as for any other service's request."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.exceptions import InvalidClientTokenIdError, SignatureDoesNotMatchError
+    from moto.iam.access_control import IAMRequest
+    try:
+        request = IAMRequest(account_id=DEFAULT_ACCOUNT_ID, method=method, path=target, data={}, body=body,
+                             headers=headers, action="")
+        request.check_signature()
+    except InvalidClientTokenIdError as error:
+        raise Refused("UnrecognizedClientException", error.message) from None
+    except SignatureDoesNotMatchError as error:
+        raise Refused("InvalidSignatureException", error.message) from None
+    except (KeyError, IndexError, ValueError):
+        raise Refused("IncompleteSignatureException", "The request is not signed with Signature Version 4.") from None
+    return request._access_key.arn
+
+
+def lambda_error(start_response: StartResponse, status: int, code: str, message: str) -> list[bytes]:
+    """An error as Lambda's API writes one, which boto3 raises as code with message."""
+    body = json.dumps({"Type": "User" if status < 500 else "Service", "message": message}).encode()
+    start_response(f"{status} {http.client.responses.get(status, '')}",
+                   [("Content-Type", "application/json"), ("x-amzn-ErrorType", code),
+                    ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def signing_service(environ: dict[str, Any]) -> str | None:
+    """The service a SigV4 request is signed for: 'lambda' in Credential=KEY/DATE/REGION/lambda/aws4_request."""
+    authorization = environ.get("HTTP_AUTHORIZATION", "")
+    start = authorization.find("Credential=")
+    if start < 0:
+        return None
+    scope = authorization[start + len("Credential="):].split(",", 1)[0].split("/")
+    return scope[3].strip().lower() if len(scope) == 5 else None
+
+
+def read_body(environ: dict[str, Any]) -> bytes:
+    """The request's body: Content-Length bytes, or a chunked body to its end; else none (reading on would wait for
+    the client to hang up)."""
+    length = environ.get("CONTENT_LENGTH")
+    if length:
+        return environ["wsgi.input"].read(int(length))
+    return environ["wsgi.input"].read() if environ.get("wsgi.input_terminated") else b""
+
+
+def respond(start_response: StartResponse, status: int, content_type: str, body: bytes) -> list[bytes]:
+    start_response(f"{status} {http.client.responses.get(status, '')}",
+                   [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+    return [body]
+
+
+def exit_when_kernel_ends() -> None:
+    """Reads stdin to its end, which comes only when every copy of the kernel's end of the pipe is closed."""
+    while os.read(0, 65536):
+        pass
+    os._exit(0)
+
+
+def make_administrator(admin_user: str, access_key_id: str, secret_access_key: str) -> Any:
+    """The notebook's administrator, made directly in moto's IAM backend (no request to answer, none to forge),
+    with AdministratorAccess's document inline: AWS's managed policies load later (load_managed_policies)."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.iam.models import iam_backends
+    from moto.utilities.utils import PARTITION_NAMES
+    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "false"
+    # moto looks every access key up in every partition's IAM: made now, while they are cheap to make.
+    for partition in PARTITION_NAMES:
+        iam_backends[DEFAULT_ACCOUNT_ID][partition]
+    iam = iam_backends[DEFAULT_ACCOUNT_ID]["aws"]
+    iam.create_user("us-east-1", admin_user)
+    iam.put_user_policy(admin_user, "AdministratorAccess", json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+    key = iam.create_access_key(admin_user)
+    del iam.access_keys[key.access_key_id]
+    key.access_key_id, key.secret_access_key = access_key_id, secret_access_key
+    iam.access_keys[access_key_id] = key
+    return iam
+
+
+def load_managed_policies(iam: Any) -> None:
+    """AWS's managed policies (AWSLambdaBasicExecutionRole and ~1,500 more, 0.1 s to parse) into the aws
+    partition's IAM, and into every account's made from now on."""
+    os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "true"
+    iam.aws_managed_policies = iam._init_aws_policies()
+    iam.managed_policies.update(iam._init_managed_policies())
+
+
+def install_kernel_lambda(route: LambdaRoute) -> None:
+    """Puts KernelLambda where moto's services look Lambda up."""
+    from moto.awslambda import utils
+    kernel_lambda = KernelLambda(route)
+    utils.get_backend = lambda account_id, region: kernel_lambda
+
+
+def warm_up(door: FrontDoor, services: Iterable[str]) -> None:
+    """Once the first call is answered (so as not to slow it down): what services need before their first request,
+    then the applications and response models of the services functions use."""
+    from moto.core.utils import get_service_model
+    door.answered.wait()
+    for once in set(door.before.values()):
+        once()
+    dispatcher = door.dispatcher
+    for service in services:
+        with dispatcher.lock:
+            if service not in dispatcher.app_instances:
+                dispatcher.app_instances[service] = dispatcher.create_app(service)
+        get_service_model(service)
+
+
+def serve(config: dict[str, str]) -> None:
+    """Bootstrap moto with IAM enforcement on from the first request, report, then serve until the kernel ends."""
+    from moto import settings
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import make_server
+
+    class QuietHandler(MotoRequestHandler):
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            pass
+
+    settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
+    iam = make_administrator(config["admin_user"], config["access_key_id"], config["secret_access_key"])
+    door = FrontDoor(DomainDispatcherApplication(create_backend_app), config["kernel_key"])
+    install = Once(lambda: install_kernel_lambda(door.route))
+    door.before = {**{service: install for service in CALLS_LAMBDA}, "iam": Once(lambda: load_managed_policies(iam))}
+    server = make_server("127.0.0.1", 0, door, threaded=True, request_handler=QuietHandler, fd=config["listen_fd"])
+    server.daemon_threads = True
+    # moto's own clients (Step Functions' tasks) find the server through MOTO_PORT.
+    os.environ["MOTO_PORT"] = str(server.port)
+    report({"ready": True})
+    threading.Thread(target=warm_up, args=(door, WARM_SERVICES), daemon=True, name="warm-up").start()
+    server.serve_forever()
+
+
+def report(message: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(message) + "\n")
+    sys.stdout.flush()
+
+
+def main() -> None:
+    line = sys.stdin.buffer.readline()
+    if not line:
+        return
+    threading.Thread(target=exit_when_kernel_ends, daemon=True, name="kernel-liveness").start()
+    try:
+        config = json.loads(line)
+        # Isolated mode ignores PYTHONPATH: moto is looked for where the kernel found it.
+        sys.path.extend(entry for entry in config["sys_path"] if entry not in sys.path)
+        serve(config)
+    except Exception as error:  # noqa: BLE001 - whatever stops the start is told to the kernel in one line
+        report({"error": f"{type(error).__name__}: {error}"})
+
+
+if __name__ == "__main__":
+    main()
