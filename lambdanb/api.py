@@ -12,32 +12,39 @@ from typing import Any
 from .service.lambda_service import LambdaService
 
 _service: LambdaService | None = None
-_endpoint: Any = None  # the LambdaEndpoint serving _service, once started
+_endpoint: Any = None  # the LambdaEndpoint serving _service
 _lock = threading.Lock()
 
 
 def lambda_service() -> LambdaService:
     """The Lambda service of this process, started on first use and stopped at exit."""
-    global _service
     with _lock:
-        if _service is None:
-            _service = LambdaService()
-            atexit.register(_close)
-        return _service
+        return _service or _start_locked(LambdaService())
 
 
 def configure(**settings: Any) -> LambdaService:
     """Start a fresh service with these settings (lambdanb.service.settings.Settings), for example
     configure(deterministic=True) for stable ids and timings, or configure(account_concurrency=10)."""
-    global _service
     with _lock:
         _close_locked()
-        _service = LambdaService(**settings)
-        atexit.register(_close)
-        return _service
+        return _start_locked(LambdaService(**settings))
 
 
-def _close() -> None:
+def _start_locked(service: LambdaService) -> LambdaService:
+    """The service becomes this process's, and its Lambda API the local AWS's: boto3.client("lambda") with the
+    local AWS's endpoint, in the notebook or in a function, reaches it."""
+    global _service, _endpoint
+    from . import aws
+    from .endpoint import LambdaEndpoint
+    _service = service
+    _endpoint = LambdaEndpoint(service)
+    aws.local.route_lambda_to(_endpoint.url)
+    atexit.register(shutdown)
+    return service
+
+
+def shutdown() -> None:
+    """Stop this process's Lambda service (the next call starts a fresh one); it also stops at exit."""
     with _lock:
         _close_locked()
 
@@ -45,24 +52,30 @@ def _close() -> None:
 def _close_locked() -> None:
     global _service, _endpoint
     if _endpoint is not None:
+        from . import aws
+        aws.local.route_lambda_to(None)
         _endpoint.stop()
         _endpoint = None
     if _service is not None:
-        atexit.unregister(_close)
+        atexit.unregister(shutdown)
         _service.close()
         _service = None
 
 
 def start_endpoint(port: int = 0) -> str:
-    """Serve the Lambda API on 127.0.0.1 for boto3, the AWS CLI and functions calling functions; returns its
-    URL (boto3.client("lambda", endpoint_url=url)). Environments started afterwards get AWS_ENDPOINT_URL_LAMBDA."""
+    """The URL of this kernel's Lambda API on 127.0.0.1, for boto3 and the AWS CLI without the local AWS
+    (boto3.client("lambda", endpoint_url=url)); environments started afterwards get AWS_ENDPOINT_URL_LAMBDA.
+    The Lambda API is also part of the local AWS: lambdanb.aws.client("lambda") reaches it without this."""
     global _endpoint
     service = lambda_service()
     with _lock:
-        if _endpoint is None:
+        if port and _endpoint.port != port:
+            from . import aws
             from .endpoint import LambdaEndpoint
+            _endpoint.stop()
             _endpoint = LambdaEndpoint(service, port)
-            service.use_lambda_endpoint(_endpoint.url)
+            aws.local.route_lambda_to(_endpoint.url)
+        service.use_lambda_endpoint(_endpoint.url)
         return str(_endpoint.url)
 
 

@@ -9,6 +9,7 @@ SIGKILL alike.
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
 import http.client
 import json
@@ -16,6 +17,7 @@ import os
 import sys
 import threading
 import urllib.parse
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,8 +31,8 @@ KERNEL_ONLY_SERVICES = frozenset({"moto_api", "instance_metadata"})
 # mappings, which cannot exist here (the Lambda API is lambdanb's).
 CALLS_LAMBDA = frozenset({"s3", "sns", "events", "logs", "secretsmanager", "cloudformation", "config",
                           "stepfunctions", "ses"})
-NOT_RUNNING = ("lambdanb's Lambda API is not running in this kernel: start it with lambdanb.start_endpoint() "
-               "(or %lambda endpoint).")
+NOT_RUNNING = ("lambdanb's Lambda service is not running in this kernel: it starts with the first lambdanb call "
+               "(a %%lambda cell, or lambdanb.lambda_service()).")
 # botocore retries 500, 502, 503 and 504 answers; waiting would not start the endpoint, so "not running" is a 501.
 REFUSED = "The local AWS serves the AWS APIs only; moto's own API answers the notebook's kernel alone."
 WARM_SERVICES = ("sts", "s3", "sqs", "iam", "dynamodb", "kinesis")
@@ -97,7 +99,31 @@ class KernelFunction:
     route: LambdaRoute
 
     def invoke(self, body: str, request_headers: Any = None, response_headers: Any = None) -> None:
-        self.route.invoke_async(self.arn, self.qualifier, body.encode() if isinstance(body, str) else body)
+        payload = body.encode() if isinstance(body, str) else body
+        self.route.invoke_async(self.arn, self.qualifier, s3_event_as_aws_sends_it(payload))
+
+
+def s3_event_as_aws_sends_it(payload: bytes) -> bytes:
+    """moto's S3 event with what AWS's has and moto's lacks: the key encoded as S3 encodes it (a space as +, the
+    slashes kept), and the identity, request and sequencer fields. Other events pass unchanged."""
+    try:
+        event = json.loads(payload)
+        records = event["Records"]
+        if not all(record.get("eventSource") == "aws:s3" for record in records):
+            return payload
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return payload
+    for record in records:
+        s3 = record["s3"]
+        key = urllib.parse.unquote_plus(s3["object"]["key"])
+        s3["object"]["key"] = urllib.parse.quote_plus(key, safe="/")
+        s3["object"].setdefault("sequencer", hashlib.sha256(key.encode()).hexdigest()[:18].upper())
+        s3["bucket"].setdefault("ownerIdentity", {"principalId": "LAMBDANB"})
+        record.setdefault("userIdentity", {"principalId": "AWS:LAMBDANB"})
+        record.setdefault("requestParameters", {"sourceIPAddress": "127.0.0.1"})
+        record.setdefault("responseElements", {"x-amz-request-id": uuid.uuid4().hex[:16].upper(),
+                                               "x-amz-id-2": uuid.uuid4().hex})
+    return json.dumps(event).encode()
 
 
 @dataclass

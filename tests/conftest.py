@@ -5,21 +5,19 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 import lambdanb
-from lambdanb.service.lambda_service import LambdaService as Service
 
 
 @pytest.fixture
 def service():
-    lambda_service = Service()
-    yield lambda_service
-    lambda_service.close()
+    """The kernel's Lambda service, fresh: the local AWS delivers its own invokes (S3, SNS) to it."""
+    yield lambdanb.configure()
+    lambdanb.api.shutdown()
 
 
 @pytest.fixture
 def deterministic_service():
-    lambda_service = Service(deterministic=True)
-    yield lambda_service
-    lambda_service.close()
+    yield lambdanb.configure(deterministic=True)
+    lambdanb.api.shutdown()
 
 
 class Shell:
@@ -55,4 +53,4 @@ def shell(capsys):
     lambdanb.configure(deterministic=False)
     ipython.run_cell("%load_ext lambdanb")
     yield Shell(ipython, capsys)
-    lambdanb.lambda_service().close()
+    lambdanb.api.shutdown()

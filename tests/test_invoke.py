@@ -8,8 +8,14 @@ import uuid
 
 import pytest
 
-from lambdanb.errors import InvalidRequestContentException, LambdaNBError, RequestTooLargeException, \
-    ResourceConflictException, ResourceNotFoundException, ValidationException
+from lambdanb.errors import (
+    InvalidRequestContentException,
+    LambdaNBError,
+    RequestTooLargeException,
+    ResourceConflictException,
+    ResourceNotFoundException,
+    ValidationException,
+)
 
 HELLO = 'def lambda_handler(event, context):\n    return {"statusCode": 200, "body": "Hello from AWS Lambda"}\n'
 
@@ -213,7 +219,7 @@ def test_module_api_uses_one_service():
         assert [f.name for f in lambdanb.list_functions()] == ["api-fn"]
         lambdanb.delete_function("api-fn")
     finally:
-        lambdanb.lambda_service().close()
+        lambdanb.api.shutdown()
 
 
 def test_metrics_count_invocations_errors_and_duration(service):

@@ -173,7 +173,7 @@ def _is_ours(pid: int) -> bool:
             text = cmdline.read()
     except OSError:
         return True
-    return b"multiprocess" in text or b"moto.server" in text
+    return b"multiprocess" in text or b"local_aws_server" in text
 
 
 def test_output_flood_is_capped_and_fast(service):

@@ -82,8 +82,8 @@ def test_without_lambdanbs_endpoint_the_lambda_api_answers_one_sentence():
             client.list_functions()
         assert error.value.response["Error"]["Code"] == "ServiceUnavailableException"
         assert error.value.response["Error"]["Message"] == (
-            "lambdanb's Lambda API is not running in this kernel: start it with lambdanb.start_endpoint() "
-            "(or %lambda endpoint).")
+            "lambdanb's Lambda service is not running in this kernel: it starts with the first lambdanb call "
+            "(a %%lambda cell, or lambdanb.lambda_service()).")
     finally:
         local.stop()
 
@@ -93,17 +93,13 @@ def test_the_lambda_api_at_the_local_aws_reaches_lambdanb(service):
     role = unique("caller")
     aws.create_role(role, ["AWSLambdaBasicExecutionRole"])
     service.create_function("caller", CALLER, role=role, memory_size=256, timeout=30)
-    aws.local.route_lambda_to(service.start_endpoint())
-    try:
-        answer = aws.client("lambda").invoke(FunctionName="callee", Payload=b'{"n": 1}')
-        assert answer["Payload"].read() == b"2"
-        assert answer["ExecutedVersion"] == "$LATEST"
-        names = {f["FunctionName"] for f in aws.client("lambda").list_functions()["Functions"]}
-        assert {"callee", "caller"} <= names
-        result = service.invoke("caller").payload
-        assert result == {"endpoint": aws.endpoint(), "answer": "21"}
-    finally:
-        aws.local.route_lambda_to(None)
+    answer = aws.client("lambda").invoke(FunctionName="callee", Payload=b'{"n": 1}')
+    assert answer["Payload"].read() == b"2"
+    assert answer["ExecutedVersion"] == "$LATEST"
+    names = {f["FunctionName"] for f in aws.client("lambda").list_functions()["Functions"]}
+    assert {"callee", "caller"} <= names
+    result = service.invoke("caller").payload
+    assert result == {"endpoint": aws.endpoint(), "answer": "21"}
 
 
 def test_an_s3_notification_becomes_an_async_invoke(routed):

@@ -50,7 +50,7 @@ class LambdaService:
         self.frontend = Frontend(self.functions, self.invoker, self.ids, self.settings, self.metrics, self.clock)
         self.queue = self.frontend.queue
         self.event_sources = EventSources(self.frontend, self.functions, self.metrics, self.clock)
-        self.triggers = Triggers(self.frontend, self.functions)
+        self.triggers = Triggers(self.functions)
 
     def __repr__(self) -> str:
         changed = {k: v for k, v in vars(self.settings).items() if v != Settings.__dataclass_fields__[k].default}
@@ -136,7 +136,7 @@ class LambdaService:
         events), its environments stop, its queued events are dropped; its log group stays, as on AWS."""
         name, _ = function_reference(name, operation="DeleteFunction")
         self.functions.delete(name)
-        for part in (self.placement, self.queue, self.event_sources, self.triggers):
+        for part in (self.placement, self.queue, self.event_sources):
             part.function_deleted(name)
 
     # Versions and aliases
@@ -227,16 +227,15 @@ class LambdaService:
         return self.queue.outcomes(name)
 
     def drain(self, timeout: float | None = None) -> bool:
-        """Wait until the async queues are empty, nothing is in flight and every event source mapping and trigger
-        has read all there is (False if the timeout came first)."""
+        """Wait until the async queues are empty, nothing is in flight and every event source mapping has read all
+        there is (False if the timeout came first)."""
         deadline = None if timeout is None else time.monotonic() + timeout
 
         def remaining() -> float | None:
             return None if deadline is None else max(0.0, deadline - time.monotonic())
 
         while True:
-            if not (self.queue.drain(remaining()) and self.event_sources.wait_idle(remaining())
-                    and self.triggers.wait_idle(remaining())):
+            if not (self.queue.drain(remaining()) and self.event_sources.wait_idle(remaining())):
                 return False
             if self.queue.pending() == 0:
                 return True
@@ -331,7 +330,6 @@ class LambdaService:
 
     def close(self) -> None:
         """Stop every environment and remove the service's files."""
-        self.triggers.close()
         self.event_sources.close()
         self.queue.close()
         self.placement.close()

@@ -1,0 +1,62 @@
+"""Lambda is part of the local AWS: the same boto3 calls as on AWS reach lambdanb, from the notebook, from a
+function, and from S3 notifications that moto sends itself."""
+from __future__ import annotations
+
+import json
+import uuid
+
+import lambdanb
+from lambdanb import aws
+
+ECHO = "import json\ndef lambda_handler(event, context):\n    print('EVENT', json.dumps(event))\n    return event\n"
+CALLER = """import json
+import boto3
+
+def lambda_handler(event, context):
+    answer = boto3.client("lambda").invoke(FunctionName="echo", Payload=json.dumps({"from": "caller"}))
+    return json.loads(answer["Payload"].read())
+"""
+
+
+def received(name: str) -> list[dict]:
+    return [json.loads(e.message.split("EVENT ", 1)[1]) for e in lambdanb.get_logs(name, pattern="EVENT ")]
+
+
+def test_the_notebook_invokes_through_the_local_aws(shell):
+    lambdanb.create_function("echo", ECHO)
+    client = aws.client("lambda")
+    answer = client.invoke(FunctionName="echo", Payload=json.dumps({"k": 1}))
+    assert answer["StatusCode"] == 200 and json.loads(answer["Payload"].read()) == {"k": 1}
+    assert client.get_function(FunctionName="echo")["Configuration"]["FunctionName"] == "echo"
+
+
+def test_a_function_invokes_another_with_plain_boto3(shell):
+    role = f"caller-{uuid.uuid4().hex[:8]}"
+    aws.create_role(role, ["AWSLambdaBasicExecutionRole"], {"invoke": {
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "lambda:InvokeFunction",
+                                                "Resource": "*"}]}})
+    lambdanb.create_function("echo", ECHO)
+    lambdanb.create_function("caller", CALLER, role=role, timeout=30)
+    result = lambdanb.invoke("caller")
+    assert result.function_error is None, result.payload
+    assert result.payload == {"from": "caller"}
+
+
+def test_an_s3_notification_configuration_invokes_the_function(shell):
+    lambdanb.create_function("echo", ECHO)
+    s3 = aws.client("s3")
+    bucket = f"uploads-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
+        "LambdaFunctionConfigurations": [{
+            "LambdaFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:echo",
+            "Events": ["s3:ObjectCreated:*"],
+            "Filter": {"Key": {"FilterRules": [{"Name": "prefix", "Value": "in/"}]}}}]})
+    s3.put_object(Bucket=bucket, Key="in/rec 1.json", Body=b"{}")
+    s3.put_object(Bucket=bucket, Key="elsewhere.json", Body=b"{}")
+    assert lambdanb.drain(30)
+    (event,) = received("echo")
+    (record,) = event["Records"]
+    assert record["eventSource"] == "aws:s3" and record["eventName"].startswith("ObjectCreated")
+    assert record["s3"]["bucket"]["name"] == bucket
+    assert record["s3"]["object"]["key"] == "in/rec+1.json"  # S3 keeps the slash and writes a space as +
