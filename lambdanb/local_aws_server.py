@@ -341,10 +341,44 @@ def load_managed_policies(iam: Any) -> None:
 
 
 def install_kernel_lambda(route: LambdaRoute) -> None:
-    """Puts KernelLambda where moto's services look Lambda up."""
+    """Puts KernelLambda where moto's services look Lambda up, and lets SNS's lambda subscriptions send SNS's event."""
     from moto.awslambda import utils
+    from moto.sns.models import Subscription
     kernel_lambda = KernelLambda(route)
     utils.get_backend = lambda account_id, region: kernel_lambda
+    publish = Subscription.publish
+
+    def publish_to_lambda(subscription: Subscription, message: str, message_id: str, subject: str | None = None,
+                          message_attributes: dict[str, Any] | None = None, group_id: str | None = None,
+                          deduplication_id: str | None = None, message_structure: str | None = None) -> None:
+        if subscription.protocol != "lambda":
+            publish(subscription, message, message_id, subject, message_attributes, group_id, deduplication_id,
+                    message_structure)
+            return
+        matcher = subscription._filter_policy_matcher
+        if matcher is not None and not matcher.matches(message_attributes, message):
+            return
+        if message_structure == "json":
+            message = subscription._parse_message_structure(message, "lambda")
+        event = sns_event(subscription, subscription.get_post_data(message, message_id, subject, message_attributes))
+        route.invoke_async(subscription.endpoint, None, json.dumps(event).encode())
+
+    Subscription.publish = publish_to_lambda  # type: ignore[method-assign]
+
+
+def sns_event(subscription: Any, notification: dict[str, Any]) -> dict[str, Any]:
+    """The event SNS gives a subscribed function (moto's own keeps placeholders where AWS has the subscription,
+    the message's id and attributes)."""
+    region = subscription.arn.split(":")[3]
+    return {"Records": [{
+        "EventVersion": "1.0", "EventSubscriptionArn": subscription.arn, "EventSource": "aws:sns",
+        "Sns": {"Type": "Notification", "MessageId": notification["MessageId"], "TopicArn": notification["TopicArn"],
+                "Subject": notification.get("Subject"), "Message": notification["Message"],
+                "Timestamp": notification["Timestamp"], "SignatureVersion": notification["SignatureVersion"],
+                "Signature": notification["Signature"], "SigningCertUrl": notification["SigningCertURL"],
+                "UnsubscribeUrl": f"https://sns.{region}.amazonaws.com/?Action=Unsubscribe&SubscriptionArn="
+                                  f"{subscription.arn}",
+                "MessageAttributes": notification.get("MessageAttributes", {})}}]}
 
 
 def warm_up(door: FrontDoor, services: Iterable[str]) -> None:

@@ -60,3 +60,26 @@ def test_an_s3_notification_configuration_invokes_the_function(shell):
     assert record["eventSource"] == "aws:s3" and record["eventName"].startswith("ObjectCreated")
     assert record["s3"]["bucket"]["name"] == bucket
     assert record["s3"]["object"]["key"] == "in/rec+1.json"  # S3 keeps the slash and writes a space as +
+
+
+def test_an_sns_lambda_subscription_with_a_filter_policy(shell):
+    lambdanb.create_function("echo", ECHO)
+    sns = aws.client("sns")
+    topic = sns.create_topic(Name=f"orders-{uuid.uuid4().hex[:8]}")["TopicArn"]
+    subscription = sns.subscribe(TopicArn=topic, Protocol="lambda",
+                                 Endpoint="arn:aws:lambda:us-east-1:123456789012:function:echo",
+                                 ReturnSubscriptionArn=True)["SubscriptionArn"]
+    sns.set_subscription_attributes(SubscriptionArn=subscription, AttributeName="FilterPolicy",
+                                    AttributeValue=json.dumps({"kind": ["paid"]}))
+    sns.publish(TopicArn=topic, Message="order 1", Subject="paid order",
+                MessageAttributes={"kind": {"DataType": "String", "StringValue": "paid"}})
+    sns.publish(TopicArn=topic, Message="order 2", Subject="free order",
+                MessageAttributes={"kind": {"DataType": "String", "StringValue": "free"}})
+    assert lambdanb.drain(30)
+    (event,) = received("echo")
+    (record,) = event["Records"]
+    assert record["EventSource"] == "aws:sns" and record["EventSubscriptionArn"] == subscription
+    message = record["Sns"]
+    assert (message["Message"], message["Subject"], message["TopicArn"]) == ("order 1", "paid order", topic)
+    assert message["MessageAttributes"]["kind"] == {"Type": "String", "Value": "paid"}
+    assert {"MessageId", "Signature", "SigningCertUrl", "UnsubscribeUrl", "Timestamp"} <= set(message)
