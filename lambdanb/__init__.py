@@ -11,9 +11,11 @@ from .api import (
     create_alias,
     create_event_source_mapping,
     create_function,
+    create_function_url_config,
     delete_event_source_mapping,
     delete_function,
     delete_function_concurrency,
+    delete_function_url_config,
     deploy_function,
     drain,
     export_function,
@@ -23,6 +25,7 @@ from .api import (
     get_function,
     get_function_concurrency,
     get_function_event_invoke_config,
+    get_function_url_config,
     get_logs,
     get_metric_statistics,
     get_metrics,
@@ -57,14 +60,14 @@ __version__ = "0.1.0"
 
 __all__ = [
     "add_s3_trigger", "async_outcomes", "configure", "create_alias", "create_event_source_mapping",
-    "create_function", "delete_event_source_mapping", "delete_function", "delete_function_concurrency",
-    "deploy_function", "drain", "export_function", "get_cost", "get_custom_metrics",
-    "get_event_source_mapping", "get_function", "get_function_concurrency", "get_function_event_invoke_config",
-    "get_logs", "get_metric_statistics", "get_metrics", "invoke", "lambda_service", "list_aliases",
-    "list_event_source_mappings", "list_functions", "list_test_events", "list_triggers",
-    "list_versions_by_function", "publish_version", "put_function_concurrency",
-    "put_function_event_invoke_config", "put_provisioned_concurrency_config", "save_test_event",
-    "start_endpoint", "update_alias", "update_event_source_mapping", "update_function",
+    "create_function", "create_function_url_config", "delete_event_source_mapping", "delete_function",
+    "delete_function_concurrency", "delete_function_url_config", "deploy_function", "drain", "export_function",
+    "get_cost", "get_custom_metrics", "get_event_source_mapping", "get_function", "get_function_concurrency",
+    "get_function_event_invoke_config", "get_function_url_config", "get_logs", "get_metric_statistics",
+    "get_metrics", "invoke", "lambda_service", "list_aliases", "list_event_source_mappings", "list_functions",
+    "list_test_events", "list_triggers", "list_versions_by_function", "publish_version",
+    "put_function_concurrency", "put_function_event_invoke_config", "put_provisioned_concurrency_config",
+    "save_test_event", "start_endpoint", "update_alias", "update_event_source_mapping", "update_function",
     "update_function_configuration", "LambdaNBError", "Invocation", "console", "events"]
 
 

@@ -27,6 +27,9 @@ _ROUTES = [
     ("POST", r"/2015-03-31/event-source-mappings/?", "create_event_source_mapping"),
     ("GET", r"/2015-03-31/event-source-mappings/?", "list_event_source_mappings"),
     ("DELETE", r"/2015-03-31/event-source-mappings/(?P<uuid>[^/]+)", "delete_event_source_mapping"),
+    ("POST", r"/2021-10-31/functions/(?P<name>[^/]+)/url", "create_function_url_config"),
+    ("GET", r"/2021-10-31/functions/(?P<name>[^/]+)/url", "get_function_url_config"),
+    ("DELETE", r"/2021-10-31/functions/(?P<name>[^/]+)/url", "delete_function_url_config"),
 ]
 TAIL_BYTES = 4096
 Reply = tuple[int, dict[str, str], bytes]  # status, headers, body
@@ -140,6 +143,20 @@ class LambdaEndpoint:
 
     def delete_event_source_mapping(self, uuid: str, **_: Any) -> Reply:
         return _json(202, self.service.delete_event_source_mapping(uuid))
+
+
+    def create_function_url_config(self, name: str, query: dict[str, str], body: bytes, **_: Any) -> Reply:
+        request = json.loads(body or b"{}")
+        return _json(201, self.service.create_function_url_config(
+            name, auth_type=request.get("AuthType", "NONE"), qualifier=query.get("Qualifier"),
+            cors=request.get("Cors")))
+
+    def get_function_url_config(self, name: str, **_: Any) -> Reply:
+        return _json(200, self.service.get_function_url_config(name))
+
+    def delete_function_url_config(self, name: str, **_: Any) -> Reply:
+        self.service.delete_function_url_config(name)
+        return 204, {}, b""
 
 
 def _json(status: int, document: dict[str, Any]) -> Reply:

@@ -12,7 +12,7 @@ from IPython.display import display
 
 from . import api, aws
 from . import display as views
-from .errors import LambdaNBError
+from .errors import LambdaNBError, ResourceNotFoundException
 from .records import Invocation
 from .service.frontend import NO_PAYLOAD
 from .service.functions import code_warning
@@ -20,7 +20,7 @@ from .service.functions import code_warning
 if TYPE_CHECKING:
     from .widgets.console import Console
 
-SUBCOMMANDS = ("invoke", "logs", "list", "delete", "role", "drain", "console", "endpoint", "export")
+SUBCOMMANDS = ("invoke", "logs", "list", "delete", "role", "drain", "console", "endpoint", "export", "url")
 
 
 def _env_pairs(pairs: list[str]) -> dict[str, str]:
@@ -96,6 +96,7 @@ class LambdaMagics(Magics):
         %lambda console NAME                       the function's console (Test, Logs, Monitor, Configuration)
         %lambda endpoint [--port N]                serve the Lambda API for boto3 and the AWS CLI
         %lambda export NAME DIRECTORY              write code, requirements.txt and a SAM template.yaml
+        %lambda url NAME [--auth-type NONE|AWS_IAM]  the function's URL (made on first use), for a browser or curl
         """
         command, _, rest = line.strip().partition(" ")
         if command not in SUBCOMMANDS:
@@ -174,6 +175,19 @@ class LambdaMagics(Magics):
         template = api.export_function(args.name, args.directory)
         print(f"Exported {args.name} to {args.directory}: deploy it with `sam build && sam deploy --guided` "
               f"from there ({template}).")
+
+    @magic_arguments("%lambda url")
+    @argument("name")
+    @argument("--auth-type", default="NONE", choices=("NONE", "AWS_IAM"), help="who may call it (default NONE)")
+    def _url(self, line: str) -> None:
+        args = _parse(self._url, line)
+        try:
+            described = api.get_function_url_config(args.name)
+        except ResourceNotFoundException:
+            described = api.create_function_url_config(args.name, auth_type=args.auth_type)
+        url = described["FunctionUrl"]
+        browser = api.lambda_service().function_url_for_browser(args.name)
+        print(f"{args.name}'s function URL: {url}" + (f"\nfrom your browser: {browser}" if browser != url else ""))
 
     @magic_arguments("%lambda delete")
     @argument("name")

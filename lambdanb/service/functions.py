@@ -27,6 +27,7 @@ from ..errors import (
 from ..records import Alias, EventInvokeConfig, FunctionConfig
 
 if TYPE_CHECKING:
+    from .triggers.http import FunctionUrl
     from .triggers.s3 import S3Trigger
 
 DEFAULT_HANDLER = runtimes.default_handler("python3.12")
@@ -55,6 +56,7 @@ class Function:
     provisioned_concurrency: dict[str, int] = field(default_factory=dict)  # by version or alias
     event_invoke_config: EventInvokeConfig | None = None
     triggers: list[S3Trigger] = field(default_factory=list)
+    function_url: FunctionUrl | None = None
     test_events: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -250,6 +252,10 @@ class FunctionRegistry:
             del self._functions[name]
         shutil.rmtree(self.root / name, ignore_errors=True)
         return function
+
+    def all_records(self) -> list[Function]:
+        with self._lock:
+            return list(self._functions.values())
 
     def all(self) -> list[FunctionConfig]:
         with self._lock:

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import runtimes
-from ..arns import function_reference
+from ..arns import function_arn, function_reference
 from ..clock import Clock
-from ..errors import LambdaNBError
+from ..errors import LambdaNBError, ResourceConflictException, ResourceNotFoundException, ValidationException
 from ..ids import IdSource
 from ..records import EventInvokeConfig, FunctionConfig, Invocation, InvocationType
 from . import billing
@@ -26,6 +26,7 @@ from .metrics import GB_SECONDS, MetricStore
 from .placement import Placement
 from .settings import Settings
 from .triggers import Triggers
+from .triggers.http import FunctionUrl
 
 SUMMED_METRICS = ("Invocations", "Errors", "Throttles", "AsyncEventsReceived", "AsyncEventsDropped",
                   "DeadLetterErrors", "DestinationDeliveryFailures")
@@ -135,7 +136,9 @@ class LambdaService:
         """DeleteFunction: its record goes (versions, aliases, concurrency, async configuration, triggers, test
         events), its environments stop, its queued events are dropped; its log group stays, as on AWS."""
         name, _ = function_reference(name, operation="DeleteFunction")
-        self.functions.delete(name)
+        function = self.functions.delete(name)
+        if function.function_url is not None:
+            function.function_url.stop()
         for part in (self.placement, self.queue, self.event_sources):
             part.function_deleted(name)
 
@@ -273,6 +276,46 @@ class LambdaService:
         """The function's triggers, as the console's Function overview lists them."""
         return [trigger.describe() for trigger in self.functions.get(function_name).triggers]
 
+    # Function URLs
+
+    def create_function_url_config(self, name: str, auth_type: str = "NONE", qualifier: str | None = None,
+                                   cors: dict[str, Any] | None = None) -> dict[str, Any]:
+        """CreateFunctionUrlConfig: an HTTP endpoint for the function that requests, curl and a browser can call
+        (auth_type NONE), with Lambda's payload format 2.0 and response mapping."""
+        operation = "CreateFunctionUrlConfig"
+        function = self.functions.get(name, operation)
+        if auth_type not in ("NONE", "AWS_IAM"):
+            raise ValidationException(f"1 validation error detected: Value '{auth_type}' at 'authType' failed to "
+                                      "satisfy constraint: Member must satisfy enum value set: [AWS_IAM, NONE]",
+                                      operation)
+        self.functions.resolve(name, qualifier, operation)
+        if function.function_url is not None:
+            raise ResourceConflictException(
+                f"Failed to create function url config for [functionArn = {function_arn(name, qualifier)}]. "
+                "Error message:  FunctionUrlConfig exists for this Lambda function", operation)
+        url = FunctionUrl(name, qualifier, auth_type, dict(cors or {}))
+        url.serve(self.frontend)
+        function.function_url = url
+        return url.describe()
+
+    def get_function_url_config(self, name: str) -> dict[str, Any]:
+        return self._function_url(name, "GetFunctionUrlConfig").describe()
+
+    def function_url_for_browser(self, name: str) -> str:
+        """The function URL as the user's browser reaches it (through jupyter-server-proxy on JupyterHub)."""
+        return self._function_url(name, "GetFunctionUrlConfig").browser_url
+
+    def delete_function_url_config(self, name: str) -> None:
+        url = self._function_url(name, "DeleteFunctionUrlConfig")
+        self.functions.get(name).function_url = None
+        url.stop()
+
+    def _function_url(self, name: str, operation: str) -> FunctionUrl:
+        url = self.functions.get(name, operation).function_url
+        if url is None:
+            raise ResourceNotFoundException("The resource you requested does not exist.", operation)
+        return url
+
     # The console's saved test events
 
     def save_test_event(self, name: str, event_name: str, event: Any) -> None:
@@ -330,6 +373,9 @@ class LambdaService:
 
     def close(self) -> None:
         """Stop every environment and remove the service's files."""
+        for function in self.functions.all_records():
+            if function.function_url is not None:
+                function.function_url.stop()
         self.event_sources.close()
         self.queue.close()
         self.placement.close()
