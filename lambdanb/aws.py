@@ -18,13 +18,14 @@ import tempfile
 import threading
 import time
 import urllib.request
+from collections.abc import Sequence
+from typing import Any
 
 from . import local_aws_server
+from .arns import ACCOUNT_ID, REGION
 from .errors import LambdaNBError
 from .local_aws_server import KERNEL_KEY_HEADER, LAMBDA_ROUTE_PATH
 
-REGION = "us-east-1"
-ACCOUNT_ID = "123456789012"
 ADMIN_USER = "lambdanb-notebook"
 BASIC_EXECUTION_ROLE_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
@@ -72,10 +73,10 @@ class LocalAWS:
 
     def start(self) -> str:
         """Start the server (once) and return its endpoint URL."""
-        if self.running:
+        if self.running and self.endpoint:
             return self.endpoint
         with self._lock:
-            if self.running:
+            if self.running and self.endpoint:
                 return self.endpoint
             if importlib.util.find_spec("moto") is None or importlib.util.find_spec("boto3") is None:
                 raise LambdaNBError("The local AWS needs moto[server] and boto3: pip install 'moto[server]' boto3.")
@@ -98,6 +99,7 @@ class LocalAWS:
                 config = {"listen_fd": listener.fileno(), "kernel_key": self._kernel_key, "admin_user": ADMIN_USER,
                           "access_key_id": key_id, "secret_access_key": self._admin["aws_secret_access_key"],
                           "sys_path": [entry for entry in sys.path if entry]}
+                assert self._process.stdin is not None  # made with stdin=PIPE
                 try:
                     self._process.stdin.write(json.dumps(config).encode() + b"\n")
                     self._process.stdin.flush()
@@ -111,10 +113,11 @@ class LocalAWS:
                 raise LambdaNBError(f"The local AWS did not start: {answer['error']}")
             if self._lambda_url:
                 self._send_lambda_route(self._lambda_url)
-            return self.endpoint
+            return str(self.endpoint)
 
-    def _read_answer(self, seconds: float = 60) -> dict:
+    def _read_answer(self, seconds: float = 60) -> dict[str, Any]:
         """The server's one line: ready, or why it could not start."""
+        assert self._process is not None and self._process.stdout is not None  # started with stdout=PIPE
         out = self._process.stdout
         ready, _, _ = select.select([out], [], [], seconds)
         line = out.readline() if ready else b""
@@ -155,7 +158,8 @@ class LocalAWS:
             process, self._process = self._process, None
             if process is not None:
                 try:
-                    process.stdin.close()
+                    if process.stdin is not None:
+                        process.stdin.close()
                 except BrokenPipeError:
                     pass  # the server has gone already
                 try:
@@ -163,7 +167,8 @@ class LocalAWS:
                 except subprocess.TimeoutExpired:
                     process.kill()
                     process.wait()
-                process.stdout.close()
+                if process.stdout is not None:
+                    process.stdout.close()
             if self._home is not None:
                 self._home.cleanup()
                 self._home = None
@@ -175,21 +180,21 @@ class LocalAWS:
             self._clients.clear()
             self._credentials.clear()
 
-    def client(self, service_name: str, **options):
+    def client(self, service_name: str, **options: Any) -> Any:
         """A new boto3 client for the local AWS, with the notebook's administrator credentials."""
         self.start()
         return self._new_client(service_name, **options)
 
-    def _new_client(self, service_name: str, **options):
+    def _new_client(self, service_name: str, **options: Any) -> Any:
         import boto3
         return boto3.client(service_name, endpoint_url=self.endpoint, region_name=REGION, **self._admin, **options)
 
-    def _shared_client(self, service_name: str):
+    def _shared_client(self, service_name: str) -> Any:
         """One administrator client per service for lambdanb's own calls (boto3 clients are thread-safe)."""
         self.start()
         return self._cached_client(service_name)
 
-    def _cached_client(self, service_name: str):
+    def _cached_client(self, service_name: str) -> Any:
         with self._cache_lock:
             found = self._clients.get(service_name)
         if found is None:
@@ -198,7 +203,8 @@ class LocalAWS:
                 found = self._clients.setdefault(service_name, found)
         return found
 
-    def create_role(self, name: str, managed_policies: list[str] = (), inline_policies: dict | None = None) -> str:
+    def create_role(self, name: str, managed_policies: Sequence[str] = (),
+                    inline_policies: dict[str, Any] | None = None) -> str:
         """CreateRole with Lambda's trust policy; managed policies by name or ARN, inline ones as documents."""
         iam = self._shared_client("iam")
         try:
@@ -260,7 +266,7 @@ class LocalAWS:
                     allowed = True
         return allowed
 
-    def send_to_queue(self, queue_arn: str, body: str, attributes: dict | None = None) -> None:
+    def send_to_queue(self, queue_arn: str, body: str, attributes: dict[str, Any] | None = None) -> None:
         """SendMessage to the queue an SQS ARN names (a destination or a dead-letter queue)."""
         sqs = self._shared_client("sqs")
         name = queue_arn.rsplit(":", 1)[-1]
@@ -286,16 +292,16 @@ def _server_environ(home: str) -> dict[str, str]:
 local = LocalAWS()
 
 
-def client(service_name: str, **options):
+def client(service_name: str, **options: Any) -> Any:
     """lambdanb.aws.client("s3") and friends: boto3 clients for the local AWS."""
     return local.client(service_name, **options)
 
 
-def create_role(name: str, managed_policies: list[str] = (), inline_policies: dict | None = None) -> str:
+def create_role(name: str, managed_policies: Sequence[str] = (), inline_policies: dict[str, Any] | None = None) -> str:
     return local.create_role(name, managed_policies, inline_policies)
 
 
-def send_to_queue(queue_arn: str, body: str, attributes: dict | None = None) -> None:
+def send_to_queue(queue_arn: str, body: str, attributes: dict[str, Any] | None = None) -> None:
     local.send_to_queue(queue_arn, body, attributes)
 
 

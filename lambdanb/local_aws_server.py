@@ -55,8 +55,8 @@ class LambdaRoute:
     def send(self, method: str, target: str, headers: dict[str, str], body: bytes,
              timeout: float = FORWARD_TIMEOUT_S) -> tuple[int, list[tuple[str, str]], bytes]:
         """One HTTP request to the kernel's Lambda endpoint; target is the path with its query."""
-        parts = urllib.parse.urlsplit(self.url)
-        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+        parts = urllib.parse.urlsplit(self.url or "")
+        connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
         try:
             connection.request(method, target, body=body, headers=headers)
             response = connection.getresponse()
@@ -152,7 +152,8 @@ class KernelLambda:
     def send_sns_message(self, function_name: str, message: str, subject: str | None = None,
                          qualifier: str | None = None) -> None:
         from moto.awslambda.models import LambdaBackend
-        LambdaBackend.send_sns_message(self, function_name, message, subject=subject, qualifier=qualifier)
+        LambdaBackend.send_sns_message(self, function_name, message, subject=subject,  # type: ignore[arg-type]
+                                       qualifier=qualifier)
 
 
 @dataclass(eq=False)
@@ -345,7 +346,7 @@ def install_kernel_lambda(route: LambdaRoute) -> None:
     from moto.awslambda import utils
     from moto.sns.models import Subscription
     kernel_lambda = KernelLambda(route)
-    utils.get_backend = lambda account_id, region: kernel_lambda
+    utils.get_backend = lambda account_id, region: kernel_lambda  # type: ignore[assignment,return-value]
     publish = Subscription.publish
 
     def publish_to_lambda(subscription: Subscription, message: str, message_id: str, subject: str | None = None,
@@ -363,7 +364,7 @@ def install_kernel_lambda(route: LambdaRoute) -> None:
         event = sns_event(subscription, subscription.get_post_data(message, message_id, subject, message_attributes))
         route.invoke_async(subscription.endpoint, None, json.dumps(event).encode())
 
-    Subscription.publish = publish_to_lambda  # type: ignore[method-assign]
+    Subscription.publish = publish_to_lambda  # type: ignore[method-assign,assignment]
 
 
 def sns_event(subscription: Any, notification: dict[str, Any]) -> dict[str, Any]:
@@ -411,8 +412,9 @@ def serve(config: dict[str, str]) -> None:
     door = FrontDoor(DomainDispatcherApplication(create_backend_app), config["kernel_key"])
     install = Once(lambda: install_kernel_lambda(door.route))
     door.before = {**{service: install for service in CALLS_LAMBDA}, "iam": Once(lambda: load_managed_policies(iam))}
-    server = make_server("127.0.0.1", 0, door, threaded=True, request_handler=QuietHandler, fd=config["listen_fd"])
-    server.daemon_threads = True
+    server = make_server("127.0.0.1", 0, door, threaded=True, request_handler=QuietHandler,
+                         fd=int(config["listen_fd"]))
+    server.daemon_threads = True  # type: ignore[attr-defined]  # werkzeug's threaded server is a ThreadingMixIn
     # moto's own clients (Step Functions' tasks) find the server through MOTO_PORT.
     os.environ["MOTO_PORT"] = str(server.port)
     report({"ready": True})
