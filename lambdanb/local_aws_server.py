@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import threading
+import time
 import urllib.parse
 import uuid
 from collections.abc import Callable, Iterable
@@ -365,6 +366,62 @@ def install_kernel_lambda(route: LambdaRoute) -> None:
         route.invoke_async(subscription.endpoint, None, json.dumps(event).encode())
 
     Subscription.publish = publish_to_lambda  # type: ignore[method-assign,assignment]
+    install_eventbridge_to_lambda(route)
+
+
+def install_eventbridge_to_lambda(route: LambdaRoute) -> None:
+    """EventBridge rules deliver matching events to their Lambda targets (moto's rules serve other targets only),
+    shaped by the target's Input, InputPath or InputTransformer."""
+    from moto.events.models import Rule
+    send_to_targets = Rule.send_to_targets
+
+    def send_to_lambda_too(rule: Rule, event: dict[str, Any], transform_input: bool = True) -> None:
+        lambda_targets = [t for t in rule.targets if t["Arn"].split(":")[2:3] == ["lambda"]]
+        if lambda_targets and rule.event_pattern.matches_event(event):
+            for target in lambda_targets:
+                payload = eventbridge_input(target, eventbridge_event(event))
+                route.invoke_async(target["Arn"], None, json.dumps(payload).encode())
+        others = [t for t in rule.targets if t not in lambda_targets]
+        if others:
+            send_to_targets(_WithTargets(rule, others), event, transform_input)  # type: ignore[arg-type]
+
+    Rule.send_to_targets = send_to_lambda_too  # type: ignore[method-assign,assignment]
+
+
+class _WithTargets:
+    """A rule seen with only some of its targets (moto's own delivery gets those it serves)."""
+
+    def __init__(self, rule: Any, targets: list[dict[str, Any]]) -> None:
+        self._rule = rule
+        self.targets = targets
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._rule, name)
+
+
+def eventbridge_event(message: dict[str, Any]) -> dict[str, Any]:
+    """The event as EventBridge delivers it: time in ISO 8601, moto's bookkeeping left out."""
+    event = {key: value for key, value in message.items() if key != "ingestion-time"}
+    if isinstance(event.get("time"), (int, float)):
+        event["time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(event["time"]))
+    return event
+
+
+def eventbridge_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
+    """What a target receives: its constant Input, the part of the event its InputPath names, the event rewritten
+    by its InputTransformer, or the whole event."""
+    if "Input" in target:
+        return json.loads(target["Input"])
+    if "InputPath" in target:
+        from jsonpath_ng.ext import parse
+        matches = parse(target["InputPath"]).find(event)
+        return matches[0].value if matches else None
+    if "InputTransformer" in target:
+        from moto.events.utils import EventTemplateParser
+        transformer = target["InputTransformer"]
+        return EventTemplateParser.parse(transformer.get("InputTemplate"), transformer.get("InputPathsMap", {}),
+                                         {**event, "ingestion-time": time.time()})  # type: ignore[arg-type]
+    return event
 
 
 def sns_event(subscription: Any, notification: dict[str, Any]) -> dict[str, Any]:

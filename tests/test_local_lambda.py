@@ -83,3 +83,28 @@ def test_an_sns_lambda_subscription_with_a_filter_policy(shell):
     assert (message["Message"], message["Subject"], message["TopicArn"]) == ("order 1", "paid order", topic)
     assert message["MessageAttributes"]["kind"] == {"Type": "String", "Value": "paid"}
     assert {"MessageId", "Signature", "SigningCertUrl", "UnsubscribeUrl", "Timestamp"} <= set(message)
+
+
+def test_eventbridge_rules_deliver_matching_events_with_each_targets_input(shell):
+    lambdanb.create_function("echo", ECHO)
+    events = aws.client("events")
+    rule = f"orders-{uuid.uuid4().hex[:8]}"
+    events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["shop.orders"], "detail-type": ["OrderPlaced"]}))
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:echo"
+    events.put_targets(Rule=rule, Targets=[
+        {"Id": "whole", "Arn": arn},
+        {"Id": "constant", "Arn": arn, "Input": json.dumps({"constant": True})},
+        {"Id": "path", "Arn": arn, "InputPath": "$.detail"},
+        {"Id": "transformed", "Arn": arn, "InputTransformer": {
+            "InputPathsMap": {"order": "$.detail.id"}, "InputTemplate": '{"order": <order>, "kind": "placed"}'}}])
+    answer = events.put_events(Entries=[
+        {"Source": "shop.orders", "DetailType": "OrderPlaced", "Detail": json.dumps({"id": 7})},
+        {"Source": "shop.orders", "DetailType": "OrderShipped", "Detail": json.dumps({"id": 8})}])
+    assert answer["FailedEntryCount"] == 0
+    assert lambdanb.drain(30)
+    got = received("echo")
+    assert len(got) == 4  # the shipped order matched no rule
+    whole = next(e for e in got if e.get("detail-type") == "OrderPlaced")
+    assert whole["source"] == "shop.orders" and whole["detail"] == {"id": 7} and whole["version"] == "0"
+    assert whole["account"] == "123456789012" and whole["region"] == "us-east-1" and whole["time"].endswith("Z")
+    assert {"constant": True} in got and {"id": 7} in got and {"order": 7, "kind": "placed"} in got
