@@ -153,6 +153,14 @@ class LocalAWS:
         with urllib.request.urlopen(request, timeout=30) as response:
             return response.read()
 
+    def scheduled_lambda_targets(self) -> list[dict[str, Any]]:
+        """The schedules (EventBridge rules and Scheduler schedules) with Lambda targets, read by the kernel alone."""
+        request = urllib.request.Request(f"{self.endpoint}{local_aws_server.SCHEDULES_PATH}",
+                                         headers={KERNEL_KEY_HEADER: self._kernel_key})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            found: list[dict[str, Any]] = json.loads(response.read())
+        return found
+
     def stop(self) -> None:
         with self._lock:
             process, self._process = self._process, None
@@ -189,7 +197,7 @@ class LocalAWS:
         import boto3
         return boto3.client(service_name, endpoint_url=self.endpoint, region_name=REGION, **self._admin, **options)
 
-    def _shared_client(self, service_name: str) -> Any:
+    def shared_client(self, service_name: str) -> Any:
         """One administrator client per service for lambdanb's own calls (boto3 clients are thread-safe)."""
         self.start()
         return self._cached_client(service_name)
@@ -206,7 +214,7 @@ class LocalAWS:
     def create_role(self, name: str, managed_policies: Sequence[str] = (),
                     inline_policies: dict[str, Any] | None = None) -> str:
         """CreateRole with Lambda's trust policy; managed policies by name or ARN, inline ones as documents."""
-        iam = self._shared_client("iam")
+        iam = self.shared_client("iam")
         try:
             arn = iam.create_role(RoleName=name, AssumeRolePolicyDocument=_trust_policy(),
                                   MaxSessionDuration=_SESSION_SECONDS)["Role"]["Arn"]
@@ -220,7 +228,7 @@ class LocalAWS:
         return arn
 
     def role_arn(self, name: str) -> str:
-        iam = self._shared_client("iam")
+        iam = self.shared_client("iam")
         try:
             return iam.get_role(RoleName=name.rsplit("/", 1)[-1])["Role"]["Arn"]
         except iam.exceptions.NoSuchEntityException:
@@ -234,7 +242,7 @@ class LocalAWS:
             cached = self._credentials.get(role_arn)
         if cached and cached[0] > time.time() + 600:
             return cached[1]
-        found = self._shared_client("sts").assume_role(RoleArn=role_arn, RoleSessionName="lambdanb",
+        found = self.shared_client("sts").assume_role(RoleArn=role_arn, RoleSessionName="lambdanb",
                                                        DurationSeconds=_SESSION_SECONDS)["Credentials"]
         credentials = {"AWS_ACCESS_KEY_ID": found["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": found["SecretAccessKey"],
                        "AWS_SESSION_TOKEN": found["SessionToken"]}
@@ -244,7 +252,7 @@ class LocalAWS:
 
     def role_allows(self, role_arn: str, action: str) -> bool:
         """Whether the role's policies allow an action (Allow statements, with Deny winning), resource aside."""
-        iam = self._shared_client("iam")
+        iam = self.shared_client("iam")
         name = role_arn.rsplit("/", 1)[-1]
         documents = [iam.get_role_policy(RoleName=name, PolicyName=p)["PolicyDocument"]
                      for p in iam.list_role_policies(RoleName=name)["PolicyNames"]]
@@ -268,7 +276,7 @@ class LocalAWS:
 
     def send_to_queue(self, queue_arn: str, body: str, attributes: dict[str, Any] | None = None) -> None:
         """SendMessage to the queue an SQS ARN names (a destination or a dead-letter queue)."""
-        sqs = self._shared_client("sqs")
+        sqs = self.shared_client("sqs")
         name = queue_arn.rsplit(":", 1)[-1]
         url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
         sqs.send_message(QueueUrl=url, MessageBody=body, **({"MessageAttributes": attributes} if attributes else {}))

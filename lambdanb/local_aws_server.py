@@ -27,6 +27,7 @@ KERNEL_KEY_HEADER = "X-Lambdanb-Kernel-Key"
 # Who signed a Lambda API request, as the front door checked it: for lambdanb's Lambda to authorize the call.
 CALLER_HEADER = "X-Lambdanb-Caller-Arn"
 LAMBDA_ROUTE_PATH = "/moto-api/lambdanb/lambda-endpoint"
+SCHEDULES_PATH = "/moto-api/lambdanb/schedules"  # the kernel reads the schedules with Lambda targets here
 KERNEL_ONLY_SERVICES = frozenset({"moto_api", "instance_metadata"})
 # moto's services that invoke Lambda themselves; SQS, Kinesis and DynamoDB do so only for moto's own event source
 # mappings, which cannot exist here (the Lambda API is lambdanb's).
@@ -199,6 +200,8 @@ class FrontDoor:
         path = environ.get("PATH_INFO", "")
         if path == LAMBDA_ROUTE_PATH and self.from_kernel(environ):
             return self.set_lambda_route(environ, start_response)
+        if path == SCHEDULES_PATH and self.from_kernel(environ):
+            return respond(start_response, 200, "application/json", json.dumps(scheduled_lambda_targets()).encode())
         application = self.dispatcher.get_application(environ)
         service = getattr(application, "service", None)
         if service in KERNEL_ONLY_SERVICES and not self.from_kernel(environ):
@@ -243,6 +246,28 @@ class FrontDoor:
         start_response(f"{status} {http.client.responses.get(status, '')}",
                        reply + [("Content-Length", str(len(data)))])
         return [data]
+
+
+def scheduled_lambda_targets() -> list[dict[str, Any]]:
+    """The enabled EventBridge rules with a ScheduleExpression and EventBridge Scheduler schedules, one entry per
+    Lambda target: {"kind": "rule" or "schedule", "arn", "expression", "target"}."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.events.models import events_backends
+    from moto.scheduler.models import scheduler_backends
+    found = []
+    for region, events in events_backends[DEFAULT_ACCOUNT_ID].items():
+        for bus in events.event_buses.values():
+            for rule in bus.rules.values():
+                if rule.scheduled_expression and rule.state == "ENABLED":
+                    found += [{"kind": "rule", "arn": rule.arn, "expression": rule.scheduled_expression,
+                               "target": target} for target in rule.targets if ":lambda:" in target["Arn"]]
+    for region, scheduler in scheduler_backends[DEFAULT_ACCOUNT_ID].items():
+        for group in scheduler.schedule_groups.values():
+            for schedule in group.schedules.values():
+                if schedule.state == "ENABLED" and ":lambda:" in schedule.target["Arn"]:
+                    found.append({"kind": "schedule", "arn": schedule.arn, "expression": schedule.schedule_expression,
+                                  "target": schedule.target})
+    return found
 
 
 class Refused(Exception):

@@ -2,7 +2,9 @@
 function, and from S3 notifications that moto sends itself."""
 from __future__ import annotations
 
+import calendar
 import json
+import time
 import uuid
 
 import lambdanb
@@ -108,3 +110,40 @@ def test_eventbridge_rules_deliver_matching_events_with_each_targets_input(shell
     assert whole["source"] == "shop.orders" and whole["detail"] == {"id": 7} and whole["version"] == "0"
     assert whole["account"] == "123456789012" and whole["region"] == "us-east-1" and whole["time"].endswith("Z")
     assert {"constant": True} in got and {"id": 7} in got and {"order": 7, "kind": "placed"} in got
+
+
+def test_scheduled_rules_and_scheduler_schedules_fire_on_the_sped_up_clock(shell):
+    lambdanb.configure(schedule_speedup=60)  # rate(1 minute) fires every second
+    lambdanb.create_function("echo", ECHO)
+    arn = "arn:aws:lambda:us-east-1:123456789012:function:echo"
+    events = aws.client("events")
+    rule = f"tick-{uuid.uuid4().hex[:8]}"
+    rule_arn = events.put_rule(Name=rule, ScheduleExpression="rate(1 minute)")["RuleArn"]
+    events.put_targets(Rule=rule, Targets=[{"Id": "tick", "Arn": arn}])
+    aws.client("scheduler").create_schedule(
+        Name=f"nightly-{uuid.uuid4().hex[:8]}", ScheduleExpression="cron(0/2 * * * ? *)",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": arn, "RoleArn": "arn:aws:iam::123456789012:role/scheduler", "Input": '{"job": "cleanup"}'})
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        got = received("echo")
+        ticks = [e for e in got if e.get("detail-type") == "Scheduled Event"]
+        if len(ticks) >= 3 and {"job": "cleanup"} in got:
+            break
+        time.sleep(0.2)
+    assert len(ticks) >= 3 and {"job": "cleanup"} in got
+    tick = ticks[0]
+    assert tick["source"] == "aws.events" and tick["resources"] == [rule_arn] and tick["detail"] == {}
+    assert lambdanb.drain(5)  # schedules are not waited for
+
+
+def test_schedule_expressions_as_aws_writes_them():
+    from lambdanb.service.triggers.schedules import next_time
+    start = calendar.timegm((2026, 11, 27, 10, 0, 30, 0, 0, 0))  # a Friday
+    assert next_time("rate(5 minutes)", start) == start + 300
+    assert next_time("rate(1 day)", start) == start + 86400
+    assert time.gmtime(next_time("cron(0 12 * * ? *)", start))[3:5] == (12, 0)
+    monday = time.gmtime(next_time("cron(0 8 ? * 2 *)", start))  # AWS: 2 is Monday
+    assert (monday.tm_wday, monday.tm_hour) == (0, 8)
+    assert time.gmtime(next_time("cron(0 0 1 1 ? 2030)", start)).tm_year == 2030
+    assert next_time("at(2026-11-27T09:00:00)", start) is None

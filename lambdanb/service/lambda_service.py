@@ -27,6 +27,7 @@ from .placement import Placement
 from .settings import Settings
 from .triggers import Triggers
 from .triggers.http import FunctionUrl
+from .triggers.schedules import Schedules
 
 SUMMED_METRICS = ("Invocations", "Errors", "Throttles", "AsyncEventsReceived", "AsyncEventsDropped",
                   "DeadLetterErrors", "DestinationDeliveryFailures")
@@ -52,6 +53,7 @@ class LambdaService:
         self.queue = self.frontend.queue
         self.event_sources = EventSources(self.frontend, self.functions, self.metrics, self.clock)
         self.triggers = Triggers(self.functions)
+        self.schedules = Schedules(self.frontend, lambda: self.settings.schedule_speedup)
 
     def __repr__(self) -> str:
         changed = {k: v for k, v in vars(self.settings).items() if v != Settings.__dataclass_fields__[k].default}
@@ -376,6 +378,7 @@ class LambdaService:
         for function in self.functions.all_records():
             if function.function_url is not None:
                 function.function_url.stop()
+        self.schedules.close()
         self.event_sources.close()
         self.queue.close()
         self.placement.close()

@@ -28,6 +28,8 @@ class Settings:
     throttle_retry_delays: tuple[float, float] = (1.0, 300.0)
     # Async events of one function invoked at the same time, at most.
     async_pollers: int = 4
+    # How much faster than real time schedules run (60: rate(1 minute) fires every second), for labs.
+    schedule_speedup: float = 1.0
     # Output one invocation may print before the rest is dropped (and counted).
     max_output_bytes: int = 1024 * 1024
 
