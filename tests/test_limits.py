@@ -63,11 +63,12 @@ def _is_zombie(pid: int) -> bool:
 
 def test_no_sleeping_children_survive_a_timeout(service):
     deploy(service, "sleepy", "import subprocess, time\n"
-                              "        open('/tmp/lambdanb-sleepers', 'w').write(' '.join(str(subprocess.Popen("
-                              "['sleep', '60'], start_new_session=True).pid) for _ in range(3)))\n"
+                              "        print('sleepers', *(subprocess.Popen(['sleep', '60'], start_new_session=True).pid "
+                              "for _ in range(3)), flush=True)\n"
                               "        time.sleep(60)", timeout=1)
-    service.invoke("sleepy", "misbehave")
-    pids = [int(p) for p in open("/tmp/lambdanb-sleepers").read().split()]
+    logs = service.invoke("sleepy", "misbehave").logs
+    pids = [int(p) for p in re.search(r"sleepers ([\d ]+)", logs).group(1).split()]
+    assert len(pids) == 3
     assert _eventually(lambda: all(_is_zombie(pid) for pid in pids))
 
 

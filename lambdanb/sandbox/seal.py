@@ -1,0 +1,111 @@
+"""Seals an execution environment from inside, before INIT, with what Linux allows without privileges: its own
+user and mount namespaces (a private /tmp of the function's ephemeral storage, no /dev/shm, a read-only task
+root), Landlock (the function writes only to /tmp and devices), and memory that other processes cannot read."""
+from __future__ import annotations
+
+import ctypes
+import os
+import struct
+
+from .limits import _libc
+
+_CLONE_NEWNS = 0x00020000
+_CLONE_NEWUSER = 0x10000000
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
+_MS_REMOUNT, _MS_BIND, _MS_REC, _MS_PRIVATE = 32, 4096, 16384, 1 << 18
+_PR_SET_DUMPABLE, _PR_SET_NO_NEW_PRIVS = 4, 38
+_SYS_LANDLOCK_CREATE_RULESET, _SYS_LANDLOCK_ADD_RULE, _SYS_LANDLOCK_RESTRICT_SELF = 444, 445, 446
+_LANDLOCK_RULE_PATH_BENEATH = 1
+# Landlock's filesystem rights that change something (reading and executing stay unrestricted).
+_WRITE_FILE, _REMOVE_DIR, _REMOVE_FILE = 1 << 1, 1 << 4, 1 << 5
+_MAKE_ANY = sum(1 << bit for bit in range(6, 13))  # character/block devices, dirs, files, sockets, fifos, links
+_REFER, _TRUNCATE = 1 << 13, 1 << 14
+
+
+def seal(task_root: str, storage_mb: int, home: str | None) -> str | None:
+    """Seal the calling (single-threaded) process; None when sealed, else why the machine refused, in which case
+    the environment runs as before: the machine's /tmp and /dev/shm, and the kernel's write access."""
+    if _libc is None:
+        return "this system has no C library to call"
+    try:
+        _own_namespaces()
+        _mount_private_tmp(task_root, storage_mb, home)
+    except OSError as error:
+        return f"user and mount namespaces are not available ({error.strerror or error})"
+    _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)  # after the id maps: they are written through /proc/self
+    try:
+        _landlock(["/tmp"], ["/dev"])
+    except OSError as error:
+        return f"Landlock is not available ({error.strerror or error})"
+    return None
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        number = ctypes.get_errno()
+        raise OSError(number, f"{what}: {os.strerror(number)}")
+
+
+def _own_namespaces() -> None:
+    """New user and mount namespaces, the user mapped to itself (its files stay its own)."""
+    uid, gid = os.geteuid(), os.getegid()
+    _check(_libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS), "unshare")
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+        with open(f"/proc/self/{name}", "w") as mapping:
+            mapping.write(text)
+    _mount(None, "/", None, _MS_REC | _MS_PRIVATE)  # nothing mounted here reaches the machine
+
+
+def _mount_private_tmp(task_root: str, storage_mb: int, home: str | None) -> None:
+    """A fresh /tmp of the ephemeral storage size; the task root (which may live under the machine's /tmp)
+    mounted read-only at the same path; an empty read-only /dev/shm."""
+    task_fd = os.open(task_root, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        _mount("tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={storage_mb}m,mode=1777")
+        os.makedirs(task_root, exist_ok=True)
+        _mount(f"/proc/self/fd/{task_fd}", task_root, None, _MS_BIND | _MS_REC)
+        _mount(None, task_root, None, _MS_BIND | _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
+    finally:
+        os.close(task_fd)
+    if home:
+        os.makedirs(home, exist_ok=True)
+    if os.path.isdir("/dev/shm"):
+        _mount("tmpfs", "/dev/shm", "tmpfs", _MS_RDONLY | _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, "size=4k")
+
+
+def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
+    encode = (lambda text: text.encode() if text is not None else None)
+    _check(_libc.mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data)),
+           f"mount {target}")
+
+
+def _landlock(writable: list[str], devices: list[str]) -> None:
+    """Writes, creations and removals are refused everywhere but beneath `writable`; `devices` may be written."""
+    syscall = _libc.syscall
+    abi = syscall(_SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
+    if abi < 1:
+        _check(-1, "landlock")
+    handled = _WRITE_FILE | _REMOVE_DIR | _REMOVE_FILE | _MAKE_ANY
+    if abi >= 2:
+        handled |= _REFER
+    if abi >= 3:
+        handled |= _TRUNCATE
+    attributes = ctypes.create_string_buffer(struct.pack("=Q", handled))
+    ruleset = syscall(_SYS_LANDLOCK_CREATE_RULESET, attributes, ctypes.c_size_t(8), ctypes.c_uint32(0))
+    if ruleset < 0:
+        _check(-1, "landlock ruleset")
+    try:
+        device_rights = _WRITE_FILE | (_TRUNCATE if abi >= 3 else 0)
+        for paths, rights in ((writable, handled), (devices, device_rights)):
+            for path in paths:
+                directory = os.open(path, os.O_PATH | os.O_CLOEXEC)
+                try:
+                    rule = ctypes.create_string_buffer(struct.pack("=Qi", rights, directory))
+                    _check(syscall(_SYS_LANDLOCK_ADD_RULE, ruleset, _LANDLOCK_RULE_PATH_BENEATH, rule,
+                                   ctypes.c_uint32(0)), "landlock rule")
+                finally:
+                    os.close(directory)
+        _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no new privileges")
+        _check(syscall(_SYS_LANDLOCK_RESTRICT_SELF, ruleset, ctypes.c_uint32(0)), "landlock")
+    finally:
+        os.close(ruleset)
