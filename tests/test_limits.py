@@ -162,7 +162,8 @@ def test_fork_bomb_is_stopped(service):
                             "            except OSError: time.sleep(0.01)", timeout=2)
     r = service.invoke("bomb", "misbehave")
     assert r.payload["errorType"] in ("Runtime.OutOfMemory", "Sandbox.Timedout")
-    assert descendants(os.getpid()) == [p for p in descendants(os.getpid()) if _is_zombie(p) or _is_ours(p)]
+    below = descendants(os.getpid())  # one look: zombies are being reaped meanwhile
+    assert [p for p in below if not (_is_zombie(p) or _is_ours(p))] == []
     assert_recovers(service, "bomb")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -37,8 +38,8 @@ class Group:
         self.paths = [ROOT / controller / name for controller in CONTROLLERS]
         self._freezer, self._pids = self.paths
         self._state_fd = -1
-        self._procs_fd = -1
         self._count_fd = -1
+        self._killing = threading.Lock()  # the watchdog and the invoke may kill at once: the second waits
 
     @classmethod
     def create(cls, number: int) -> Group:
@@ -51,22 +52,18 @@ class Group:
 
     def _open(self) -> None:
         self._state_fd = os.open(self._freezer / "freezer.state", os.O_WRONLY | os.O_CLOEXEC)
-        self._procs_fd = os.open(self._freezer / "cgroup.procs", os.O_RDONLY | os.O_CLOEXEC)
         self._count_fd = os.open(self._pids / "pids.current", os.O_RDONLY | os.O_CLOEXEC)
 
     def add(self, pid: int) -> None:
         for path in self.paths:
             (path / "cgroup.procs").write_text(str(pid))
 
-    def pids(self) -> list[int]:
-        return [int(p) for p in os.pread(self._procs_fd, 1 << 20, 0).split()]
-
     def tasks(self) -> int:
         """How many threads the group's processes have in all (a cheap read, unlike the list of processes)."""
         return int(os.pread(self._count_fd, 32, 0))
 
     def members(self) -> list[int]:
-        """The same list read afresh through its path: safe from another thread, even after remove()."""
+        """The processes in the group. Opened afresh each time: cgroup v1 caches the list an open file gives."""
         return [int(p) for p in (self._freezer / "cgroup.procs").read_text().split()]
 
     def freeze(self) -> None:
@@ -76,19 +73,27 @@ class Group:
         os.write(self._state_fd, b"THAWED")
 
     def kill(self, wait_s: float = 5.0) -> None:
-        """Freeze everything (so nothing forks while we look), SIGKILL it, thaw so the kills land; until empty."""
-        deadline = time.monotonic() + wait_s
-        while True:
+        """Freeze everything (so nothing forks while we look), SIGKILL it, thaw so the kills land; until empty,
+        and until every process killed has finished dying (a dying process leaves the group before it is dead)."""
+        with self._killing:
+            self._kill(time.monotonic() + wait_s)
+
+    def _kill(self, deadline: float) -> None:
+        killed: dict[int, bytes] = {}  # pid: its start time (pids are reused quickly under a fork bomb)
+        while time.monotonic() < deadline:
             self.freeze()
-            living = [pid for pid in self.pids() if not _is_zombie(pid)]
+            living = {pid: started for pid in self.members() if (started := _start_if_living(pid))}
             for pid in living:
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
             self.thaw()
-            if not living or time.monotonic() > deadline:
-                return
+            killed.update(living)
+            if not living:
+                break
+            time.sleep(0.001)
+        while time.monotonic() < deadline and any(_start_if_living(pid) == started for pid, started in killed.items()):
             time.sleep(0.001)
 
     def remove(self) -> None:
@@ -96,9 +101,9 @@ class Group:
         if self._state_fd < 0:
             self._open()
         self.kill()
-        for fd in (self._state_fd, self._procs_fd, self._count_fd):
+        for fd in (self._state_fd, self._count_fd):
             os.close(fd)
-        self._state_fd = self._procs_fd = self._count_fd = -1
+        self._state_fd = self._count_fd = -1
         for path in self.paths:
             for _ in range(100):  # a killed process leaves its group a moment after it died
                 try:
@@ -130,12 +135,14 @@ def remove_all(owner_pid: int | None = None) -> None:
 
 
 def _alive(pid: int) -> bool:
-    return os.path.exists(f"/proc/{pid}") and not _is_zombie(pid)
+    return bool(_start_if_living(pid))
 
 
-def _is_zombie(pid: int) -> bool:
+def _start_if_living(pid: int) -> bytes:
+    """The start time of a process that has not died yet, or b"" (gone, or a zombie)."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as stat:
-            return stat.read().rsplit(b") ", 1)[1][:1] in b"ZX"
+            fields = stat.read().rsplit(b") ", 1)[1].split()
     except (OSError, IndexError):
-        return True
+        return b""
+    return b"" if fields[0] in (b"Z", b"X") else fields[19]
