@@ -1,12 +1,14 @@
 """Parent-side handle of one execution environment: starts its process, sends it invokes, enforces its limits."""
 from __future__ import annotations
 
+import atexit
 import itertools
 import json
 import os
 import signal
 import sys
 import time
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +18,8 @@ INIT_LIMIT_S = 10  # Lambda's limit on the INIT phase of an on-demand environmen
 _ANSWER_STATUSES = ("ok", "error", "failed", "oom")
 _group_numbers = itertools.count(1)
 _warned = False  # the machine's refusal to seal environments is said once per kernel
+_started: weakref.WeakSet[ExecutionEnvironment] = weakref.WeakSet()
+_exit_handled = False
 
 
 @dataclass
@@ -99,6 +103,8 @@ class ExecutionEnvironment:
         """Create the process and run INIT (import the handler module) in it."""
         self.starts += 1
         self.process, fd = template.spare.take()
+        _started.add(self)
+        _handle_exit()
         self._channel = wire.Channel(fd)
         pid = self.process.pid
         if self._group is None and cgroups.available():
@@ -287,6 +293,20 @@ class ExecutionEnvironment:
                 "log_path": str(self._log_path), "fixed_clock": s.fixed_clock,
                 "max_output_bytes": s.max_output_bytes, "command": s.command,
                 "ephemeral_storage_mb": s.ephemeral_storage_mb, "seal": s.sealed}
+
+
+def _handle_exit() -> None:
+    """Registered once multiprocess is loaded, after its own exit handler, so that ours runs first."""
+    global _exit_handled
+    if not _exit_handled:
+        _exit_handled = True
+        atexit.register(_kill_all)
+
+
+def _kill_all() -> None:
+    """At the kernel's exit: multiprocess would wait for every environment to end, and a frozen one never does."""
+    for environment in list(_started):
+        environment.kill()
 
 
 def _warn_once(unsealed: str | None) -> None:
