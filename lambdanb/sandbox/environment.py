@@ -11,6 +11,7 @@ import time
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 from . import cgroups, errors, leftovers, limits, template, wire
 
@@ -112,8 +113,7 @@ class ExecutionEnvironment:
         if self._group is not None:
             self._group.add(pid)  # before the setup: the blank process runs nothing until it has it
         self._out_of_memory = False
-        self.watchdog.watch(pid, self.spec.memory_mb, self._exceeded_memory,
-                            self._group.members if self._group is not None else None)
+        self.watchdog.watch(pid, self.spec.memory_mb, self._exceeded_memory, self._members())
         started = time.perf_counter()
         deadline = time.monotonic() + INIT_LIMIT_S
         try:
@@ -224,7 +224,8 @@ class ExecutionEnvironment:
         except OSError:
             pass
 
-    def _members(self):
+    def _members(self) -> Callable[[], list[int]] | None:
+        """How to list the environment's processes: its group, or (None) its descendants."""
         return self._group.members if self._group is not None else None
 
     def _out_of_memory_result(self, request_id: str, elapsed_ms: float) -> RunResult:

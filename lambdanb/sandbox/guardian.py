@@ -66,8 +66,8 @@ def _stop(signum: int, frame) -> None:
 if _in_forkserver():
     _forget_environment()
     os.setsid()  # out of the kernel's process group: a signal to that group ends the kernel, we clean up after it
-    if limits._libc is not None:
-        limits._libc.prctl(limits.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # orphans of environments come here
+    if limits.libc is not None:
+        limits.libc.prctl(limits.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # orphans of environments come here
     warnings.filterwarnings("ignore", message="forkserver: waitpid returned unexpected pid")  # adopted orphans
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGHUP, _stop)

@@ -16,9 +16,9 @@ OPEN_FILES = 1024
 ADDRESS_SPACE_HEADROOM = 2048 * MB
 PR_SET_CHILD_SUBREAPER = 36
 try:
-    _libc = ctypes.CDLL(None, use_errno=True)  # loaded once in the template, inherited by every environment
+    libc = ctypes.CDLL(None, use_errno=True)  # loaded once in the template, inherited by every environment
 except OSError:
-    _libc = None
+    libc = None
 
 
 def apply_inside(memory_mb: int, storage_mb: int) -> None:

@@ -7,7 +7,7 @@ import ctypes
 import os
 import struct
 
-from .limits import _libc
+from .limits import libc
 
 _CLONE_NEWNS = 0x00020000
 _CLONE_NEWUSER = 0x10000000
@@ -25,14 +25,14 @@ _REFER, _TRUNCATE = 1 << 13, 1 << 14
 def seal(task_root: str, storage_mb: int, home: str | None) -> str | None:
     """Seal the calling (single-threaded) process; None when sealed, else why the machine refused, in which case
     the environment runs as before: the machine's /tmp and /dev/shm, and the kernel's write access."""
-    if _libc is None:
+    if libc is None:
         return "this system has no C library to call"
     try:
         _own_namespaces()
         _mount_private_tmp(task_root, storage_mb, home)
     except OSError as error:
         return f"user and mount namespaces are not available ({error.strerror or error})"
-    _libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)  # after the id maps: they are written through /proc/self
+    libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)  # after the id maps: they are written through /proc/self
     try:
         _landlock(["/tmp"], ["/dev"])
     except OSError as error:
@@ -49,7 +49,7 @@ def _check(result: int, what: str) -> None:
 def _own_namespaces() -> None:
     """New user and mount namespaces, the user mapped to itself (its files stay its own)."""
     uid, gid = os.geteuid(), os.getegid()
-    _check(_libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS), "unshare")
+    _check(libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS), "unshare")
     for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
         with open(f"/proc/self/{name}", "w") as mapping:
             mapping.write(text)
@@ -75,13 +75,13 @@ def _mount_private_tmp(task_root: str, storage_mb: int, home: str | None) -> Non
 
 def _mount(source: str | None, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
     encode = (lambda text: text.encode() if text is not None else None)
-    _check(_libc.mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data)),
+    _check(libc.mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data)),
            f"mount {target}")
 
 
 def _landlock(writable: list[str], devices: list[str]) -> None:
     """Writes, creations and removals are refused everywhere but beneath `writable`; `devices` may be written."""
-    syscall = _libc.syscall
+    syscall = libc.syscall
     abi = syscall(_SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
     if abi < 1:
         _check(-1, "landlock")
@@ -105,7 +105,7 @@ def _landlock(writable: list[str], devices: list[str]) -> None:
                                    ctypes.c_uint32(0)), "landlock rule")
                 finally:
                     os.close(directory)
-        _check(_libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no new privileges")
+        _check(libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no new privileges")
         _check(syscall(_SYS_LANDLOCK_RESTRICT_SELF, ruleset, ctypes.c_uint32(0)), "landlock")
     finally:
         os.close(ruleset)

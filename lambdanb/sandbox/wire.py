@@ -78,10 +78,6 @@ class Channel:
                 if not _poll(self.fd, select.POLLOUT, deadline):
                     raise TimeoutError("the execution environment does not read its pipe") from None
 
-    def wait(self, deadline: float) -> bool:
-        """True when there is something to read (or the pipe closed) before the deadline."""
-        return bool(self._buffer) or bool(self._readable.poll(_remaining_ms(deadline)))
-
     def receive(self, deadline: float, max_body: int) -> tuple[dict, bytes]:
         """One frame, read before the deadline; TimeoutError, EOFError, FrameTooLarge or FrameError otherwise."""
         data = self._buffer or self._read(deadline, 65536)
