@@ -1,6 +1,6 @@
 """A sealed environment: its own /tmp of the function's ephemeral storage, no /dev/shm, a read-only task root;
-it cannot write other functions' code or the user's files, nor read another environment's memory; a handler
-cannot name a file outside its package."""
+it cannot write other functions' code, nor read or write the user's files, nor read the memory of another
+environment or of the kernel; a handler cannot name a file outside its package."""
 from __future__ import annotations
 
 import errno
@@ -77,7 +77,7 @@ def test_no_shared_memory_and_a_read_only_task_root(service):
     assert service.invoke("poke").payload == ["Read-only file system", "Read-only file system", "done"]
 
 
-def test_a_function_cannot_write_another_function_or_the_users_files(service):
+def test_a_function_cannot_touch_another_function_or_the_users_files(service):
     service.create_function("victim", "def lambda_handler(e, c):\n    return 'original'\n")
     victim_code = Path(service.get_function("victim").task_root) / "lambda_function.py"
     users_file = Path.home() / f".lambdanb-test-{uuid.uuid4().hex}"
@@ -89,13 +89,17 @@ def test_a_function_cannot_write_another_function_or_the_users_files(service):
                                                   "for path in e]\n")
         results = service.invoke("attacker", [str(victim_code), str(users_file), str(users_file) + ".new"]).payload
         assert all(result != "done" for result in results), results
+        service.create_function("reader", TRY + "def lambda_handler(e, c):\n"
+                                                "    return [attempt(lambda: open(e).read()),\n"
+                                                "            attempt(lambda: __import__('os').listdir(__import__('os').path.dirname(e)))]\n")
+        assert service.invoke("reader", str(users_file)).payload == [os.strerror(errno.EACCES)] * 2
         assert service.invoke("victim").payload == "original"
         assert users_file.read_text() == "the user's" and not Path(str(users_file) + ".new").exists()
     finally:
         users_file.unlink()
 
 
-def test_an_environment_cannot_read_another_ones_memory(service):
+def test_an_environment_cannot_read_another_ones_memory_nor_the_kernels(service):
     service.create_function("holder", "import os\nsecret = 'hunter2'\ndef lambda_handler(e, c):\n"
                                       "    return os.getpid()\n")
     pid = service.invoke("holder").payload
@@ -103,6 +107,7 @@ def test_an_environment_cannot_read_another_ones_memory(service):
                                            "    return [attempt(lambda: open(f'/proc/{e}/mem', 'rb').read(1)),\n"
                                            "            attempt(lambda: open(f'/proc/{e}/environ', 'rb').read())]\n")
     assert service.invoke("snoop", pid).payload == [os.strerror(errno.EACCES)] * 2
+    assert service.invoke("snoop", os.getpid()).payload == [os.strerror(errno.EACCES)] * 2
 
 
 @pytest.mark.parametrize("runtime, handler", [("nodejs20.x", "../../../../escape/x.handler"),

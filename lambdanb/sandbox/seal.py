@@ -1,11 +1,13 @@
 """Seals an execution environment from inside, before INIT, with what Linux allows without privileges: its own
 user and mount namespaces (a private /tmp of the function's ephemeral storage, no /dev/shm, a read-only task
-root), Landlock (the function writes only to /tmp and devices), and memory that other processes cannot read."""
+root), Landlock (the function writes only to /tmp and devices, and reads nothing in the users' home folders but
+the runtime it runs on), and memory that other processes cannot read."""
 from __future__ import annotations
 
 import ctypes
 import os
 import struct
+import sys
 
 from .limits import libc
 
@@ -17,12 +19,13 @@ _PR_SET_DUMPABLE, _PR_SET_NO_NEW_PRIVS = 4, 38
 _SYS_LANDLOCK_CREATE_RULESET, _SYS_LANDLOCK_ADD_RULE, _SYS_LANDLOCK_RESTRICT_SELF = 444, 445, 446
 _LANDLOCK_RULE_PATH_BENEATH = 1
 # Landlock's filesystem rights that change something (reading and executing stay unrestricted).
-_WRITE_FILE, _REMOVE_DIR, _REMOVE_FILE = 1 << 1, 1 << 4, 1 << 5
+_WRITE_FILE, _READ_FILE, _READ_DIR, _REMOVE_DIR, _REMOVE_FILE = 1 << 1, 1 << 2, 1 << 3, 1 << 4, 1 << 5
 _MAKE_ANY = sum(1 << bit for bit in range(6, 13))  # character/block devices, dirs, files, sockets, fifos, links
 _REFER, _TRUNCATE = 1 << 13, 1 << 14
+_PRIVATE_TOP_FOLDERS = ("root", "home")  # the users' own files: the kernel's credentials, notebooks, keys
 
 
-def seal(task_root: str, storage_mb: int, home: str | None) -> str | None:
+def seal(task_root: str, storage_mb: int, home: str | None, command: list[str] | None = None) -> str | None:
     """Seal the calling (single-threaded) process; None when sealed, else why the machine refused, in which case
     the environment runs as before: the machine's /tmp and /dev/shm, and the kernel's write access."""
     if libc is None:
@@ -34,7 +37,7 @@ def seal(task_root: str, storage_mb: int, home: str | None) -> str | None:
         return f"user and mount namespaces are not available ({error.strerror or error})"
     libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)  # after the id maps: they are written through /proc/self
     try:
-        _landlock(["/tmp"], ["/dev"])
+        _landlock(_readable(task_root, command), ["/tmp"], ["/dev"])
     except OSError as error:
         return f"Landlock is not available ({error.strerror or error})"
     return None
@@ -79,33 +82,52 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
            f"mount {target}")
 
 
-def _landlock(writable: list[str], devices: list[str]) -> None:
-    """Writes, creations and removals are refused everywhere but beneath `writable`; `devices` may be written."""
+def _readable(task_root: str, command: list[str] | None) -> list[str]:
+    """Everything but the users' home folders, plus what the runtime needs from there (this Python, its
+    packages, the runtime command) and the task root."""
+    paths = [os.path.join("/", name) for name in os.listdir("/") if name not in _PRIVATE_TOP_FOLDERS]
+    paths += [sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable)),
+              task_root, *sys.path]
+    if command and os.path.isabs(command[0]):
+        paths.append(os.path.dirname(os.path.realpath(command[0])))
+    return sorted({os.path.realpath(path) for path in paths if path and os.path.exists(path)})
+
+
+def _landlock(readable: list[str], writable: list[str], devices: list[str]) -> None:
+    """Reads only beneath `readable`; writes, creations and removals only beneath `writable`; `devices` may be
+    written to."""
     syscall = libc.syscall
     abi = syscall(_SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(1))
     if abi < 1:
         _check(-1, "landlock")
-    handled = _WRITE_FILE | _REMOVE_DIR | _REMOVE_FILE | _MAKE_ANY
+    changes = _WRITE_FILE | _REMOVE_DIR | _REMOVE_FILE | _MAKE_ANY
     if abi >= 2:
-        handled |= _REFER
+        changes |= _REFER
     if abi >= 3:
-        handled |= _TRUNCATE
-    attributes = ctypes.create_string_buffer(struct.pack("=Q", handled))
+        changes |= _TRUNCATE
+    reads = _READ_FILE | _READ_DIR
+    attributes = ctypes.create_string_buffer(struct.pack("=Q", changes | reads))
     ruleset = syscall(_SYS_LANDLOCK_CREATE_RULESET, attributes, ctypes.c_size_t(8), ctypes.c_uint32(0))
     if ruleset < 0:
         _check(-1, "landlock ruleset")
     try:
-        device_rights = _WRITE_FILE | (_TRUNCATE if abi >= 3 else 0)
-        for paths, rights in ((writable, handled), (devices, device_rights)):
+        device_rights = reads | _WRITE_FILE | (_TRUNCATE if abi >= 3 else 0)
+        for paths, rights in ((readable, reads), (writable, changes | reads), (devices, device_rights)):
             for path in paths:
-                directory = os.open(path, os.O_PATH | os.O_CLOEXEC)
-                try:
-                    rule = ctypes.create_string_buffer(struct.pack("=Qi", rights, directory))
-                    _check(syscall(_SYS_LANDLOCK_ADD_RULE, ruleset, _LANDLOCK_RULE_PATH_BENEATH, rule,
-                                   ctypes.c_uint32(0)), "landlock rule")
-                finally:
-                    os.close(directory)
+                _allow(ruleset, path, rights)
         _check(libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no new privileges")
         _check(syscall(_SYS_LANDLOCK_RESTRICT_SELF, ruleset, ctypes.c_uint32(0)), "landlock")
     finally:
         os.close(ruleset)
+
+
+def _allow(ruleset: int, path: str, rights: int) -> None:
+    directory = os.open(path, os.O_PATH | os.O_CLOEXEC)
+    try:
+        if not os.path.isdir(path):
+            rights &= _WRITE_FILE | _READ_FILE | _TRUNCATE  # a file takes only the rights of a file
+        rule = ctypes.create_string_buffer(struct.pack("=Qi", rights, directory))
+        _check(libc.syscall(_SYS_LANDLOCK_ADD_RULE, ruleset, _LANDLOCK_RULE_PATH_BENEATH, rule, ctypes.c_uint32(0)),
+               f"landlock rule for {path}")
+    finally:
+        os.close(directory)

@@ -281,8 +281,8 @@ def main(connection) -> None:
     _guard_channel(fd)
     limits.apply_inside(setup["memory_mb"], setup["ephemeral_storage_mb"])
     log_fd = os.open(setup["log_path"], os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    unsealed = seal.seal(setup["task_root"], setup["ephemeral_storage_mb"], setup["environ"].get("HOME")) \
-        if setup["seal"] else None
+    unsealed = seal.seal(setup["task_root"], setup["ephemeral_storage_mb"], setup["environ"].get("HOME"),
+                         setup.get("command")) if setup["seal"] else None
     os.environ.clear()
     os.environ.update(setup["environ"])
     time.tzset()
