@@ -123,3 +123,10 @@ def test_creating_a_function_with_an_escaping_handler_writes_nothing(service):
         service.create_function("escape", "def lambda_handler(e, c):\n    return 1\n",
                                 handler="/tmp/lambdanb-escape/x.lambda_handler")
     assert not os.path.exists("/tmp/lambdanb-escape/x.py")
+
+
+def test_a_function_cannot_signal_the_kernel(service):
+    service.create_function("signaller", "import os\ndef lambda_handler(e, c):\n"
+                                         "    try:\n        os.kill(e, 0)\n        return 'reached'\n"
+                                         "    except OSError as error:\n        return error.strerror\n")
+    assert service.invoke("signaller", os.getpid()).payload == os.strerror(errno.EPERM)

@@ -1,6 +1,7 @@
 """The template (forkserver) process's own setup, imported there alone as a preload: it forgets the kernel's
-environment variables, adopts and reaps the orphans of every environment, and when the kernel ends in any way
-(the forkserver's liveness pipe, whose write end only the kernel holds, closes) kills every environment."""
+environment variables, confines its signals (and so every environment's) to its own process tree, adopts and
+reaps the orphans of every environment, and when the kernel ends in any way (the forkserver's liveness pipe,
+whose write end only the kernel holds, closes) kills every environment."""
 from __future__ import annotations
 
 import atexit
@@ -11,7 +12,7 @@ import sys
 import time
 import warnings
 
-from . import cgroups, limits, worker  # noqa: F401 (worker: preloaded, so each environment starts warm)
+from . import cgroups, limits, seal, worker  # noqa: F401 (worker: preloaded, so each environment starts warm)
 
 KERNEL_PID = os.getppid()
 
@@ -68,6 +69,7 @@ if _in_forkserver():
     os.setsid()  # out of the kernel's process group: a signal to that group ends the kernel, we clean up after it
     if limits.libc is not None:
         limits.libc.prctl(limits.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)  # orphans of environments come here
+    seal.confine_signals()  # environments inherit it: they cannot signal the kernel
     warnings.filterwarnings("ignore", message="forkserver: waitpid returned unexpected pid")  # adopted orphans
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGHUP, _stop)

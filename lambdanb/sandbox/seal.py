@@ -22,6 +22,7 @@ _LANDLOCK_RULE_PATH_BENEATH = 1
 _WRITE_FILE, _READ_FILE, _READ_DIR, _REMOVE_DIR, _REMOVE_FILE = 1 << 1, 1 << 2, 1 << 3, 1 << 4, 1 << 5
 _MAKE_ANY = sum(1 << bit for bit in range(6, 13))  # character/block devices, dirs, files, sockets, fifos, links
 _REFER, _TRUNCATE = 1 << 13, 1 << 14
+_SCOPE_ABSTRACT_UNIX_SOCKET, _SCOPE_SIGNAL = 1 << 0, 1 << 1  # Landlock ABI 6
 _PRIVATE_TOP_FOLDERS = ("root", "home")  # the users' own files: the kernel's credentials, notebooks, keys
 
 
@@ -80,6 +81,26 @@ def _mount(source: str | None, target: str, fstype: str | None, flags: int, data
     encode = (lambda text: text.encode() if text is not None else None)
     _check(libc.mount(encode(source), encode(target), encode(fstype), ctypes.c_ulong(flags), encode(data)),
            f"mount {target}")
+
+
+def confine_signals() -> bool:
+    """Called by the template process on itself: it and every environment it makes may signal (and reach
+    abstract sockets of) one another, not the kernel or anything else on the machine. False where Landlock is
+    older than ABI 6."""
+    if libc is None:
+        return False
+    syscall = libc.syscall
+    if syscall(_SYS_LANDLOCK_CREATE_RULESET, None, ctypes.c_size_t(0), ctypes.c_uint32(1)) < 6:
+        return False
+    attributes = ctypes.create_string_buffer(struct.pack("=QQQ", 0, 0, _SCOPE_SIGNAL | _SCOPE_ABSTRACT_UNIX_SOCKET))
+    ruleset = syscall(_SYS_LANDLOCK_CREATE_RULESET, attributes, ctypes.c_size_t(24), ctypes.c_uint32(0))
+    if ruleset < 0:
+        return False
+    try:
+        return (libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0
+                and syscall(_SYS_LANDLOCK_RESTRICT_SELF, ruleset, ctypes.c_uint32(0)) == 0)
+    finally:
+        os.close(ruleset)
 
 
 def _readable(task_root: str, command: list[str] | None) -> list[str]:
