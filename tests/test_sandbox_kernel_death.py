@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -116,7 +117,12 @@ def test_nothing_outlives_the_kernel(tmp_path, ending):
         if kernel.poll() is None:
             kernel.kill()
         kernel.wait()
-    leftovers.sweep()  # a kernel that starts cleans what the dead one left
-    assert not any(Path(folder).exists() for folder in seen["folders"])
+    unmarked = Path(tempfile.mkdtemp(prefix="lambdanb-"))  # a folder of some other program: never touched
+    try:
+        leftovers.sweep()  # a kernel that starts cleans what the dead one left
+        assert not any(Path(folder).exists() for folder in seen["folders"])
+        assert unmarked.exists()
+    finally:
+        unmarked.rmdir()
     if cgroups.available():
         assert not [p for p in (cgroups.ROOT / "freezer").iterdir() if p.name.startswith(f"lambdanb-{kernel.pid}-")]

@@ -29,12 +29,14 @@ def hold(folder: Path) -> None:
 
 
 def hold_temporary_ancestor(path: Path) -> None:
-    """Hold the folder of the temporary directory that contains path (the service's own folder), if any."""
+    """Hold the lambdanb-* folder of the temporary directory that contains path (the service's own), if any."""
     temporary = Path(tempfile.gettempdir()).resolve()
     path = Path(path).resolve()
-    if path.parent == temporary or temporary not in path.parents:
+    if temporary not in path.parents:
         return
-    hold(temporary / path.relative_to(temporary).parts[0])
+    top = temporary / path.relative_to(temporary).parts[0]
+    if top.name.startswith("lambdanb-") and top != path:
+        hold(top)
 
 
 def sweep() -> None:
