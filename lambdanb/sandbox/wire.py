@@ -110,11 +110,11 @@ class Channel:
         while True:
             if time.monotonic() > deadline:  # an answer trickling in must not outlast the invoke
                 raise TimeoutError("the execution environment did not finish its answer")
+            if not self._readable.poll(_remaining_ms(deadline)):
+                raise TimeoutError("the execution environment did not answer in time")
             try:
                 data = os.read(self.fd, size)
             except BlockingIOError:
-                if not self._readable.poll(_remaining_ms(deadline)):
-                    raise TimeoutError("the execution environment did not finish its answer") from None
                 continue
             if not data:
                 raise EOFError("the execution environment closed its pipe")
