@@ -305,7 +305,7 @@ def main(connection) -> None:
     except _InitError as failure:
         _log_error(failure.payload)
         answer_once(fd, {**done, "init_ms": (time.perf_counter() - started) * 1000, "error": failure.payload,
-                       "peak_mb": limits.peak_memory_mb()})
+                         "peak_mb": limits.peak_memory_mb()})
         os._exit(1)
     except SystemExit as leaving:
         Runtime._exit(leaving)
@@ -313,7 +313,7 @@ def main(connection) -> None:
         answer_once(fd, {**done, "init_ms": 0, "error": "oom", "peak_mb": limits.peak_memory_mb()})
         os._exit(1)
     answer_once(fd, {**done, "init_ms": (time.perf_counter() - started) * 1000, "error": None,
-                   "peak_mb": limits.peak_memory_mb()})
+                     "peak_mb": limits.peak_memory_mb()})
     try:
         runtime.serve()
     except EOFError:
