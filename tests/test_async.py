@@ -170,32 +170,32 @@ def test_deleting_a_function_drops_its_waiting_events_and_stops_its_pollers():
         service.close()
 
 
-def test_an_environment_killed_from_outside(fast, tmp_path):
+def test_an_environment_killed_from_outside(fast):
     import os
     import signal
-    pid_file = tmp_path / "victim"
-    fast.create_function("victim", "import os, time\ndef lambda_handler(e, c):\n"
-                                   "    open(e['pid_file'], 'w').write(str(os.getpid()))\n"
+    import socket
+    import threading
+    fast.create_function("victim", "import os, socket, time\ndef lambda_handler(e, c):\n"
+                                   "    socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto("
+                                   "str(os.getpid()).encode(), ('127.0.0.1', e['port']))\n"
                                    "    time.sleep(e.get('sleep', 0))\n    return 'survived'\n", timeout=10)
+    listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)  # environments have their own /tmp: the
+    listener.bind(("127.0.0.1", 0))                                # victim reports its pid over the network
+    listener.settimeout(10)
+    port = listener.getsockname()[1]
 
     def kill_soon():
-        for _ in range(200):
-            try:
-                os.kill(int(pid_file.read_text()), signal.SIGKILL)
-                return
-            except (OSError, ValueError):
-                threading.Event().wait(0.02)
+        os.kill(int(listener.recv(32)), signal.SIGKILL)
 
     killer = threading.Thread(target=kill_soon)
     killer.start()
-    r = fast.invoke("victim", {"sleep": 5, "pid_file": str(pid_file)})
+    r = fast.invoke("victim", {"sleep": 5, "port": port})
     killer.join()
     assert r.payload == {"errorType": "Runtime.ExitError",
                          "errorMessage": f"RequestId: {r.request_id} Error: Runtime exited with error: signal: killed"}
-    pid_file.unlink()
     killer = threading.Thread(target=kill_soon)
     killer.start()
-    fast.invoke("victim", {"sleep": 1, "pid_file": str(pid_file)}, invocation_type="Event")
+    fast.invoke("victim", {"sleep": 1, "port": port}, invocation_type="Event")
     killer.join()
     assert fast.drain(30)
     outcomes = fast.async_outcomes("victim")

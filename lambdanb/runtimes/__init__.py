@@ -2,6 +2,7 @@
 custom `provided` bootstraps): their handler files, default handlers and the command that starts them."""
 from __future__ import annotations
 
+import posixpath
 import re
 import shutil
 import sys
@@ -26,19 +27,34 @@ def default_handler(runtime: str) -> str:
     return "lambda_function.lambda_handler"
 
 
-def handler_file(runtime: str, handler: str, code: str) -> str:
-    """The file the cell becomes in the deployment package."""
+def handler_file(runtime: str, handler: str, code: str, operation: str = "CreateFunction") -> str:
+    """The file the cell becomes in the deployment package: always a relative path inside it."""
     module = handler.rsplit(".", 1)[0] if "." in handler else handler
     if runtime in PROVIDED:
         return "bootstrap"
     if runtime in NODE:
-        return module + (".mjs" if _ES_MODULE.search(code) else ".js")
-    return module.replace(".", "/") + ".py" if "." in handler else "lambda_function.py"
+        path = module + (".mjs" if _ES_MODULE.search(code) else ".js")
+    else:
+        path = module.replace(".", "/") + ".py" if "." in handler else "lambda_function.py"
+    _check_inside(handler, path, operation)
+    return path
 
 
-def check(runtime: str, runtime_client: str | None, operation: str) -> None:
-    """Refuse a runtime this machine cannot run, in one sentence."""
+def _check_inside(handler: str, path: str, operation: str) -> None:
+    """A handler names a file of the deployment package, never one outside it (../ or an absolute path)."""
+    normal = posixpath.normpath(path)
+    if path.startswith("/") or normal.startswith("../") or normal == ".." or "\\" in path:
+        from ..errors import ValidationException
+        raise ValidationException(
+            f"1 validation error detected: Value '{handler}' at 'handler' failed to satisfy constraint: "
+            "Member must name a file inside the deployment package", operation)
+
+
+def check(runtime: str, runtime_client: str | None, operation: str, handler: str | None = None) -> None:
+    """Refuse a runtime this machine cannot run, or a handler outside the deployment package, in one sentence."""
     from ..errors import InvalidParameterValueException
+    if handler is not None and runtime in ALL:
+        handler_file(runtime, handler, "", operation)
     if runtime not in ALL:
         raise InvalidParameterValueException(
             f"The runtime parameter of {runtime} is not supported here; lambdanb runs {', '.join(ALL)}.", operation)

@@ -9,38 +9,35 @@ import threading
 from typing import Callable
 
 MB = 1024 * 1024
-# Lambda's quotas: /tmp storage (default 512 MB) and 1,024 file descriptors.
-EPHEMERAL_STORAGE_BYTES = 512 * MB
+# Lambda's quota of 1,024 file descriptors.
 OPEN_FILES = 1024
 # Headroom of address space above the configured memory, so that thread stacks and malloc arenas
 # (virtual, never touched) do not fail; the watchdog enforces the real limit on resident memory.
 ADDRESS_SPACE_HEADROOM = 2048 * MB
-_PR_SET_CHILD_SUBREAPER = 36
+PR_SET_CHILD_SUBREAPER = 36
 try:
-    _libc = ctypes.CDLL(None, use_errno=True)  # loaded once in the template, inherited by every environment
+    libc = ctypes.CDLL(None, use_errno=True)  # loaded once in the template, inherited by every environment
 except OSError:
-    _libc = None
+    libc = None
 
 
-def apply_inside(memory_mb: int) -> None:
-    """Called by the environment on itself before INIT (it is already its own session and process group)."""
-    if _libc is not None and hasattr(_libc, "prctl"):
-        # Orphans of the function's processes are adopted by the environment, so kill_tree still finds them.
-        _libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+def apply_inside(memory_mb: int, storage_mb: int) -> None:
+    """Called by the environment on itself before INIT: soft and hard limits alike, so the function cannot
+    raise them again (where it has no privilege over the machine: see seal)."""
     address_space = _virtual_size() + memory_mb * MB + ADDRESS_SPACE_HEADROOM
     for limit, value in ((resource.RLIMIT_AS, address_space),
-                         (resource.RLIMIT_FSIZE, EPHEMERAL_STORAGE_BYTES),
+                         (resource.RLIMIT_FSIZE, storage_mb * MB),
                          (resource.RLIMIT_NOFILE, OPEN_FILES),
                          (resource.RLIMIT_CORE, 0)):
         _lower(limit, value)
 
 
 def _lower(limit: int, value: int) -> None:
-    soft, hard = resource.getrlimit(limit)
+    hard = resource.getrlimit(limit)[1]
     if hard != resource.RLIM_INFINITY:
         value = min(value, hard)
     try:
-        resource.setrlimit(limit, (value, hard))
+        resource.setrlimit(limit, (value, value))
     except (ValueError, OSError):
         pass
 
@@ -97,10 +94,14 @@ def kill_tree(pid: int) -> None:
             break
 
 
-def resident_mb(pid: int) -> float:
-    """Resident memory of a process and everything below it, in MB."""
+def resident_mb(pid: int, members: Callable[[], list[int]] | None = None) -> float:
+    """Resident memory of a process and everything below it (or of the members listed), in MB."""
     total_pages = 0
-    for target in [pid, *descendants(pid)]:
+    try:
+        targets = members() if members is not None else [pid, *descendants(pid)]
+    except (OSError, ValueError):  # the environment's group is gone: it was closed meanwhile
+        return 0.0
+    for target in targets:
         try:
             with open(f"/proc/{target}/statm") as statm:
                 total_pages += int(statm.read().split()[1])
@@ -114,14 +115,16 @@ class MemoryWatchdog:
 
     def __init__(self, interval_s: float = 0.02) -> None:
         self.interval_s = interval_s
-        self._watched: dict[int, tuple[int, Callable[[], None]]] = {}
+        self._watched: dict[int, tuple[int, Callable[[], None], Callable[[], list[int]] | None]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def watch(self, pid: int, limit_mb: int, on_exceeded: Callable[[], None]) -> None:
+    def watch(self, pid: int, limit_mb: int, on_exceeded: Callable[[], None],
+              members: Callable[[], list[int]] | None = None) -> None:
+        """Watch pid and its descendants, or the processes that `members` lists (an environment's group)."""
         with self._lock:
-            self._watched[pid] = (limit_mb, on_exceeded)
+            self._watched[pid] = (limit_mb, on_exceeded, members)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="lambdanb-memory-watchdog", daemon=True)
                 self._thread.start()
@@ -137,8 +140,8 @@ class MemoryWatchdog:
         while not self._stop.wait(self.interval_s):
             with self._lock:
                 watched = list(self._watched.items())
-            for pid, (limit_mb, on_exceeded) in watched:
-                if resident_mb(pid) > limit_mb:
+            for pid, (limit_mb, on_exceeded, members) in watched:
+                if resident_mb(pid, members) > limit_mb:
                     self.unwatch(pid)
                     on_exceeded()
 

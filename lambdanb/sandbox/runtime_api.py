@@ -193,21 +193,23 @@ def _peak_mb(process: subprocess.Popen) -> int:
     return peak_memory_mb()
 
 
-def serve(fd: int, setup: dict, started: float) -> None:
-    """The environment's loop for a Runtime API runtime: start the runtime process, wait for INIT, relay invokes."""
+def serve(fd: int, setup: dict, started: float, done: dict) -> None:
+    """The environment's loop for a Runtime API runtime: start the runtime process, wait for INIT, relay invokes.
+    `done` goes into the INIT answer, as the native runtime sends it."""
     from . import wire
+    from .worker import answer_once
     api = RuntimeAPI()
     environ = dict(os.environ, AWS_LAMBDA_RUNTIME_API=api.address)
     try:
         process = subprocess.Popen(setup["command"], cwd=setup["task_root"], env=environ, stdin=subprocess.DEVNULL)
     except OSError as error:
         payload = errors.runtime_error("Runtime.InvalidEntrypoint", f"Couldn't start the runtime: {error}")
-        wire.send(fd, {"init_ms": (time.perf_counter() - started) * 1000, "error": payload, "peak_mb": 0})
+        answer_once(fd, {**done, "init_ms": (time.perf_counter() - started) * 1000, "error": payload, "peak_mb": 0})
         os._exit(1)
     api.watch(process)
     failure = api.wait_for_init()
-    wire.send(fd, {"init_ms": (time.perf_counter() - started) * 1000, "error": failure,
-                   "peak_mb": _peak_mb(process)})
+    answer_once(fd, {**done, "init_ms": (time.perf_counter() - started) * 1000, "error": failure,
+                     "peak_mb": _peak_mb(process)})
     if failure is not None:
         process.kill()
         os._exit(1)
@@ -222,5 +224,5 @@ def serve(fd: int, setup: dict, started: float) -> None:
         if result is None:
             exit_like(api.exit_status)
         status, response = result
-        wire.send(fd, {"status": status, "duration_ms": (time.perf_counter() - begun) * 1000,
-                       "peak_mb": _peak_mb(process)}, response)
+        answer_once(fd, {"id": meta["id"], "status": status, "duration_ms": (time.perf_counter() - begun) * 1000,
+                         "peak_mb": _peak_mb(process)}, response)

@@ -6,7 +6,7 @@ import atexit
 import os
 import threading
 
-from . import limits
+from . import leftovers, limits
 
 PROCESS_NAME = "lambdanb:environment"
 _context = None
@@ -33,9 +33,10 @@ def _process_context():
             import multiprocess
             from multiprocess import spawn
             spawn.get_preparation_data = _without_main(spawn.get_preparation_data)
+            leftovers.sweep()  # a kernel that starts removes what dead ones left
             if "forkserver" in multiprocess.get_all_start_methods():
                 _context = multiprocess.get_context("forkserver")
-                _context.set_forkserver_preload(["lambdanb.sandbox.worker"])
+                _context.set_forkserver_preload(["lambdanb.sandbox.guardian"])
             else:
                 _context = multiprocess.get_context("spawn")
         return _context
@@ -56,6 +57,8 @@ def _start_process():
     from . import worker
     process = context.Process(target=worker.main, args=(theirs,), daemon=True, name=PROCESS_NAME)
     process.start()
+    from multiprocess import util
+    leftovers.hold(util.get_temp_dir())  # multiprocess's own folder (the forkserver's socket lives there)
     theirs.close()
     fd = os.dup(ours.fileno())
     ours.close()

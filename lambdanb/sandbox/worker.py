@@ -10,10 +10,11 @@ import io
 import json
 import logging
 import os
+import signal
 import sys
 import time
 
-from . import errors, limits, wire
+from . import errors, limits, seal, wire
 from .context import LambdaContext
 
 _RUNTIME_FILES = (__file__, wire.__file__, importlib.__file__)
@@ -129,6 +130,13 @@ class _InitError(Exception):
         self.payload = errors.runtime_error(error_type, message, "", frames)
 
 
+def _too_large() -> bytes:
+    """Function.ResponseSizeTooLarge, logged as the platform logs it."""
+    payload = errors.response_too_large()
+    sys.stdout.write(f"[ERROR] {payload['errorType']}: {payload['errorMessage']}\n")
+    return json.dumps(payload).encode()
+
+
 def _json_default(value):
     if isinstance(value, decimal.Decimal):  # the runtime's simplejson writes Decimal as a number
         return int(value) if value == value.to_integral_value() else float(value)
@@ -152,7 +160,7 @@ class Runtime:
         while True:
             meta, body = wire.receive(self.fd)
             answer, response = self.invoke(meta, body)
-            wire.send(self.fd, answer, response)
+            answer_once(self.fd, answer, response)
 
     def invoke(self, meta: dict, body: bytes) -> tuple[dict, bytes]:
         request_id = meta["id"]
@@ -177,15 +185,18 @@ class Runtime:
             except SystemExit as leaving:
                 self._exit(leaving)
             except MemoryError:
-                return {"status": "oom", "peak_mb": limits.peak_memory_mb()}, b""
+                return {"id": request_id, "status": "oom", "peak_mb": limits.peak_memory_mb()}, b""
             except Exception as error:
                 frames = errors.user_frames(error.__traceback__, self.setup["task_root"], _RUNTIME_FILES)
                 status, response = self._error(errors.unhandled(error, request_id, frames))
             else:
                 status, response = self._encode(result, request_id)
         duration_ms = (time.perf_counter() - started) * 1000
+        if status == "ok" and len(response) > errors.MAX_RESPONSE_BYTES:  # checked here: the service never
+            status, response = "failed", _too_large()                     # buffers an oversize answer
         self.stdout.end_invocation()
-        return {"status": status, "duration_ms": duration_ms, "peak_mb": limits.peak_memory_mb()}, response
+        return {"id": request_id, "status": status, "duration_ms": duration_ms,
+                "peak_mb": limits.peak_memory_mb()}, response
 
     def _encode(self, result, request_id: str) -> tuple[str, bytes]:
         if isinstance(result, (bytes, bytearray)):
@@ -216,24 +227,68 @@ class Runtime:
         os._exit(code or 0)
 
 
+def _let_go_of_the_kernel() -> None:
+    """Close what the forkserver handed down from the kernel: its liveness pipe and the resource tracker's pipe
+    (so that neither outlives the kernel because an environment holds them), and its signal handlers."""
+    from multiprocess import forkserver, resource_tracker
+    for owner, name in ((forkserver._forkserver, "_forkserver_alive_fd"),
+                        (resource_tracker._resource_tracker, "_fd")):
+        fd = getattr(owner, name, None)
+        if fd is not None:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+            setattr(owner, name, None)
+    for number in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(number, signal.SIG_DFL)
+
+
+_owner_pid = 0  # the environment's own process: the only one that answers the service
+
+
+def _guard_channel(fd: int) -> None:
+    """One invocation, one answer: a process the function forks loses the environment's pipe at once."""
+    global _owner_pid
+    _owner_pid = os.getpid()
+
+    def forked() -> None:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    os.register_at_fork(after_in_child=forked)
+
+
+def answer_once(fd: int, meta: dict, body: bytes = b"") -> None:
+    """Send an answer, unless this is a copy the function forked that came back into the runtime: it leaves."""
+    if os.getpid() != _owner_pid:
+        os._exit(0)
+    wire.send(fd, meta, body)
+
+
 def main(connection) -> None:
     """Entry point of a new environment process (the target of its multiprocess.Process)."""
     os.setsid()  # its own session and process group, first: the kernel's interrupts and group signals stay out
     fd = os.dup(connection.fileno())
     connection.close()
+    _let_go_of_the_kernel()
     try:
         setup, _ = wire.receive(fd)  # a spare process waits here until a function needs it
     except EOFError:
         os._exit(0)  # the service closed without using it
     started = time.perf_counter()
-    limits.apply_inside(setup["memory_mb"])
+    _guard_channel(fd)
+    limits.apply_inside(setup["memory_mb"], setup["ephemeral_storage_mb"])
+    log_fd = os.open(setup["log_path"], os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    unsealed = seal.seal(setup["task_root"], setup["ephemeral_storage_mb"], setup["environ"].get("HOME"),
+                         setup.get("command")) if setup["seal"] else None
     os.environ.clear()
     os.environ.update(setup["environ"])
     time.tzset()
     os.chdir(setup["task_root"])
     sys.path.insert(0, setup["task_root"])
     sys.dont_write_bytecode = True  # the task root is read-only on Lambda: no __pycache__ there
-    log_fd = os.open(setup["log_path"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     stdout = LogWriter(1, setup["max_output_bytes"])
     log_handler = LambdaLogHandler(setup["fixed_clock"])
     logging.root.handlers[:] = [log_handler]
@@ -241,23 +296,24 @@ def main(connection) -> None:
     runtime.reset_output()
     os.close(0)
     os.open(os.devnull, os.O_RDONLY)  # fd 0: the function reads nothing from the kernel
+    done = {"unsealed": unsealed}  # what every INIT answer says besides its outcome
     if setup.get("command"):  # a runtime other than the native Python one: it talks to the Runtime API
         from . import runtime_api
-        runtime_api.serve(fd, setup, started)
+        runtime_api.serve(fd, setup, started, done)
     try:
         runtime.handler = _load_handler(setup["handler"], setup["task_root"])
     except _InitError as failure:
         _log_error(failure.payload)
-        wire.send(fd, {"init_ms": (time.perf_counter() - started) * 1000, "error": failure.payload,
-                       "peak_mb": limits.peak_memory_mb()})
+        answer_once(fd, {**done, "init_ms": (time.perf_counter() - started) * 1000, "error": failure.payload,
+                         "peak_mb": limits.peak_memory_mb()})
         os._exit(1)
     except SystemExit as leaving:
         Runtime._exit(leaving)
     except MemoryError:
-        wire.send(fd, {"init_ms": 0, "error": "oom", "peak_mb": limits.peak_memory_mb()})
+        answer_once(fd, {**done, "init_ms": 0, "error": "oom", "peak_mb": limits.peak_memory_mb()})
         os._exit(1)
-    wire.send(fd, {"init_ms": (time.perf_counter() - started) * 1000, "error": None,
-                   "peak_mb": limits.peak_memory_mb()})
+    answer_once(fd, {**done, "init_ms": (time.perf_counter() - started) * 1000, "error": None,
+                     "peak_mb": limits.peak_memory_mb()})
     try:
         runtime.serve()
     except EOFError:

@@ -1,0 +1,96 @@
+"""Between invocations an environment is frozen, as Lambda freezes its microVM: a background thread or child
+process makes no progress while it waits, resumes on the next invoke, and a frozen environment still dies
+when it is killed."""
+from __future__ import annotations
+
+import os
+import time
+
+from lambdanb.sandbox import cgroups
+
+SPINNER = '''
+import subprocess, threading, time
+state = {"spins": 0}
+ticker = None
+
+def spin():
+    while True:
+        state["spins"] += 1
+
+def lambda_handler(event, context):
+    global ticker
+    if event == "start":
+        threading.Thread(target=spin, daemon=True).start()
+        ticker = subprocess.Popen(["sh", "-c", "while :; do echo tick >> /tmp/ticks; sleep 0.02; done"])
+    if event == "work":
+        time.sleep(0.5)
+    try:
+        ticks = len(open("/tmp/ticks").read().split())
+    except FileNotFoundError:
+        ticks = 0
+    return {"spins": state["spins"], "ticks": ticks}
+'''
+
+
+def environment(service, name: str):
+    return service.placement._pools[f"{name}:$LATEST"].idle[0]
+
+
+def state(pid: int) -> str:
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(") ", 1)[1][0]
+
+
+def test_threads_and_children_stop_between_invokes_and_resume_on_the_next(service):
+    service.create_function("spinner", SPINNER, timeout=10)
+    service.invoke("spinner", "start")
+    first = service.invoke("spinner", "read").payload
+    time.sleep(1.0)  # idle: on Lambda nothing of the function runs now
+    idle = service.invoke("spinner", "read").payload
+    worked = service.invoke("spinner", "work").payload  # half a second of running
+    idle_spins, work_spins = idle["spins"] - first["spins"], worked["spins"] - idle["spins"]
+    idle_ticks, work_ticks = idle["ticks"] - first["ticks"], worked["ticks"] - idle["ticks"]
+    assert work_spins > 0 and work_ticks > 3  # they resume when an invoke comes
+    assert idle_spins * 4 < work_spins, (idle_spins, work_spins)  # a second idle: less than an eighth of 0.5 s
+    assert idle_ticks * 4 < work_ticks, (idle_ticks, work_ticks)
+
+
+def test_a_frozen_environment_is_frozen_and_still_dies(service):
+    service.create_function("spinner", SPINNER, timeout=10)
+    service.invoke("spinner", "start")
+    waiting = environment(service, "spinner")
+    members = list(waiting._group.members()) if waiting._group is not None else [waiting.process.pid]
+    assert len(members) >= 2  # the environment and its ticking shell
+    if waiting._group is not None:
+        assert (cgroups.ROOT / "freezer" / waiting._group.name / "freezer.state").read_text().strip() \
+            in ("FREEZING", "FROZEN")
+    service.close()
+    assert _eventually(lambda: all(not os.path.exists(f"/proc/{pid}") or state(pid) == "Z" for pid in members))
+
+
+def test_a_lone_process_is_stopped_while_it_waits(service):
+    service.create_function("lone", "def lambda_handler(e, c):\n    return e\n")
+    assert service.invoke("lone", 1).payload == 1
+    pid = environment(service, "lone").process.pid
+    assert _eventually(lambda: state(pid) == "T")  # SIGSTOP lands a moment after the answer
+    assert service.invoke("lone", 2).payload == 2
+    assert environment(service, "lone").process.pid == pid  # the same warm environment answered
+
+
+def test_an_environment_killed_while_it_waits_is_an_exit_error_then_starts_again(service):
+    service.create_function("lone", "def lambda_handler(e, c):\n    return e\n")
+    service.invoke("lone", 1)
+    waiting = environment(service, "lone")
+    waiting.kill()  # what the recycler and the memory watchdog do to a waiting environment
+    assert _eventually(lambda: not os.path.exists(f"/proc/{waiting.process.pid}")
+                       or state(waiting.process.pid) == "Z")
+    assert service.invoke("lone", 3).payload == 3
+
+
+def _eventually(check, seconds: float = 5) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return False
