@@ -2,6 +2,7 @@
 from the parts an invocation flows through."""
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import tempfile
 import time
@@ -14,15 +15,17 @@ from ..clock import Clock
 from ..errors import LambdaNBError
 from ..ids import IdSource
 from ..records import EventInvokeConfig, FunctionConfig, Invocation, InvocationType
-from . import billing
+from . import billing, packages
 from .async_queue import Outcomes, event_invoke_config
 from .billing import CostEstimate
 from .event_sources import EventSources
 from .frontend import NO_PAYLOAD, Frontend
 from .functions import FunctionRegistry, validate
 from .invoker import Invoker
+from .layers import LayerStore
 from .logs import LogEvents, LogStore
 from .metrics import GB_SECONDS, MetricStore
+from .packages import Package
 from .placement import Placement
 from .settings import Settings
 from .triggers import Triggers
@@ -30,7 +33,7 @@ from .triggers import Triggers
 SUMMED_METRICS = ("Invocations", "Errors", "Throttles", "AsyncEventsReceived", "AsyncEventsDropped",
                   "DeadLetterErrors", "DestinationDeliveryFailures")
 _CONFIGURABLE = ("handler", "runtime", "runtime_client", "memory_size", "timeout", "environment", "description",
-                 "role", "dead_letter_config")
+                 "role", "dead_letter_config", "layers", "kernel_packages")
 
 
 class LambdaService:
@@ -43,6 +46,7 @@ class LambdaService:
         self.workdir = Path(tempfile.mkdtemp(prefix="lambdanb-"))
         self.ids = IdSource(self.clock)
         self.functions = FunctionRegistry(self.workdir / "functions")
+        self.layers = LayerStore(self.workdir / "opt")
         self.logs = LogStore()
         self.metrics = MetricStore()
         self.placement = Placement(self.workdir, self.ids, self.settings, self.functions)
@@ -58,45 +62,96 @@ class LambdaService:
 
     # Functions and their code
 
-    def create_function(self, name: str, code: str, *, handler: str | None = None, runtime: str = "python3.12",
-                        memory_size: int = 128, timeout: int = 3, environment: dict[str, str] | None = None,
-                        description: str = "", role: str | None = None,
-                        dead_letter_config: dict[str, str] | None = None,
-                        runtime_client: str | None = None) -> FunctionConfig:
-        """CreateFunction: a new function whose deployment package is `code` as its handler file.
-        role is a role's name or ARN (see lambdanb.aws.create_role); without one the function can write its
-        logs and nothing else. The handler defaults to the runtime's (lambda_function.lambda_handler,
-        index.handler for Node.js, function.handler for provided.*); runtime_client="awslambdaric" runs a Python
-        function through the Runtime API with AWS's own runtime client."""
-        config = self._config(name, code, "CreateFunction", handler=handler, runtime=runtime,
-                              memory_size=memory_size, timeout=timeout, environment=environment,
-                              description=description, role=role, dead_letter_config=dead_letter_config,
-                              runtime_client=runtime_client)
+    def create_function(self, name: str, code: str | None = None, *, handler: str | None = None,
+                        runtime: str = "python3.12", memory_size: int = 128, timeout: int = 3,
+                        environment: dict[str, str] | None = None, description: str = "", role: str | None = None,
+                        dead_letter_config: dict[str, str] | None = None, runtime_client: str | None = None,
+                        zip_file: bytes | None = None, package: str | Path | None = None,
+                        s3_bucket: str | None = None, s3_key: str | None = None, s3_object_version: str | None = None,
+                        requirements: list[str] | None = None, layers: list[str] | None = None,
+                        kernel_packages: bool = False) -> FunctionConfig:
+        """CreateFunction. The deployment package is `code` as its handler file (a cell), zip_file=bytes of a zip,
+        package=a folder (with `code` too: the folder's files plus the handler file), or s3_bucket/s3_key in the
+        local S3. requirements=["pillow>=10"] are pip-installed into the package (cached); layers are layer version
+        ARNs. A function imports the standard library, boto3, its package and its layers; kernel_packages=True
+        lets it import the kernel's packages too, which AWS will not. role is a role's name or ARN (see
+        lambdanb.aws.create_role); without one the function can write its logs and nothing else. The handler
+        defaults to the runtime's (lambda_function.lambda_handler, index.handler for Node.js, function.handler for
+        provided.*); runtime_client="awslambdaric" runs a Python function through the Runtime API."""
+        operation = "CreateFunction"
+        handler = handler or runtimes.default_handler(runtime)
+        built = self._package(operation, code, handler, runtime, zip_file, package, s3_bucket, s3_key,
+                              s3_object_version, requirements, None)
+        config = self._config(name, built, operation, handler=handler, runtime=runtime, memory_size=memory_size,
+                              timeout=timeout, environment=environment, description=description, role=role,
+                              dead_letter_config=dead_letter_config, runtime_client=runtime_client,
+                              layers=layers, kernel_packages=kernel_packages)
         return self.functions.create(config)
 
-    def update_function(self, name: str, code: str, *, handler: str | None = None, runtime: str = "python3.12",
-                        memory_size: int = 128, timeout: int = 3, environment: dict[str, str] | None = None,
-                        description: str = "", role: str | None = None,
-                        dead_letter_config: dict[str, str] | None = None,
-                        runtime_client: str | None = None) -> FunctionConfig:
-        """UpdateFunctionCode and UpdateFunctionConfiguration of $LATEST at once; warm environments retire."""
-        config = self._config(name, code, "UpdateFunctionCode", handler=handler, runtime=runtime,
-                              memory_size=memory_size, timeout=timeout, environment=environment,
-                              description=description, role=role, dead_letter_config=dead_letter_config,
-                              runtime_client=runtime_client)
+    def update_function(self, name: str, code: str | None = None, *, handler: str | None = None,
+                        runtime: str = "python3.12", memory_size: int = 128, timeout: int = 3,
+                        environment: dict[str, str] | None = None, description: str = "", role: str | None = None,
+                        dead_letter_config: dict[str, str] | None = None, runtime_client: str | None = None,
+                        zip_file: bytes | None = None, package: str | Path | None = None,
+                        s3_bucket: str | None = None, s3_key: str | None = None, s3_object_version: str | None = None,
+                        requirements: list[str] | None = None, layers: list[str] | None = None,
+                        kernel_packages: bool = False) -> FunctionConfig:
+        """UpdateFunctionCode and UpdateFunctionConfiguration of $LATEST at once; warm environments retire.
+        `code` alone replaces the handler file and keeps the package's other files (those added with
+        put_function_file); zip_file, package or s3_bucket/s3_key replace the whole package."""
+        operation = "UpdateFunctionCode"
+        handler = handler or runtimes.default_handler(runtime)
+        current = self.functions.latest(name, operation)
+        built = self._package(operation, code, handler, runtime, zip_file, package, s3_bucket, s3_key,
+                              s3_object_version, requirements, current.package)
+        config = self._config(name, built, operation, handler=handler, runtime=runtime, memory_size=memory_size,
+                              timeout=timeout, environment=environment, description=description, role=role,
+                              dead_letter_config=dead_letter_config, runtime_client=runtime_client,
+                              layers=layers, kernel_packages=kernel_packages)
         config = self.functions.update(config)
         self.placement.retire(name, "$LATEST")
         return config
 
-    def deploy_function(self, name: str, code: str, **settings: Any) -> FunctionConfig:
+    def deploy_function(self, name: str, code: str | None = None, **settings: Any) -> FunctionConfig:
         """Create the function, or update it if it exists: what the console's Deploy button does."""
         if self.functions.exists(name):
             return self.update_function(name, code, **settings)
         return self.create_function(name, code, **settings)
 
+    def update_function_code(self, name: str, *, zip_file: bytes | None = None, package: str | Path | None = None,
+                             s3_bucket: str | None = None, s3_key: str | None = None,
+                             s3_object_version: str | None = None, code: str | None = None,
+                             publish: bool = False) -> FunctionConfig:
+        """UpdateFunctionCode: new code for $LATEST, its configuration kept; publish=True also publishes a version."""
+        operation = "UpdateFunctionCode"
+        current = self.functions.latest(name, operation)
+        built = self._package(operation, code, current.handler, current.runtime, zip_file, package, s3_bucket,
+                              s3_key, s3_object_version, current.requirements, current.package)
+        config = dataclasses.replace(current, package=built, code=self._handler_text(built, current.handler,
+                                                                                       current.runtime))
+        config = self.functions.update(config, operation)
+        self.placement.retire(name, "$LATEST")
+        return self.functions.publish_version(name) if publish else config
+
+    def put_function_file(self, name: str, path: str, text: str) -> FunctionConfig:
+        """Add or replace one file of the function's package (a helper module, a data file) and deploy it."""
+        operation = "UpdateFunctionCode"
+        current = self.functions.latest(name, operation)
+        path = path.strip().lstrip("./")
+        if not path or ".." in path.split("/"):
+            raise LambdaNBError(f"'{path}' is not a path inside the package (such as helpers.py or data/x.json).")
+        assert current.package is not None
+        built = current.package.with_files({path: text.encode()})
+        config = dataclasses.replace(current, package=built,
+                                     code=self._handler_text(built, current.handler, current.runtime))
+        config = self.functions.update(config, operation)
+        self.placement.retire(name, "$LATEST")
+        return config
+
     def update_function_configuration(self, name: str, **changes: Any) -> FunctionConfig:
         """UpdateFunctionConfiguration: any of handler, runtime, memory_size, timeout, environment, description,
-        role, dead_letter_config={"TargetArn": arn}; a new $LATEST, so warm environments retire."""
+        role, dead_letter_config={"TargetArn": arn}, layers, kernel_packages; a new $LATEST, so warm environments
+        retire."""
         operation = "UpdateFunctionConfiguration"
         config = self.functions.latest(name, operation)
         unknown = set(changes) - set(_CONFIGURABLE)
@@ -106,18 +161,54 @@ class LambdaService:
         current = {"handler": config.handler, "runtime": config.runtime, "runtime_client": config.runtime_client,
                    "memory_size": config.memory_size, "timeout": config.timeout, "environment": config.environment,
                    "description": config.description, "role": config.role,
-                   "dead_letter_config": {"TargetArn": config.dead_letter_target_arn}}
-        new = self.functions.update(self._config(name, config.code, operation, **(current | changes)), operation)
+                   "dead_letter_config": {"TargetArn": config.dead_letter_target_arn},
+                   "layers": config.layer_arns, "kernel_packages": config.kernel_packages}
+        assert config.package is not None
+        new = self._config(name, config.package, operation, **(current | changes))
+        new = self.functions.update(new, operation, new_code=False)
         self.placement.retire(name, "$LATEST")
         return new
 
-    def _config(self, name: str, code: str, operation: str, *, environment: dict[str, str] | None,
+    def _package(self, operation: str, code: str | None, handler: str, runtime: str, zip_file: bytes | None,
+                 folder: str | Path | None, s3_bucket: str | None, s3_key: str | None, s3_version: str | None,
+                 requirements: list[str] | None, current: Package | None) -> Package:
+        """The deployment package from whichever form the code came in."""
+        if zip_file is not None or s3_bucket or s3_key:
+            if code is not None or folder is not None:
+                raise LambdaNBError("Give the code one way: a zip (zip_file, or s3_bucket and s3_key), or cell "
+                                    "code with an optional package folder.")
+            uploaded = (packages.from_zip(zip_file, operation) if zip_file is not None
+                        else packages.from_s3(s3_bucket or "", s3_key or "", s3_version, operation))
+            return packages.Package(uploaded.files, uploaded.zip, list(requirements or []))
+        files = packages.from_folder(folder) if folder is not None else dict(current.files) if current else {}
+        if code is not None:
+            files[runtimes.handler_file(runtime, handler, code)] = code.encode()
+        if not files:
+            raise LambdaNBError("A function needs code: the cell's text, zip_file=bytes of a zip, package=a folder, "
+                                "or s3_bucket and s3_key of a zip in the local S3.")
+        return packages.Package(files, requirements=list(requirements or []))
+
+    @staticmethod
+    def _handler_text(built: Package, handler: str, runtime: str) -> str:
+        """The handler file's text, for display and export ("" when the package has none readable)."""
+        for name in (runtimes.handler_file(runtime, handler, ""), runtimes.handler_file(runtime, handler, "export ")):
+            try:
+                return built.files[name].decode()
+            except (KeyError, UnicodeDecodeError):
+                continue
+        return ""
+
+    def _config(self, name: str, built: Package, operation: str, *, environment: dict[str, str] | None,
                 role: str | None, dead_letter_config: dict[str, str] | None, handler: str | None,
-                **settings: Any) -> FunctionConfig:
+                layers: list[str] | None, kernel_packages: bool, **settings: Any) -> FunctionConfig:
         environment = {str(k): str(v) for k, v in (environment or {}).items()}
         settings["handler"] = handler or runtimes.default_handler(settings["runtime"])
         validate(name, environment=environment, operation=operation, **settings)
-        config = FunctionConfig(name=name, code=code, environment=environment,
+        layer_versions = self.layers.resolve(list(layers or []), operation)
+        config = FunctionConfig(name=name, code=self._handler_text(built, settings["handler"], settings["runtime"]),
+                                environment=environment, package=built, requirements=list(built.requirements),
+                                layers=layer_versions, opt_dir=self.layers.extract(layer_versions),
+                                kernel_packages=bool(kernel_packages),
                                 dead_letter_target_arn=(dead_letter_config or {}).get("TargetArn"), **settings)
         if role:
             from .. import aws
