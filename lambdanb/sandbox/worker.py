@@ -231,7 +231,10 @@ def main(connection) -> None:
     os.environ.update(setup["environ"])
     time.tzset()
     os.chdir(setup["task_root"])
-    sys.path.insert(0, setup["task_root"])
+    # What the function imports from after its task root (layers, the runtime's packages, the standard library),
+    # set by placement; not one of Lambda's variables, so the function does not see it.
+    imports = os.environ.pop("LAMBDANB_SYS_PATH", None)
+    sys.path[:] = [setup["task_root"], *(imports.split(os.pathsep) if imports is not None else sys.path)]
     sys.dont_write_bytecode = True  # the task root is read-only on Lambda: no __pycache__ there
     log_fd = os.open(setup["log_path"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     stdout = LogWriter(1, setup["max_output_bytes"])
