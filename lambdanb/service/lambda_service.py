@@ -3,6 +3,7 @@ from the parts an invocation flows through."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import shutil
 import tempfile
 import time
@@ -10,9 +11,15 @@ from pathlib import Path
 from typing import Any
 
 from .. import runtimes
-from ..arns import function_reference
+from ..arns import REGION, function_arn, function_reference
 from ..clock import Clock
-from ..errors import LambdaNBError
+from ..errors import (
+    LambdaNBError,
+    ProvisionedConcurrencyConfigNotFoundException,
+    ResourceConflictException,
+    ResourceNotFoundException,
+    ValidationException,
+)
 from ..ids import IdSource
 from ..records import EventInvokeConfig, FunctionConfig, Invocation, InvocationType
 from . import billing, packages
@@ -22,7 +29,7 @@ from .event_sources import EventSources
 from .frontend import NO_PAYLOAD, Frontend
 from .functions import FunctionRegistry, validate
 from .invoker import Invoker
-from .layers import LayerStore
+from .layers import LayerStore, layer_arn
 from .logs import LogEvents, LogStore
 from .metrics import GB_SECONDS, MetricStore
 from .packages import Package
@@ -207,7 +214,8 @@ class LambdaService:
         layer_versions = self.layers.resolve(list(layers or []), operation)
         config = FunctionConfig(name=name, code=self._handler_text(built, settings["handler"], settings["runtime"]),
                                 environment=environment, package=built, requirements=list(built.requirements),
-                                layers=layer_versions, opt_dir=self.layers.extract(layer_versions),
+                                layers=layer_versions,
+                                opt_dir=self.layers.extract(layer_versions) if layer_versions else None,
                                 kernel_packages=bool(kernel_packages),
                                 dead_letter_target_arn=(dead_letter_config or {}).get("TargetArn"), **settings)
         if role:
@@ -219,13 +227,35 @@ class LambdaService:
     def get_function(self, name: str) -> FunctionConfig:
         return self.functions.latest(name)
 
+    def get_function_configuration(self, name: str, qualifier: str | None = None) -> FunctionConfig:
+        """GetFunctionConfiguration of $LATEST, a version or an alias."""
+        name, qualifier = function_reference(name, qualifier, "GetFunctionConfiguration")
+        return self.functions.resolve(name, qualifier, "GetFunctionConfiguration")
+
+    def package_info(self, name: str, qualifier: str | None = None) -> dict[str, Any]:
+        """What the console's Configuration tab shows of the code: the package's files and sizes, CodeSha256,
+        CodeSize, the requirements installed into it, its layers, and whether it imports the kernel's packages."""
+        config = self.functions.resolve(*function_reference(name, qualifier, "GetFunction"), "GetFunction")
+        assert config.package is not None
+        return {"CodeSha256": config.code_sha256, "CodeSize": config.code_size, "Handler": config.handler,
+                "Files": [{"Path": path, "Size": len(data)} for path, data in sorted(config.package.files.items())],
+                "Requirements": list(config.requirements),
+                "InstalledFiles": len(config.package.installed),
+                "Layers": [{"Arn": layer.arn, "CodeSize": layer.package.code_size} for layer in config.layers],
+                "KernelPackages": config.kernel_packages}
+
     def list_functions(self) -> list[FunctionConfig]:
         return self.functions.all()
 
-    def delete_function(self, name: str) -> None:
+    def delete_function(self, name: str, qualifier: str | None = None) -> None:
         """DeleteFunction: its record goes (versions, aliases, concurrency, async configuration, triggers, test
-        events), its environments stop, its queued events are dropped; its log group stays, as on AWS."""
-        name, _ = function_reference(name, operation="DeleteFunction")
+        events), its environments stop, its queued events are dropped; its log group stays, as on AWS. With a
+        version number as qualifier, only that version goes."""
+        name, qualifier = function_reference(name, qualifier, operation="DeleteFunction")
+        if qualifier is not None:
+            self.functions.delete_version(name, qualifier)
+            self.placement.retire(name, qualifier)
+            return
         self.functions.delete(name)
         for part in (self.placement, self.queue, self.event_sources, self.triggers):
             part.function_deleted(name)
@@ -249,6 +279,12 @@ class LambdaService:
 
     def list_aliases(self, name: str) -> list[dict[str, str]]:
         return [alias.describe() for alias in self.functions.get(name, "ListAliases").aliases.values()]
+
+    def get_alias(self, name: str, alias: str) -> dict[str, str]:
+        return self.functions.get_alias(name, alias).describe()
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        self.functions.delete_alias(name, alias)
 
     # Concurrency
 
@@ -281,6 +317,19 @@ class LambdaService:
         return {"RequestedProvisionedConcurrentExecutions": provisioned_concurrent_executions,
                 "AllocatedProvisionedConcurrentExecutions": provisioned_concurrent_executions, "Status": "READY"}
 
+    def get_provisioned_concurrency_config(self, name: str, qualifier: str) -> dict[str, Any]:
+        operation = "GetProvisionedConcurrencyConfig"
+        count = self.functions.get(name, operation).provisioned_concurrency.get(qualifier)
+        if count is None:
+            raise ProvisionedConcurrencyConfigNotFoundException("No Provisioned Concurrency Config found for this "
+                                                                "function", operation)
+        return {"RequestedProvisionedConcurrentExecutions": count, "AvailableProvisionedConcurrentExecutions": count,
+                "AllocatedProvisionedConcurrentExecutions": count, "Status": "READY"}
+
+    def delete_provisioned_concurrency_config(self, name: str, qualifier: str) -> None:
+        """The provisioned environments become ordinary ones: they stop when idle long enough."""
+        self.functions.get(name, "DeleteProvisionedConcurrencyConfig").provisioned_concurrency.pop(qualifier, None)
+
     def environments(self, name: str, version: str | None = None) -> int:
         """How many execution environments a function (or one of its versions) has now, busy or idle."""
         return self.placement.environments(name, version)
@@ -312,6 +361,13 @@ class LambdaService:
     def get_function_event_invoke_config(self, name: str) -> EventInvokeConfig | None:
         """The function's async configuration, or None while it has the defaults."""
         return self.functions.get(name, "GetFunctionEventInvokeConfig").event_invoke_config
+
+    def delete_function_event_invoke_config(self, name: str) -> None:
+        function = self.functions.get(name, "DeleteFunctionEventInvokeConfig")
+        if function.event_invoke_config is None:
+            raise ResourceNotFoundException(f"The function {function.latest.arn} doesn't have an EventInvokeConfig",
+                                            "DeleteFunctionEventInvokeConfig")
+        function.event_invoke_config = None
 
     def async_outcomes(self, name: str) -> Outcomes:
         """How the function's accepted async events ended: received, succeeded, failed, dropped."""
@@ -413,6 +469,135 @@ class LambdaService:
         self.functions.get(function_name)
         return billing.estimate(int(self.metrics.total(function_name, "Invocations")),
                                 self.metrics.total(function_name, GB_SECONDS))
+
+    # Function URLs (recorded only), resource policies, tags, account settings
+
+    def create_function_url_config(self, name: str, auth_type: str = "AWS_IAM", qualifier: str | None = None,
+                                   cors: dict[str, Any] | None = None, invoke_mode: str = "BUFFERED") -> dict[str, Any]:
+        """CreateFunctionUrlConfig: recorded and described as AWS does; lambdanb does not serve the URL."""
+        operation = "CreateFunctionUrlConfig"
+        function = self.functions.get(name, operation)
+        if auth_type not in ("AWS_IAM", "NONE"):
+            raise ValidationException(f"1 validation error detected: Value '{auth_type}' at 'authType' failed to "
+                                      "satisfy constraint: Member must satisfy enum value set: [NONE, AWS_IAM]",
+                                      operation)
+        if (qualifier or "") in function.url_configs:
+            raise ResourceConflictException(f"Failed to create function url config for [functionArn = "
+                                            f"{function_arn(name, qualifier)}]. Error message:  FunctionUrlConfig "
+                                            "exists for this Lambda function", operation)
+        now = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())
+        url_id = hashlib.sha256(function_arn(name, qualifier).encode()).hexdigest()[:32]
+        function.url_configs[qualifier or ""] = {
+            "FunctionUrl": f"https://{url_id}.lambda-url.{REGION}.on.aws/",
+            "FunctionArn": function_arn(name, qualifier),
+            "AuthType": auth_type, "Cors": cors or {}, "CreationTime": now, "LastModifiedTime": now,
+            "InvokeMode": invoke_mode}
+        return function.url_configs[qualifier or ""]
+
+    def get_function_url_config(self, name: str, qualifier: str | None = None) -> dict[str, Any]:
+        try:
+            return self.functions.get(name, "GetFunctionUrlConfig").url_configs[qualifier or ""]
+        except KeyError:
+            raise ResourceNotFoundException("The resource you requested does not exist.",
+                                            "GetFunctionUrlConfig") from None
+
+    def delete_function_url_config(self, name: str, qualifier: str | None = None) -> None:
+        if self.functions.get(name, "DeleteFunctionUrlConfig").url_configs.pop(qualifier or "", None) is None:
+            raise ResourceNotFoundException("The resource you requested does not exist.", "DeleteFunctionUrlConfig")
+
+    def add_permission(self, name: str, statement_id: str, action: str, principal: str, *,
+                       source_arn: str | None = None, source_account: str | None = None,
+                       qualifier: str | None = None, function_url_auth_type: str | None = None) -> dict[str, Any]:
+        """AddPermission: a statement in the function's resource policy (recorded, as GetPolicy shows it)."""
+        operation = "AddPermission"
+        function = self.functions.get(name, operation)
+        if any(statement["Sid"] == statement_id for statement in function.policy):
+            raise ResourceConflictException(f"The statement id ({statement_id}) provided already exists. Please "
+                                            "provide a new statement id, or remove the existing statement.", operation)
+        conditions: dict[str, Any] = {}
+        if source_arn:
+            conditions["ArnLike"] = {"AWS:SourceArn": source_arn}
+        if source_account:
+            conditions["StringEquals"] = {"AWS:SourceAccount": source_account}
+        if function_url_auth_type:
+            conditions.setdefault("StringEquals", {})["lambda:FunctionUrlAuthType"] = function_url_auth_type
+        statement = {"Sid": statement_id, "Effect": "Allow",
+                     "Principal": {"Service": principal} if principal.endswith(".amazonaws.com")
+                     else {"AWS": principal if principal.startswith("arn:") or principal == "*"
+                           else f"arn:aws:iam::{principal}:root"},
+                     "Action": action, "Resource": function_arn(name, qualifier),
+                     **({"Condition": conditions} if conditions else {})}
+        function.policy.append(statement)
+        return statement
+
+    def remove_permission(self, name: str, statement_id: str) -> None:
+        function = self.functions.get(name, "RemovePermission")
+        kept = [statement for statement in function.policy if statement["Sid"] != statement_id]
+        if len(kept) == len(function.policy):
+            raise ResourceNotFoundException("Statement " + statement_id + " is not found in resource policy.",
+                                            "RemovePermission")
+        function.policy[:] = kept
+
+    def get_policy(self, name: str) -> dict[str, Any]:
+        """GetPolicy: the resource policy document (Version, Id, Statement)."""
+        function = self.functions.get(name, "GetPolicy")
+        if not function.policy:
+            raise ResourceNotFoundException("The resource you requested does not exist.", "GetPolicy")
+        return {"Version": "2012-10-17", "Id": "default", "Statement": list(function.policy)}
+
+    def tag_resource(self, resource: str, tags: dict[str, str]) -> None:
+        self.functions.get(function_reference(resource, operation="TagResource")[0], "TagResource").tags.update(tags)
+
+    def untag_resource(self, resource: str, tag_keys: list[str]) -> None:
+        function = self.functions.get(function_reference(resource, operation="UntagResource")[0], "UntagResource")
+        for key in tag_keys:
+            function.tags.pop(key, None)
+
+    def list_tags(self, resource: str) -> dict[str, str]:
+        return dict(self.functions.get(function_reference(resource, operation="ListTags")[0], "ListTags").tags)
+
+    def get_account_settings(self) -> dict[str, Any]:
+        """GetAccountSettings: this service's limits, and what its functions use."""
+        configs = self.functions.all()
+        return {"AccountLimit": {"TotalCodeSize": 80 * 1024 ** 3, "CodeSizeUnzipped": packages.MAX_UNZIPPED_BYTES,
+                                 "CodeSizeZipped": packages.MAX_ZIPPED_BYTES,
+                                 "ConcurrentExecutions": self.settings.account_concurrency,
+                                 "UnreservedConcurrentExecutions": self.settings.account_concurrency
+                                 - sum(self.functions.reservations().values())},
+                "AccountUsage": {"TotalCodeSize": sum(c.code_size for c in configs), "FunctionCount": len(configs)}}
+
+    # Layers
+
+    def publish_layer_version(self, layer_name: str, zip_file: bytes | None = None, *, s3_bucket: str | None = None,
+                              s3_key: str | None = None, description: str = "",
+                              compatible_runtimes: list[str] | None = None,
+                              compatible_architectures: list[str] | None = None,
+                              license_info: str = "") -> dict[str, Any]:
+        """PublishLayerVersion: a zip whose python/ (or nodejs/node_modules/) folder functions using the layer
+        import from, as /opt/python on AWS."""
+        operation = "PublishLayerVersion"
+        if zip_file is None and not (s3_bucket and s3_key):
+            raise LambdaNBError("A layer needs its content: zip_file=bytes of a zip, or s3_bucket and s3_key.")
+        content = (packages.from_zip(zip_file, operation) if zip_file is not None
+                   else packages.from_s3(s3_bucket or "", s3_key or "", None, operation))
+        return self.layers.publish(layer_name, content, description, compatible_runtimes, compatible_architectures,
+                                   license_info).describe()
+
+    def get_layer_version(self, layer_name: str, version_number: int) -> dict[str, Any]:
+        return self.layers.get(layer_name, version_number).describe()
+
+    def get_layer_version_by_arn(self, arn: str) -> dict[str, Any]:
+        return self.layers.get_by_arn(arn).describe()
+
+    def list_layer_versions(self, layer_name: str) -> list[dict[str, Any]]:
+        return [layer.describe() for layer in self.layers.list_versions(layer_name)]
+
+    def list_layers(self) -> list[dict[str, Any]]:
+        return [{"LayerName": layer.name, "LayerArn": layer_arn(layer.name), "LatestMatchingVersion": layer.describe()}
+                for layer in self.layers.list_layers()]
+
+    def delete_layer_version(self, layer_name: str, version_number: int) -> None:
+        self.layers.delete(layer_name, version_number)
 
     # The service itself
 
