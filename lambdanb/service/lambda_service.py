@@ -43,6 +43,10 @@ _CONFIGURABLE = ("handler", "runtime", "runtime_client", "memory_size", "timeout
                  "role", "dead_letter_config", "layers", "kernel_packages")
 
 
+def no_event_invoke_config(arn: str, operation: str) -> ResourceNotFoundException:
+    return ResourceNotFoundException(f"The function {arn} doesn't have an EventInvokeConfig", operation)
+
+
 class LambdaService:
     """A small Lambda service: the API calls a student makes, each a Lambda operation in snake_case."""
 
@@ -365,8 +369,7 @@ class LambdaService:
     def delete_function_event_invoke_config(self, name: str) -> None:
         function = self.functions.get(name, "DeleteFunctionEventInvokeConfig")
         if function.event_invoke_config is None:
-            raise ResourceNotFoundException(f"The function {function.latest.arn} doesn't have an EventInvokeConfig",
-                                            "DeleteFunctionEventInvokeConfig")
+            raise no_event_invoke_config(function.latest.arn, "DeleteFunctionEventInvokeConfig")
         function.event_invoke_config = None
 
     def async_outcomes(self, name: str) -> Outcomes:
