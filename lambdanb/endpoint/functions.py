@@ -8,7 +8,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 from ..arns import function_arn, function_reference, role_arn
-from ..errors import InvalidParameterValueException
+from ..errors import InvalidParameterValueException, LambdaNBError
 from .protocol import Reply, page, serves
 
 if TYPE_CHECKING:
@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from ..service.lambda_service import LambdaService
 
 TAIL_BYTES = 4096
+DEFAULT_ROLE = role_arn("lambdanb-default")  # the Role of functions created without one
 # CreateFunction and UpdateFunctionConfiguration members → LambdaService keyword arguments
 _SETTINGS = {"Handler": "handler", "Runtime": "runtime", "MemorySize": "memory_size", "Timeout": "timeout",
              "Description": "description", "Role": "role", "DeadLetterConfig": "dead_letter_config",
@@ -26,7 +27,7 @@ def configuration(config: FunctionConfig) -> dict[str, Any]:
     """GetFunctionConfiguration's shape."""
     qualified = function_arn(config.name, None if config.version == "$LATEST" else config.version)
     return {"FunctionName": config.name, "FunctionArn": qualified, "Runtime": config.runtime,
-            "Role": config.role or role_arn("lambdanb-default"), "Handler": config.handler,
+            "Role": config.role or DEFAULT_ROLE, "Handler": config.handler,
             "CodeSize": config.code_size, "Description": config.description, "Timeout": config.timeout,
             "MemorySize": config.memory_size, "LastModified": config.last_modified,
             "CodeSha256": config.code_sha256, "Version": config.version,
@@ -52,17 +53,26 @@ def _code(request: dict[str, Any], operation: str) -> dict[str, Any]:
             "s3_object_version": code.get("S3ObjectVersion")}
 
 
-def _settings(request: dict[str, Any]) -> dict[str, Any]:
+def _settings(request: dict[str, Any], operation: str) -> dict[str, Any]:
     settings = {argument: request[member] for member, argument in _SETTINGS.items() if member in request}
     if "Environment" in request:
         settings["environment"] = request["Environment"].get("Variables") or {}
+    if settings.get("role") == DEFAULT_ROLE:
+        settings["role"] = None  # what GetFunction shows for a function created without a role
+    elif settings.get("role"):
+        from .. import aws
+        try:
+            aws.local.role_arn(settings["role"])
+        except LambdaNBError:
+            raise InvalidParameterValueException("The role defined for the function cannot be assumed by Lambda.",
+                                                 operation) from None
     return settings
 
 
 @serves("CreateFunction")
 def create_function(service: LambdaService, request: dict[str, Any]) -> dict[str, Any]:
     name = function_reference(request["FunctionName"], operation="CreateFunction")[0]
-    config = service.create_function(name, **_code(request, "CreateFunction"), **_settings(request))
+    config = service.create_function(name, **_code(request, "CreateFunction"), **_settings(request, "CreateFunction"))
     if request.get("Tags"):
         service.tag_resource(name, request["Tags"])
     return configuration(service.publish_version(name) if request.get("Publish") else config)
@@ -78,7 +88,7 @@ def update_function_code(service: LambdaService, request: dict[str, Any]) -> dic
 @serves("UpdateFunctionConfiguration")
 def update_function_configuration(service: LambdaService, request: dict[str, Any]) -> dict[str, Any]:
     name = function_reference(request["FunctionName"], operation="UpdateFunctionConfiguration")[0]
-    return configuration(service.update_function_configuration(name, **_settings(request)))
+    return configuration(service.update_function_configuration(name, **_settings(request, "CreateFunction")))
 
 
 @serves("GetFunction")
