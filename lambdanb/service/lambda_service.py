@@ -148,8 +148,8 @@ class LambdaService:
         """Add or replace one file of the function's package (a helper module, a data file) and deploy it."""
         operation = "UpdateFunctionCode"
         current = self.functions.latest(name, operation)
-        path = path.strip().lstrip("./")
-        if not path or ".." in path.split("/"):
+        path = path.strip().removeprefix("./")
+        if not path or path.startswith("/") or ".." in path.split("/"):
             raise LambdaNBError(f"'{path}' is not a path inside the package (such as helpers.py or data/x.json).")
         assert current.package is not None
         built = current.package.with_files({path: text.encode()})
