@@ -93,6 +93,17 @@ def test_a_function_imports_the_runtime_and_no_more(service):
     assert service.invoke("unfaithful").payload == "yaml"
 
 
+def test_the_runtime_client_imports_the_runtime_and_no_more(service):
+    pytest.importorskip("awslambdaric", reason="the awslambdaric runtime client is not installed")
+    service.create_function("ric", "import boto3\ndef lambda_handler(e, c):\n    return boto3.__name__\n",
+                            runtime_client="awslambdaric")
+    assert service.invoke("ric").payload == "boto3"
+    service.create_function("ric-yaml", "import yaml\ndef lambda_handler(e, c):\n    return 1\n",
+                            runtime_client="awslambdaric")
+    assert service.invoke("ric-yaml").payload["errorMessage"] == \
+        "Unable to import module 'lambda_function': No module named 'yaml'"
+
+
 def test_requirements_installed_offline_from_the_kernel_and_cached(service, cache, monkeypatch):
     monkeypatch.setenv("PIP_NO_INDEX", "1")  # pip cannot reach an index: the kernel's copy is reused
     code = "import yaml\ndef lambda_handler(e, c):\n    return yaml.safe_load('a: 1')\n"

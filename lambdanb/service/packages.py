@@ -3,6 +3,7 @@ computes it, requirements installed with pip and cached, and the directories a f
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import io
 import os
@@ -207,8 +208,13 @@ def _place(distribution: metadata.Distribution, target: Path, link: bool) -> Non
 def runtime_dir() -> Path:
     """The packages the Lambda Python runtime provides (boto3 and its dependencies, the runtime client), as links
     to the kernel's copies: what /var/runtime is on AWS."""
+    return _runtime_dir(cache_root())
+
+
+@functools.lru_cache(maxsize=4)  # asked for every new environment
+def _runtime_dir(root: Path) -> Path:
     versions = "-".join(_version(name) for name in RUNTIME_DISTRIBUTIONS)
-    target = cache_root() / "runtime" / f"python{sys.version_info[0]}.{sys.version_info[1]}-{versions}"
+    target = root / "runtime" / f"python{sys.version_info[0]}.{sys.version_info[1]}-{versions}"
     if not (target / ".complete").exists():
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir(parents=True)
@@ -243,8 +249,9 @@ def import_environ(runtime: str, opt_dir: Path | None, kernel_packages: bool) ->
     if runtime.startswith("python"):
         layers = [str(opt_dir / "python" / "lib" / f"python{version}" / "site-packages"),
                   str(opt_dir / "python")] if opt_dir else []
-        rest = [p for p in sys.path if p] if kernel_packages else [str(runtime_dir()), *standard_library_paths()]
-        environ["PYTHONPATH"] = os.pathsep.join([*layers, str(runtime_dir())])
+        runtime_packages = str(runtime_dir())
+        rest = [p for p in sys.path if p] if kernel_packages else [runtime_packages, *standard_library_paths()]
+        environ["PYTHONPATH"] = os.pathsep.join([*layers, runtime_packages])
         environ["LAMBDANB_SYS_PATH"] = os.pathsep.join([*layers, *rest])
     elif runtime.startswith("nodejs") and opt_dir:
         node = runtime.removeprefix("nodejs").split(".")[0]
