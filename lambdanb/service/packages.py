@@ -70,14 +70,11 @@ class Package:
 
 
 def zip_files(files: dict[str, bytes]) -> bytes:
-    """A zip of the files, the same bytes for the same files (sorted names, fixed timestamps)."""
+    """A zip of the files, the same bytes for the same files (sorted names, fixed timestamps, stored)."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+    with zipfile.ZipFile(buffer, "w") as archive:
         for name in sorted(files):
-            info = zipfile.ZipInfo(name, date_time=_EPOCH)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = (0o755 if name.rsplit("/", 1)[-1] == "bootstrap" else 0o644) << 16
-            archive.writestr(info, files[name])
+            archive.writestr(zipfile.ZipInfo(name, date_time=_EPOCH), files[name])
     return buffer.getvalue()
 
 
