@@ -3,13 +3,14 @@ AWS, through the Python API, boto3 and the %%lambda magic."""
 from __future__ import annotations
 
 import io
+import shutil
 import zipfile
 
 import boto3
 import pytest
 
 from lambdanb.endpoint import LambdaEndpoint
-from lambdanb.errors import InvalidParameterValueException, ResourceNotFoundException
+from lambdanb.errors import InvalidParameterValueException, LambdaNBError, ResourceNotFoundException
 
 USES_LAYER = '''import os, units
 def lambda_handler(event, context):
@@ -102,3 +103,18 @@ def test_the_layer_option_of_the_magic(shell):
     arn = shell.value("arn")
     shell.run(f"%%lambda converter --layer {arn}\n{USES_LAYER}")
     assert shell.value("lambdanb.invoke('converter', {'feet': 10}).payload['metres']") == 3.05
+
+
+def test_a_nodejs_function_requires_from_its_layer(service):
+    if shutil.which("node") is None:
+        pytest.skip("Node.js (the node command) is not installed")
+    arn = service.publish_layer_version("node-units", zipped({
+        "nodejs/node_modules/units/index.js": "exports.toMetres = f => Math.round(f * 30.48) / 100;\n"}))[
+        "LayerVersionArn"]
+    service.create_function("node-converter", "const units = require('units');\n"
+                            "exports.handler = async (event) => units.toMetres(event.feet);\n",
+                            runtime="nodejs20.x", layers=[arn])
+    assert service.invoke("node-converter", {"feet": 10}).payload == 3.05
+    with pytest.raises(LambdaNBError, match="requirements are pip requirements, for Python functions"):
+        service.create_function("node-pip", "exports.handler = async () => 1;\n", runtime="nodejs20.x",
+                                requirements=["left-pad"])

@@ -184,6 +184,9 @@ class LambdaService:
                  folder: str | Path | None, s3_bucket: str | None, s3_key: str | None, s3_version: str | None,
                  requirements: list[str] | None, current: Package | None) -> Package:
         """The deployment package from whichever form the code came in."""
+        if requirements and runtime not in runtimes.PYTHON:
+            raise LambdaNBError(f"requirements are pip requirements, for Python functions; a {runtime} function "
+                                "brings its dependencies in its package or in a layer.")
         if zip_file is not None or s3_bucket or s3_key:
             if code is not None or folder is not None:
                 raise LambdaNBError("Give the code one way: a zip (zip_file, or s3_bucket and s3_key), or cell "

@@ -56,17 +56,15 @@ class Package:
         return Package({**self.files, **files}, requirements=list(self.requirements), installed=self.installed)
 
     def write(self, root: Path) -> None:
-        """Extract the package into a task root (bootstrap files executable)."""
+        """Extract the package into a task root (bootstrap files, and files the zip marks executable, executable)."""
+        with zipfile.ZipFile(io.BytesIO(self.zip)) as archive:
+            executables = {i.filename for i in archive.infolist() if (i.external_attr >> 16) & 0o111}
         for name, data in {**self.installed, **self.files}.items():
             path = root / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_bytes(data)
-            if path.name == "bootstrap" or name in self._executables():
+            if path.name == "bootstrap" or name in executables:
                 path.chmod(0o755)
-
-    def _executables(self) -> set[str]:
-        with zipfile.ZipFile(io.BytesIO(self.zip)) as archive:
-            return {i.filename for i in archive.infolist() if (i.external_attr >> 16) & 0o111}
 
 
 def zip_files(files: dict[str, bytes]) -> bytes:
