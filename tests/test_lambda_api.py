@@ -130,7 +130,10 @@ def test_boto3_create_update_version_alias_delete_with_waiters(client):
     assert [a["Name"] for a in client.list_aliases(FunctionName="script")["Aliases"]] == ["prod"]
     answer = client.invoke(FunctionName="script", Qualifier="prod", Payload=b'{"n": 1}')
     assert answer["ExecutedVersion"] == "2" and json.loads(answer["Payload"].read())["version"] == 1
-    assert client.get_function(FunctionName="script")["Tags"] == {"team": "course"}
+    function = client.get_function(FunctionName="script", Qualifier="1")
+    assert function["Tags"] == {"team": "course"}
+    with urllib.request.urlopen(function["Code"]["Location"]) as download:
+        assert download.read() == new_code, "version 1's zip, as uploaded"
 
     client.delete_alias(FunctionName="script", Name="prod")
     client.delete_function(FunctionName="script", Qualifier="1")

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import LambdaAPIError, LambdaNBError, TooManyRequestsException
 from . import configuration as _configuration
 from . import layers as _layers
-from .functions import configuration
+from .functions import CODE_PATH, configuration
 from .protocol import SERVED, Reply, error_reply, find, json_reply, request_input
 
 if TYPE_CHECKING:
@@ -48,6 +48,8 @@ class LambdaEndpoint:
 
     def handle(self, method: str, path: str, query: dict[str, list[str]], headers: Message, body: bytes) -> Reply:
         """One request: find its operation, read its input, serve it; Lambda's error replies for what fails."""
+        if method == "GET" and path.startswith(CODE_PATH):
+            return self.download(path.removeprefix(CODE_PATH))
         found = find(method, path, query)
         if found is None:
             return error_reply(404, "UnknownOperationException", f"Unknown operation {method} {path}.")
@@ -68,6 +70,15 @@ class LambdaEndpoint:
         if isinstance(result, tuple):
             return result
         return json_reply(operation.http.get("responseCode", 200), result)
+
+    def download(self, path: str) -> Reply:
+        """The zip GetFunction's Code.Location names (a presigned S3 URL on AWS)."""
+        name, _, version = urllib.parse.unquote(path).partition("/")
+        try:
+            data = self.service.get_function_code(name, version or None)
+        except LambdaAPIError as error:
+            return error_reply(error.status_code, error.code, error.message)
+        return 200, {"Content-Type": "application/zip"}, data
 
 
 def _handler_for(endpoint: LambdaEndpoint) -> type[BaseHTTPRequestHandler]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import urllib.parse
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +17,7 @@ if TYPE_CHECKING:
     from ..service.lambda_service import LambdaService
 
 TAIL_BYTES = 4096
+CODE_PATH = "/lambdanb/code/"  # where GetFunction's Code.Location points: the package's zip, for download
 DEFAULT_ROLE = role_arn("lambdanb-default")  # the Role of functions created without one
 # CreateFunction and UpdateFunctionConfiguration members → LambdaService keyword arguments
 _SETTINGS = {"Handler": "handler", "Runtime": "runtime", "MemorySize": "memory_size", "Timeout": "timeout",
@@ -96,8 +98,8 @@ def get_function(service: LambdaService, request: dict[str, Any]) -> dict[str, A
     config = service.get_function_configuration(request["FunctionName"], request.get("Qualifier"))
     tags = service.list_tags(config.name)
     concurrency = service.get_function_concurrency(config.name)
-    return {"Configuration": configuration(config),
-            "Code": {"RepositoryType": "S3", "Location": config.task_root.as_uri()},
+    location = f"{service.lambda_endpoint or ''}{CODE_PATH}{config.name}/{urllib.parse.quote(config.version)}"
+    return {"Configuration": configuration(config), "Code": {"RepositoryType": "S3", "Location": location},
             **({"Tags": tags} if tags else {}), **({"Concurrency": concurrency} if concurrency else {})}
 
 

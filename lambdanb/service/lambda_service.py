@@ -239,6 +239,12 @@ class LambdaService:
         name, qualifier = function_reference(name, qualifier, "GetFunctionConfiguration")
         return self.functions.resolve(name, qualifier, "GetFunctionConfiguration")
 
+    def get_function_code(self, name: str, qualifier: str | None = None) -> bytes:
+        """The deployment package's zip, as GetFunction's Code.Location lets a client download it."""
+        config = self.functions.resolve(*function_reference(name, qualifier, "GetFunction"), "GetFunction")
+        assert config.package is not None
+        return config.package.zip
+
     def package_info(self, name: str, qualifier: str | None = None) -> dict[str, Any]:
         """What the console's Configuration tab shows of the code: the package's files and sizes, CodeSha256,
         CodeSize, the requirements installed into it, its layers, and whether it imports the kernel's packages."""
@@ -610,6 +616,11 @@ class LambdaService:
     def use_lambda_endpoint(self, url: str) -> None:
         """Environments started from now on find the Lambda API at `url` (AWS_ENDPOINT_URL_LAMBDA)."""
         self.placement.lambda_endpoint = url
+
+    @property
+    def lambda_endpoint(self) -> str | None:
+        """The URL of the Lambda API serving this service, once started."""
+        return self.placement.lambda_endpoint
 
     def close(self) -> None:
         """Stop every environment and remove the service's files."""

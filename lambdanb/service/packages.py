@@ -20,6 +20,7 @@ from ..errors import InvalidParameterValueException, LambdaNBError, RequestTooLa
 
 MAX_ZIPPED_BYTES = 50 * 1024 * 1024  # direct upload
 MAX_UNZIPPED_BYTES = 250 * 1024 * 1024  # the package and its layers, extracted
+MAX_REQUEST_BYTES = 69905067  # what Lambda names: the request that carries a 50 MB zip in base64
 # What the Python runtime itself provides besides the standard library (and awslambdaric, its runtime client).
 RUNTIME_DISTRIBUTIONS = ("boto3", "awslambdaric")
 _SKIPPED = re.compile(r"(^|/)(__pycache__|\.ipynb_checkpoints|\.git)(/|$)|\.pyc$")
@@ -79,7 +80,7 @@ def zip_files(files: dict[str, bytes]) -> bytes:
 def from_zip(data: bytes, operation: str) -> Package:
     """A package uploaded as a zip (ZipFile, S3, fileb://function.zip); Lambda's errors for what it refuses."""
     if len(data) > MAX_ZIPPED_BYTES:
-        raise RequestTooLargeException(f"Request must be smaller than {MAX_ZIPPED_BYTES} bytes for the "
+        raise RequestTooLargeException(f"Request must be smaller than {MAX_REQUEST_BYTES} bytes for the "
                                        f"{operation} operation", operation)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
