@@ -11,7 +11,9 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -137,16 +139,29 @@ def requirement_files(requirements: list[str]) -> dict[str, bytes]:
     if not requirements:
         return {}
     key = hashlib.sha256("\n".join([sys.version, *sorted(requirements)]).encode()).hexdigest()[:16]
-    target = cache_root() / "requirements" / key
-    if not (target / ".complete").exists():
-        shutil.rmtree(target, ignore_errors=True)
-        target.mkdir(parents=True)
+
+    def install(target: Path) -> None:
         if not _pip_install(requirements, target):
             _copy_distributions(requirements, target, link=False)
-        (target / ".complete").write_text("\n".join(requirements))
-    files = from_folder(target)
-    files.pop(".complete", None)
-    return files
+
+    return from_folder(_built_once(cache_root() / "requirements" / key, install))
+
+
+def _built_once(target: Path, build: Callable[[Path], None]) -> Path:
+    """A cached folder: built beside its place and renamed into it, so a folder that exists is complete, even
+    when two kernels build it at once."""
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
+        try:
+            build(partial)
+            partial.rename(target)
+        except OSError:
+            if not target.exists():
+                raise
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
+    return target
 
 
 def _pip_install(requirements: list[str], target: Path) -> bool:
@@ -210,13 +225,9 @@ def runtime_dir() -> Path:
 @functools.lru_cache(maxsize=4)  # asked for every new environment
 def _runtime_dir(root: Path) -> Path:
     versions = "-".join(_version(name) for name in RUNTIME_DISTRIBUTIONS)
-    target = root / "runtime" / f"python{sys.version_info[0]}.{sys.version_info[1]}-{versions}"
-    if not (target / ".complete").exists():
-        shutil.rmtree(target, ignore_errors=True)
-        target.mkdir(parents=True)
-        _copy_distributions([n for n in RUNTIME_DISTRIBUTIONS if _version(n) != "none"], target, link=True)
-        (target / ".complete").write_text(versions)
-    return target
+    installed = [name for name in RUNTIME_DISTRIBUTIONS if _version(name) != "none"]
+    return _built_once(root / "runtime" / f"python{sys.version_info[0]}.{sys.version_info[1]}-{versions}",
+                       lambda target: _copy_distributions(installed, target, link=True))
 
 
 def _version(name: str) -> str:
