@@ -242,6 +242,7 @@ def standard_library_paths() -> list[str]:
     return [p for p in sys.path if p and p.startswith(sys.base_prefix) and "-packages" not in p]
 
 
+@functools.lru_cache(maxsize=64)  # reading every distribution's metadata takes a while
 def module_distribution(module: str) -> str:
     """The name to pip install for a module (PIL → pillow), as far as the kernel knows; else the module's name."""
     return next(iter(metadata.packages_distributions().get(module, [])), module)
