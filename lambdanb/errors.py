@@ -33,6 +33,10 @@ class ResourceNotFoundException(LambdaAPIError):
     code, status_code = "ResourceNotFoundException", 404
 
 
+class ProvisionedConcurrencyConfigNotFoundException(LambdaAPIError):
+    code, status_code = "ProvisionedConcurrencyConfigNotFoundException", 404
+
+
 class ResourceConflictException(LambdaAPIError):
     code, status_code = "ResourceConflictException", 409
 

@@ -64,6 +64,12 @@ class LambdaMagics(Magics):
     @argument("--env", nargs="*", default=[], metavar="KEY=VALUE", help="environment variables")
     @argument("--description", default="", help="description")
     @argument("--role", default=None, help="execution role (name or ARN)")
+    @argument("--package", default=None, metavar="DIR", help="a folder whose files join the cell in the package")
+    @argument("--requirements", nargs="*", default=[], metavar="REQ",
+              help="pip requirements installed into the package, such as \"pillow>=10\" (cached)")
+    @argument("--layer", action="append", default=[], metavar="ARN", help="a layer version ARN (repeatable)")
+    @argument("--kernel-packages", action="store_true",
+              help="also import the kernel's packages: quick experiments only, AWS will not have them")
     @cell_magic("lambda")
     def lambda_cell(self, line: str, cell: str) -> None:
         """Deploy the cell as a Lambda function's code (create it, or update $LATEST)."""
@@ -72,7 +78,9 @@ class LambdaMagics(Magics):
             config = api.deploy_function(args.name, cell, handler=args.handler, runtime=args.runtime,
                                          memory_size=args.memory, timeout=args.timeout,
                                          environment=_env_pairs(args.env), description=args.description,
-                                         role=args.role, runtime_client=args.runtime_client)
+                                         role=args.role, runtime_client=args.runtime_client, package=args.package,
+                                         requirements=args.requirements, layers=args.layer,
+                                         kernel_packages=args.kernel_packages)
         except LambdaNBError as error:
             raise UsageError(str(error)) from None
         warning = code_warning(cell, config.handler) if config.runtime.startswith("python") else None
@@ -80,7 +88,24 @@ class LambdaMagics(Magics):
             print(warning)
         if not config.logs_delivered:
             print(_no_logs(config.name))
+        if config.kernel_packages:
+            print(f"Note: {config.name} imports the kernel's packages too; on AWS it will not run unchanged.")
         display({"text/plain": views.function_card_text(config), "text/html": views.function_card(config)}, raw=True)
+
+    @no_var_expand
+    @magic_arguments("%%lambda_file")
+    @argument("name", help="function name")
+    @argument("path", help="the file's path in the package, such as helpers.py or data/prices.json")
+    @cell_magic("lambda_file")
+    def lambda_file_cell(self, line: str, cell: str) -> None:
+        """Write the cell as one more file of a function's package, and deploy it."""
+        args = _parse(self.lambda_file_cell, line)
+        try:
+            config = api.put_function_file(args.name, args.path, cell)
+        except LambdaNBError as error:
+            raise UsageError(str(error)) from None
+        print(f"{args.path} is in {config.name}'s package now ({len(config.package.files) if config.package else 0} "
+              f"files, CodeSha256 {config.code_sha256}).")
 
     @no_var_expand
     @line_magic("lambda")

@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from . import display, runtimes
 from .arns import function_arn
+
+if TYPE_CHECKING:
+    from .service.layers import LayerVersion
+    from .service.packages import Package
 
 
 class InvocationType(str, Enum):
@@ -42,10 +47,11 @@ class InvocationRequest:
 @dataclass
 class FunctionConfig:
     """One version of a function ($LATEST, or a published number): configuration and code, as
-    GetFunctionConfiguration describes it."""
+    GetFunctionConfiguration describes it. `code` is the handler file's text (empty when the package has none
+    readable as text); `package` is the whole deployment package."""
 
     name: str
-    code: str
+    code: str = ""
     handler: str = "lambda_function.lambda_handler"
     runtime: str = "python3.12"
     runtime_client: str | None = None  # "awslambdaric" runs a Python function through the Runtime API
@@ -62,10 +68,19 @@ class FunctionConfig:
     last_modified: str = ""
     task_root: Path = Path()
     version: str = "$LATEST"
+    package: Package | None = None
+    requirements: list[str] = field(default_factory=list)  # installed into the package with pip
+    layers: list[LayerVersion] = field(default_factory=list)
+    opt_dir: Path | None = None  # the function's layers, extracted: what /opt is on AWS
+    kernel_packages: bool = False  # unfaithful: the function also imports the kernel's site-packages
 
     @property
     def arn(self) -> str:
         return function_arn(self.name)
+
+    @property
+    def layer_arns(self) -> list[str]:
+        return [layer.arn for layer in self.layers]
 
     @property
     def key(self) -> str:
@@ -83,7 +98,8 @@ class FunctionConfig:
     @property
     def command(self) -> list[str] | None:
         """How an environment starts this function's runtime process (None: the native Python runtime)."""
-        return runtimes.command(self.runtime, self.runtime_client, self.handler, self.task_root)
+        return runtimes.command(self.runtime, self.runtime_client, self.handler, self.task_root,
+                                isolated=not self.kernel_packages)
 
     def _repr_html_(self) -> str:
         return display.function_card(self)
@@ -170,6 +186,19 @@ class Invocation:
         return self.function_error is None
 
     @property
+    def hint(self) -> str | None:
+        """lambdanb's one line on how to add a module the function could not import (not part of Lambda's answer)."""
+        if not isinstance(self.payload, dict) or self.payload.get("errorType") != "Runtime.ImportModuleError":
+            return None
+        missing = re.search(r"No module named '([^'.]+)", str(self.payload.get("errorMessage", "")))
+        if missing is None:
+            return None
+        from .service.packages import module_distribution
+        module, distribution = missing[1], module_distribution(missing[1])
+        return (f"lambdanb: {module} is not part of the Lambda runtime; add it to the package with "
+                f"requirements=[\"{distribution}\"] (%%lambda NAME --requirements {distribution}) or with a layer.")
+
+    @property
     def response(self) -> str:
         """The payload as the console prints it: indented JSON."""
         if self.payload is None and self.status_code != 200:
@@ -179,7 +208,8 @@ class Invocation:
         return json.dumps(self.payload, indent=2, ensure_ascii=False)
 
     def __str__(self) -> str:
-        return display.invocation_text(self)
+        text = display.invocation_text(self)
+        return f"{text.rstrip()}\n{self.hint}\n" if self.hint else text
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(str(self))

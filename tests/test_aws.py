@@ -141,7 +141,7 @@ def test_a_slow_sts_call_holds_up_no_other_role():
             in_sts.set()
             release.wait(30)
 
-    sts = aws.local._shared_client("sts")
+    sts = aws.local.shared_client("sts")
     sts.meta.events.register("provide-client-params.sts.AssumeRole", hold)
     try:
         waiting = threading.Thread(target=aws.local.credentials, args=(slow,), daemon=True)

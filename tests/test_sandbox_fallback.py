@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 KERNEL = '''
-from lambdanb.service import Service
+from lambdanb.service.lambda_service import LambdaService as Service
 service = Service()
 try:
     for name in ("one", "two"):

@@ -20,7 +20,7 @@ SECRET = "lambdanb-test-secret-of-the-kernel"
 DRIVER = '''
 import json, os, sys, threading, time
 import multiprocess.forkserver, multiprocess.resource_tracker, multiprocess.util
-from lambdanb.service import Service
+from lambdanb.service.lambda_service import LambdaService as Service
 
 DAEMON = """import os, time
 def lambda_handler(event, context):

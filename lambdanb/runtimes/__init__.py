@@ -70,12 +70,14 @@ def check(runtime: str, runtime_client: str | None, operation: str, handler: str
         raise LambdaNBError(f"The {runtime} runtime needs Node.js: install it (the `node` command) and deploy again.")
 
 
-def command(runtime: str, runtime_client: str | None, handler: str, task_root: Path) -> list[str] | None:
-    """How the environment starts the runtime process; None for the native Python runtime."""
+def command(runtime: str, runtime_client: str | None, handler: str, task_root: Path,
+            isolated: bool = True) -> list[str] | None:
+    """How the environment starts the runtime process; None for the native Python runtime. An isolated Python
+    runtime client starts without the kernel's site-packages (-S): it imports from PYTHONPATH, as on AWS."""
     if runtime in NODE:
         return [shutil.which("node") or "node", str(NODE_CLIENT)]
     if runtime in PROVIDED:
         return [str(task_root / "bootstrap")]
     if runtime_client == "awslambdaric":
-        return [sys.executable, "-m", "awslambdaric", handler]
+        return [sys.executable, *(["-S"] if isolated else []), "-m", "awslambdaric", handler]
     return None

@@ -7,6 +7,7 @@ import fcntl
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 from . import cgroups
@@ -14,18 +15,20 @@ from . import cgroups
 MARK = ".lambdanb-owner"
 PATTERNS = ("lambdanb-*", "pymp-*")
 _held: dict[Path, int] = {}
+_holding = threading.Lock()  # environments of one service start in parallel threads
 
 
 def hold(folder: Path) -> None:
     """Mark a folder as this process's for as long as it lives (the mark appears already locked)."""
     folder = Path(folder)
-    if folder in _held or not folder.is_dir():
-        return
-    pending = folder / f"{MARK}.{os.getpid()}"
-    fd = os.open(pending, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-    fcntl.flock(fd, fcntl.LOCK_SH)
-    os.rename(pending, folder / MARK)
-    _held[folder] = fd
+    with _holding:
+        if folder in _held or not folder.is_dir():
+            return
+        pending = folder / f"{MARK}.{os.getpid()}"
+        fd = os.open(pending, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        os.rename(pending, folder / MARK)
+        _held[folder] = fd
 
 
 def hold_temporary_ancestor(path: Path) -> None:

@@ -8,6 +8,7 @@ import ctypes
 import os
 import struct
 import sys
+from collections.abc import Sequence
 
 from .limits import libc
 
@@ -26,19 +27,21 @@ _SCOPE_ABSTRACT_UNIX_SOCKET, _SCOPE_SIGNAL = 1 << 0, 1 << 1  # Landlock ABI 6
 _PRIVATE_TOP_FOLDERS = ("root", "home")  # the users' own files: the kernel's credentials, notebooks, keys
 
 
-def seal(task_root: str, storage_mb: int, home: str | None, command: list[str] | None = None) -> str | None:
+def seal(task_root: str, storage_mb: int, home: str | None, command: list[str] | None = None,
+         imports: Sequence[str] = ()) -> str | None:
     """Seal the calling (single-threaded) process; None when sealed, else why the machine refused, in which case
-    the environment runs as before: the machine's /tmp and /dev/shm, and the kernel's write access."""
+    the environment runs as before: the machine's /tmp and /dev/shm, and the kernel's write access. `imports` are
+    the folders the function imports from (its layers, the runtime's packages), readable wherever they are."""
     if libc is None:
         return "this system has no C library to call"
     try:
         _own_namespaces()
-        _mount_private_tmp(task_root, storage_mb, home)
+        _mount_private_tmp(task_root, storage_mb, home, imports)
     except OSError as error:
         return f"user and mount namespaces are not available ({error.strerror or error})"
     libc.prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)  # after the id maps: they are written through /proc/self
     try:
-        _landlock(_readable(task_root, command), ["/tmp"], ["/dev"])
+        _landlock(_readable(task_root, command, imports), ["/tmp"], ["/dev"])
     except OSError as error:
         return f"Landlock is not available ({error.strerror or error})"
     return None
@@ -60,17 +63,20 @@ def _own_namespaces() -> None:
     _mount(None, "/", None, _MS_REC | _MS_PRIVATE)  # nothing mounted here reaches the machine
 
 
-def _mount_private_tmp(task_root: str, storage_mb: int, home: str | None) -> None:
-    """A fresh /tmp of the ephemeral storage size; the task root (which may live under the machine's /tmp)
-    mounted read-only at the same path; an empty read-only /dev/shm."""
-    task_fd = os.open(task_root, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+def _mount_private_tmp(task_root: str, storage_mb: int, home: str | None, imports: Sequence[str]) -> None:
+    """A fresh /tmp of the ephemeral storage size; the task root and the folders the function imports from (which
+    may live under the machine's /tmp) mounted read-only at the same paths; an empty read-only /dev/shm."""
+    kept = [task_root, *(path for path in imports if path.startswith("/tmp/") and os.path.isdir(path))]
+    folders = {path: os.open(path, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC) for path in dict.fromkeys(kept)}
     try:
         _mount("tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={storage_mb}m,mode=1777")
-        os.makedirs(task_root, exist_ok=True)
-        _mount(f"/proc/self/fd/{task_fd}", task_root, None, _MS_BIND | _MS_REC)
-        _mount(None, task_root, None, _MS_BIND | _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
+        for path, fd in folders.items():
+            os.makedirs(path, exist_ok=True)
+            _mount(f"/proc/self/fd/{fd}", path, None, _MS_BIND | _MS_REC)
+            _mount(None, path, None, _MS_BIND | _MS_REMOUNT | _MS_RDONLY | _MS_NOSUID | _MS_NODEV)
     finally:
-        os.close(task_fd)
+        for fd in folders.values():
+            os.close(fd)
     if home:
         os.makedirs(home, exist_ok=True)
     if os.path.isdir("/dev/shm"):
@@ -103,12 +109,12 @@ def confine_signals() -> bool:
         os.close(ruleset)
 
 
-def _readable(task_root: str, command: list[str] | None) -> list[str]:
+def _readable(task_root: str, command: list[str] | None, imports: Sequence[str]) -> list[str]:
     """Everything but the users' home folders, plus what the runtime needs from there (this Python, its
     packages, the runtime command) and the task root."""
     paths = [os.path.join("/", name) for name in os.listdir("/") if name not in _PRIVATE_TOP_FOLDERS]
     paths += [sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable)),
-              task_root, *sys.path]
+              task_root, *sys.path, *imports]
     if command and os.path.isabs(command[0]):
         paths.append(os.path.dirname(os.path.realpath(command[0])))
     return sorted({os.path.realpath(path) for path in paths if path and os.path.exists(path)})

@@ -18,6 +18,8 @@ from . import errors, limits, seal, wire
 from .context import LambdaContext
 
 _RUNTIME_FILES = (__file__, wire.__file__, importlib.__file__)
+# Where placement says a function imports from: readable inside the sealed environment.
+IMPORT_VARIABLES = ("LAMBDANB_SYS_PATH", "PYTHONPATH", "NODE_PATH", "LAMBDANB_OPT")
 _FIXED_TIMESTAMP = "2026-01-01T00:00:00.000Z"  # logging timestamps in deterministic mode
 
 
@@ -281,13 +283,17 @@ def main(connection) -> None:
     _guard_channel(fd)
     limits.apply_inside(setup["memory_mb"], setup["ephemeral_storage_mb"])
     log_fd = os.open(setup["log_path"], os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    imports = [path for name in IMPORT_VARIABLES for path in setup["environ"].get(name, "").split(os.pathsep) if path]
     unsealed = seal.seal(setup["task_root"], setup["ephemeral_storage_mb"], setup["environ"].get("HOME"),
-                         setup.get("command")) if setup["seal"] else None
+                         setup.get("command"), imports) if setup["seal"] else None
     os.environ.clear()
     os.environ.update(setup["environ"])
     time.tzset()
     os.chdir(setup["task_root"])
-    sys.path.insert(0, setup["task_root"])
+    # What the function imports from after its task root (layers, the runtime's packages, the standard library),
+    # set by placement; not one of Lambda's variables, so the function does not see it.
+    sys_path = os.environ.pop("LAMBDANB_SYS_PATH", None)
+    sys.path[:] = [setup["task_root"], *(sys_path.split(os.pathsep) if sys_path is not None else sys.path)]
     sys.dont_write_bytecode = True  # the task root is read-only on Lambda: no __pycache__ there
     stdout = LogWriter(1, setup["max_output_bytes"])
     log_handler = LambdaLogHandler(setup["fixed_clock"])

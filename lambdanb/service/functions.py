@@ -3,15 +3,11 @@ Lambda's validation of a function's configuration."""
 from __future__ import annotations
 
 import ast
-import base64
 import dataclasses
-import hashlib
-import io
 import re
 import shutil
 import threading
 import time
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,6 +54,9 @@ class Function:
     triggers: list[S3Trigger] = field(default_factory=list)
     function_url: FunctionUrl | None = None
     test_events: dict[str, Any] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    policy: list[dict[str, Any]] = field(default_factory=list)  # the resource policy's statements
+    published: int = 0  # the last version number given: numbers are never reused
 
     @property
     def name(self) -> str:
@@ -127,15 +126,6 @@ def _validate_environment(environment: dict[str, str], operation: str) -> None:
             "have provided exceeded the 4KB limit.", operation)
 
 
-def package(handler_file: str, code: str) -> tuple[str, int]:
-    """CodeSha256 and CodeSize of the deployment package: a zip with the cell as the handler file."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(zipfile.ZipInfo(handler_file, date_time=(1980, 1, 1, 0, 0, 0)), code)
-    data = buffer.getvalue()
-    return base64.b64encode(hashlib.sha256(data).digest()).decode(), len(data)
-
-
 class FunctionRegistry:
     """The functions of this Lambda service, one Function record each; each revision's code has its own task root."""
 
@@ -148,28 +138,30 @@ class FunctionRegistry:
         with self._lock:
             if config.name in self._functions:
                 raise ResourceConflictException(f"Function already exist: {config.name}", "CreateFunction")
-            self._store(config, revision=1)
+            self._store(config, revision=1, new_code=True)
             self._functions[config.name] = Function(config)
             return config
 
-    def update(self, config: FunctionConfig, operation: str = "UpdateFunctionCode") -> FunctionConfig:
-        """A new revision of $LATEST (code or configuration)."""
+    def update(self, config: FunctionConfig, operation: str = "UpdateFunctionCode",
+               new_code: bool = True) -> FunctionConfig:
+        """A new revision of $LATEST: new code gets its own task root; a configuration change keeps the code's."""
         with self._lock:
             function = self._get(config.name, operation)
-            self._store(config, revision=function.latest.revision + 1)
+            if not new_code:
+                config.task_root = function.latest.task_root
+            self._store(config, revision=function.latest.revision + 1, new_code=new_code)
             function.latest = config
             return config
 
-    def _store(self, config: FunctionConfig, revision: int) -> None:
+    def _store(self, config: FunctionConfig, revision: int, new_code: bool) -> None:
+        assert config.package is not None, "a function's configuration carries its package"
         config.revision = revision
-        config.code_sha256, config.code_size = package(config.handler_file, config.code)
+        config.code_sha256, config.code_size = config.package.code_sha256, config.package.code_size
         config.last_modified = time.strftime("%Y-%m-%dT%H:%M:%S.000+0000", time.gmtime())
-        config.task_root = self.root / config.name / str(revision)
-        handler_path = config.task_root / config.handler_file
-        handler_path.parent.mkdir(parents=True, exist_ok=True)
-        handler_path.write_text(config.code)
-        if config.runtime in runtimes.PROVIDED:
-            handler_path.chmod(0o755)  # the bootstrap is executed
+        if new_code:
+            config.task_root = self.root / config.name / str(revision)
+            config.task_root.mkdir(parents=True, exist_ok=True)
+            config.package.write(config.task_root)
 
     def get(self, name: str, operation: str = "GetFunction") -> Function:
         """The function's whole record; ResourceNotFoundException, as Lambda says it, when there is none."""
@@ -196,7 +188,8 @@ class FunctionRegistry:
             for published in function.versions.values():
                 if published.revision == latest.revision:
                     return published
-            version = dataclasses.replace(latest, version=str(len(function.versions) + 1),
+            function.published += 1
+            version = dataclasses.replace(latest, version=str(function.published),
                                           description=description or latest.description)
             function.versions[version.version] = version
             return version
@@ -222,6 +215,35 @@ class FunctionRegistry:
                                           f"{_ALIAS.pattern}", operation)
             function.aliases[alias] = Alias(name, alias, function_version, description)
             return function.aliases[alias]
+
+    def get_alias(self, name: str, alias: str, operation: str = "GetAlias") -> Alias:
+        with self._lock:
+            try:
+                return self._get(name, operation).aliases[alias]
+            except KeyError:
+                raise ResourceNotFoundException(f"Cannot find alias arn: {function_arn(name, alias)}",
+                                                operation) from None
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        with self._lock:
+            self._get(name, "DeleteAlias").aliases.pop(alias, None)
+
+    def delete_version(self, name: str, version: str) -> None:
+        """DeleteFunction with a version number as qualifier: that version goes, unless an alias points at it."""
+        operation = "DeleteFunction"
+        with self._lock:
+            function = self._get(name, operation)
+            if version == "$LATEST" or not version.isdigit():
+                raise InvalidParameterValueException(
+                    "$LATEST version cannot be deleted without deleting the function." if version == "$LATEST"
+                    else "Deletion of aliases is not supported via DeleteFunction; use DeleteAlias.", operation)
+            if version not in function.versions:
+                raise ResourceNotFoundException(f"Function not found: {function_arn(name, version)}", operation)
+            users = [a.name for a in function.aliases.values() if a.function_version == version]
+            if users:
+                raise ResourceConflictException(f"Unable to delete version because the following aliases "
+                                                f"reference it: {users}", operation)
+            del function.versions[version]
 
     def resolve(self, name: str, qualifier: str | None, operation: str = "Invoke") -> FunctionConfig:
         """The version a qualifier names: none or $LATEST, a version number, or an alias."""

@@ -2,6 +2,8 @@
 from the parts an invocation flows through."""
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import shutil
 import tempfile
 import time
@@ -9,20 +11,29 @@ from pathlib import Path
 from typing import Any
 
 from .. import runtimes
-from ..arns import function_arn, function_reference
+from ..arns import REGION, function_arn, function_reference
 from ..clock import Clock
-from ..errors import LambdaNBError, ResourceConflictException, ResourceNotFoundException, ValidationException
+from ..errors import (
+    LambdaNBError,
+    ProvisionedConcurrencyConfigNotFoundException,
+    ResourceConflictException,
+    ResourceNotFoundException,
+    ValidationException,
+)
 from ..ids import IdSource
+from ..sandbox import leftovers
 from ..records import EventInvokeConfig, FunctionConfig, Invocation, InvocationType
-from . import billing
+from . import billing, packages
 from .async_queue import Outcomes, event_invoke_config
 from .billing import CostEstimate
 from .event_sources import EventSources
 from .frontend import NO_PAYLOAD, Frontend
 from .functions import FunctionRegistry, validate
 from .invoker import Invoker
+from .layers import LayerStore, layer_arn
 from .logs import LogEvents, LogStore
 from .metrics import GB_SECONDS, MetricStore
+from .packages import Package
 from .placement import Placement
 from .settings import Settings
 from .triggers import Triggers
@@ -32,7 +43,11 @@ from .triggers.schedules import Schedules
 SUMMED_METRICS = ("Invocations", "Errors", "Throttles", "AsyncEventsReceived", "AsyncEventsDropped",
                   "DeadLetterErrors", "DestinationDeliveryFailures")
 _CONFIGURABLE = ("handler", "runtime", "runtime_client", "memory_size", "timeout", "environment", "description",
-                 "role", "dead_letter_config")
+                 "role", "dead_letter_config", "layers", "kernel_packages")
+
+
+def no_event_invoke_config(arn: str, operation: str) -> ResourceNotFoundException:
+    return ResourceNotFoundException(f"The function {arn} doesn't have an EventInvokeConfig", operation)
 
 
 class LambdaService:
@@ -43,8 +58,10 @@ class LambdaService:
         self.settings = Settings.make(**settings)
         self.clock = Clock(self.settings.deterministic)
         self.workdir = Path(tempfile.mkdtemp(prefix="lambdanb-"))
+        leftovers.hold(self.workdir)  # removed by the next kernel if this one dies without cleaning up
         self.ids = IdSource(self.clock)
         self.functions = FunctionRegistry(self.workdir / "functions")
+        self.layers = LayerStore(self.workdir / "opt")
         self.logs = LogStore()
         self.metrics = MetricStore()
         self.placement = Placement(self.workdir, self.ids, self.settings, self.functions)
@@ -61,45 +78,96 @@ class LambdaService:
 
     # Functions and their code
 
-    def create_function(self, name: str, code: str, *, handler: str | None = None, runtime: str = "python3.12",
-                        memory_size: int = 128, timeout: int = 3, environment: dict[str, str] | None = None,
-                        description: str = "", role: str | None = None,
-                        dead_letter_config: dict[str, str] | None = None,
-                        runtime_client: str | None = None) -> FunctionConfig:
-        """CreateFunction: a new function whose deployment package is `code` as its handler file.
-        role is a role's name or ARN (see lambdanb.aws.create_role); without one the function can write its
-        logs and nothing else. The handler defaults to the runtime's (lambda_function.lambda_handler,
-        index.handler for Node.js, function.handler for provided.*); runtime_client="awslambdaric" runs a Python
-        function through the Runtime API with AWS's own runtime client."""
-        config = self._config(name, code, "CreateFunction", handler=handler, runtime=runtime,
-                              memory_size=memory_size, timeout=timeout, environment=environment,
-                              description=description, role=role, dead_letter_config=dead_letter_config,
-                              runtime_client=runtime_client)
+    def create_function(self, name: str, code: str | None = None, *, handler: str | None = None,
+                        runtime: str = "python3.12", memory_size: int = 128, timeout: int = 3,
+                        environment: dict[str, str] | None = None, description: str = "", role: str | None = None,
+                        dead_letter_config: dict[str, str] | None = None, runtime_client: str | None = None,
+                        zip_file: bytes | None = None, package: str | Path | None = None,
+                        s3_bucket: str | None = None, s3_key: str | None = None, s3_object_version: str | None = None,
+                        requirements: list[str] | None = None, layers: list[str] | None = None,
+                        kernel_packages: bool = False) -> FunctionConfig:
+        """CreateFunction. The deployment package is `code` as its handler file (a cell), zip_file=bytes of a zip,
+        package=a folder (with `code` too: the folder's files plus the handler file), or s3_bucket/s3_key in the
+        local S3. requirements=["pillow>=10"] are pip-installed into the package (cached); layers are layer version
+        ARNs. A function imports the standard library, boto3, its package and its layers; kernel_packages=True
+        lets it import the kernel's packages too, which AWS will not. role is a role's name or ARN (see
+        lambdanb.aws.create_role); without one the function can write its logs and nothing else. The handler
+        defaults to the runtime's (lambda_function.lambda_handler, index.handler for Node.js, function.handler for
+        provided.*); runtime_client="awslambdaric" runs a Python function through the Runtime API."""
+        operation = "CreateFunction"
+        handler = handler or runtimes.default_handler(runtime)
+        built = self._package(operation, code, handler, runtime, zip_file, package, s3_bucket, s3_key,
+                              s3_object_version, requirements, None)
+        config = self._config(name, built, operation, handler=handler, runtime=runtime, memory_size=memory_size,
+                              timeout=timeout, environment=environment, description=description, role=role,
+                              dead_letter_config=dead_letter_config, runtime_client=runtime_client,
+                              layers=layers, kernel_packages=kernel_packages)
         return self.functions.create(config)
 
-    def update_function(self, name: str, code: str, *, handler: str | None = None, runtime: str = "python3.12",
-                        memory_size: int = 128, timeout: int = 3, environment: dict[str, str] | None = None,
-                        description: str = "", role: str | None = None,
-                        dead_letter_config: dict[str, str] | None = None,
-                        runtime_client: str | None = None) -> FunctionConfig:
-        """UpdateFunctionCode and UpdateFunctionConfiguration of $LATEST at once; warm environments retire."""
-        config = self._config(name, code, "UpdateFunctionCode", handler=handler, runtime=runtime,
-                              memory_size=memory_size, timeout=timeout, environment=environment,
-                              description=description, role=role, dead_letter_config=dead_letter_config,
-                              runtime_client=runtime_client)
+    def update_function(self, name: str, code: str | None = None, *, handler: str | None = None,
+                        runtime: str = "python3.12", memory_size: int = 128, timeout: int = 3,
+                        environment: dict[str, str] | None = None, description: str = "", role: str | None = None,
+                        dead_letter_config: dict[str, str] | None = None, runtime_client: str | None = None,
+                        zip_file: bytes | None = None, package: str | Path | None = None,
+                        s3_bucket: str | None = None, s3_key: str | None = None, s3_object_version: str | None = None,
+                        requirements: list[str] | None = None, layers: list[str] | None = None,
+                        kernel_packages: bool = False) -> FunctionConfig:
+        """UpdateFunctionCode and UpdateFunctionConfiguration of $LATEST at once; warm environments retire.
+        `code` alone replaces the handler file and keeps the package's other files (those added with
+        put_function_file); zip_file, package or s3_bucket/s3_key replace the whole package."""
+        operation = "UpdateFunctionCode"
+        handler = handler or runtimes.default_handler(runtime)
+        current = self.functions.latest(name, operation)
+        built = self._package(operation, code, handler, runtime, zip_file, package, s3_bucket, s3_key,
+                              s3_object_version, requirements, current.package)
+        config = self._config(name, built, operation, handler=handler, runtime=runtime, memory_size=memory_size,
+                              timeout=timeout, environment=environment, description=description, role=role,
+                              dead_letter_config=dead_letter_config, runtime_client=runtime_client,
+                              layers=layers, kernel_packages=kernel_packages)
         config = self.functions.update(config)
         self.placement.retire(name, "$LATEST")
         return config
 
-    def deploy_function(self, name: str, code: str, **settings: Any) -> FunctionConfig:
+    def deploy_function(self, name: str, code: str | None = None, **settings: Any) -> FunctionConfig:
         """Create the function, or update it if it exists: what the console's Deploy button does."""
         if self.functions.exists(name):
             return self.update_function(name, code, **settings)
         return self.create_function(name, code, **settings)
 
+    def update_function_code(self, name: str, *, zip_file: bytes | None = None, package: str | Path | None = None,
+                             s3_bucket: str | None = None, s3_key: str | None = None,
+                             s3_object_version: str | None = None, code: str | None = None,
+                             publish: bool = False) -> FunctionConfig:
+        """UpdateFunctionCode: new code for $LATEST, its configuration kept; publish=True also publishes a version."""
+        operation = "UpdateFunctionCode"
+        current = self.functions.latest(name, operation)
+        built = self._package(operation, code, current.handler, current.runtime, zip_file, package, s3_bucket,
+                              s3_key, s3_object_version, current.requirements, current.package)
+        config = dataclasses.replace(current, package=built, code=self._handler_text(built, current.handler,
+                                                                                       current.runtime))
+        config = self.functions.update(config, operation)
+        self.placement.retire(name, "$LATEST")
+        return self.functions.publish_version(name) if publish else config
+
+    def put_function_file(self, name: str, path: str, text: str) -> FunctionConfig:
+        """Add or replace one file of the function's package (a helper module, a data file) and deploy it."""
+        operation = "UpdateFunctionCode"
+        current = self.functions.latest(name, operation)
+        path = path.strip().removeprefix("./")
+        if not path or path.startswith("/") or ".." in path.split("/"):
+            raise LambdaNBError(f"'{path}' is not a path inside the package (such as helpers.py or data/x.json).")
+        assert current.package is not None
+        built = current.package.with_files({path: text.encode()})
+        config = dataclasses.replace(current, package=built,
+                                     code=self._handler_text(built, current.handler, current.runtime))
+        config = self.functions.update(config, operation)
+        self.placement.retire(name, "$LATEST")
+        return config
+
     def update_function_configuration(self, name: str, **changes: Any) -> FunctionConfig:
         """UpdateFunctionConfiguration: any of handler, runtime, memory_size, timeout, environment, description,
-        role, dead_letter_config={"TargetArn": arn}; a new $LATEST, so warm environments retire."""
+        role, dead_letter_config={"TargetArn": arn}, layers, kernel_packages; a new $LATEST, so warm environments
+        retire."""
         operation = "UpdateFunctionConfiguration"
         config = self.functions.latest(name, operation)
         unknown = set(changes) - set(_CONFIGURABLE)
@@ -109,18 +177,58 @@ class LambdaService:
         current = {"handler": config.handler, "runtime": config.runtime, "runtime_client": config.runtime_client,
                    "memory_size": config.memory_size, "timeout": config.timeout, "environment": config.environment,
                    "description": config.description, "role": config.role,
-                   "dead_letter_config": {"TargetArn": config.dead_letter_target_arn}}
-        new = self.functions.update(self._config(name, config.code, operation, **(current | changes)), operation)
+                   "dead_letter_config": {"TargetArn": config.dead_letter_target_arn},
+                   "layers": config.layer_arns, "kernel_packages": config.kernel_packages}
+        assert config.package is not None
+        new = self._config(name, config.package, operation, **(current | changes))
+        new = self.functions.update(new, operation, new_code=False)
         self.placement.retire(name, "$LATEST")
         return new
 
-    def _config(self, name: str, code: str, operation: str, *, environment: dict[str, str] | None,
+    def _package(self, operation: str, code: str | None, handler: str, runtime: str, zip_file: bytes | None,
+                 folder: str | Path | None, s3_bucket: str | None, s3_key: str | None, s3_version: str | None,
+                 requirements: list[str] | None, current: Package | None) -> Package:
+        """The deployment package from whichever form the code came in."""
+        if requirements and runtime not in runtimes.PYTHON:
+            raise LambdaNBError(f"requirements are pip requirements, for Python functions; a {runtime} function "
+                                "brings its dependencies in its package or in a layer.")
+        if zip_file is not None or s3_bucket or s3_key:
+            if code is not None or folder is not None:
+                raise LambdaNBError("Give the code one way: a zip (zip_file, or s3_bucket and s3_key), or cell "
+                                    "code with an optional package folder.")
+            uploaded = (packages.from_zip(zip_file, operation) if zip_file is not None
+                        else packages.from_s3(s3_bucket or "", s3_key or "", s3_version, operation))
+            return packages.Package(uploaded.files, uploaded.zip, list(requirements or []))
+        files = packages.from_folder(folder) if folder is not None else dict(current.files) if current else {}
+        if code is not None:
+            files[runtimes.handler_file(runtime, handler, code)] = code.encode()
+        if not files:
+            raise LambdaNBError("A function needs code: the cell's text, zip_file=bytes of a zip, package=a folder, "
+                                "or s3_bucket and s3_key of a zip in the local S3.")
+        return packages.Package(files, requirements=list(requirements or []))
+
+    @staticmethod
+    def _handler_text(built: Package, handler: str, runtime: str) -> str:
+        """The handler file's text, for display and export ("" when the package has none readable)."""
+        for name in (runtimes.handler_file(runtime, handler, ""), runtimes.handler_file(runtime, handler, "export ")):
+            try:
+                return built.files[name].decode()
+            except (KeyError, UnicodeDecodeError):
+                continue
+        return ""
+
+    def _config(self, name: str, built: Package, operation: str, *, environment: dict[str, str] | None,
                 role: str | None, dead_letter_config: dict[str, str] | None, handler: str | None,
-                **settings: Any) -> FunctionConfig:
+                layers: list[str] | None, kernel_packages: bool, **settings: Any) -> FunctionConfig:
         environment = {str(k): str(v) for k, v in (environment or {}).items()}
         settings["handler"] = handler or runtimes.default_handler(settings["runtime"])
         validate(name, environment=environment, operation=operation, **settings)
-        config = FunctionConfig(name=name, code=code, environment=environment,
+        layer_versions = self.layers.resolve(list(layers or []), operation)
+        config = FunctionConfig(name=name, code=self._handler_text(built, settings["handler"], settings["runtime"]),
+                                environment=environment, package=built, requirements=list(built.requirements),
+                                layers=layer_versions,
+                                opt_dir=self.layers.extract(layer_versions) if layer_versions else None,
+                                kernel_packages=bool(kernel_packages),
                                 dead_letter_target_arn=(dead_letter_config or {}).get("TargetArn"), **settings)
         if role:
             from .. import aws
@@ -131,13 +239,41 @@ class LambdaService:
     def get_function(self, name: str) -> FunctionConfig:
         return self.functions.latest(name)
 
+    def get_function_configuration(self, name: str, qualifier: str | None = None) -> FunctionConfig:
+        """GetFunctionConfiguration of $LATEST, a version or an alias."""
+        name, qualifier = function_reference(name, qualifier, "GetFunctionConfiguration")
+        return self.functions.resolve(name, qualifier, "GetFunctionConfiguration")
+
+    def get_function_code(self, name: str, qualifier: str | None = None) -> bytes:
+        """The deployment package's zip, as GetFunction's Code.Location lets a client download it."""
+        config = self.functions.resolve(*function_reference(name, qualifier, "GetFunction"), "GetFunction")
+        assert config.package is not None
+        return config.package.zip
+
+    def package_info(self, name: str, qualifier: str | None = None) -> dict[str, Any]:
+        """What the console's Configuration tab shows of the code: the package's files and sizes, CodeSha256,
+        CodeSize, the requirements installed into it, its layers, and whether it imports the kernel's packages."""
+        config = self.functions.resolve(*function_reference(name, qualifier, "GetFunction"), "GetFunction")
+        assert config.package is not None
+        return {"CodeSha256": config.code_sha256, "CodeSize": config.code_size, "Handler": config.handler,
+                "Files": [{"Path": path, "Size": len(data)} for path, data in sorted(config.package.files.items())],
+                "Requirements": list(config.requirements),
+                "InstalledFiles": len(config.package.installed),
+                "Layers": [{"Arn": layer.arn, "CodeSize": layer.package.code_size} for layer in config.layers],
+                "KernelPackages": config.kernel_packages}
+
     def list_functions(self) -> list[FunctionConfig]:
         return self.functions.all()
 
-    def delete_function(self, name: str) -> None:
+    def delete_function(self, name: str, qualifier: str | None = None) -> None:
         """DeleteFunction: its record goes (versions, aliases, concurrency, async configuration, triggers, test
-        events), its environments stop, its queued events are dropped; its log group stays, as on AWS."""
-        name, _ = function_reference(name, operation="DeleteFunction")
+        events), its environments stop, its queued events are dropped; its log group stays, as on AWS. With a
+        version number as qualifier, only that version goes."""
+        name, qualifier = function_reference(name, qualifier, operation="DeleteFunction")
+        if qualifier is not None:
+            self.functions.delete_version(name, qualifier)
+            self.placement.retire(name, qualifier)
+            return
         function = self.functions.delete(name)
         if function.function_url is not None:
             function.function_url.stop()
@@ -163,6 +299,12 @@ class LambdaService:
 
     def list_aliases(self, name: str) -> list[dict[str, str]]:
         return [alias.describe() for alias in self.functions.get(name, "ListAliases").aliases.values()]
+
+    def get_alias(self, name: str, alias: str) -> dict[str, str]:
+        return self.functions.get_alias(name, alias).describe()
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        self.functions.delete_alias(name, alias)
 
     # Concurrency
 
@@ -195,6 +337,19 @@ class LambdaService:
         return {"RequestedProvisionedConcurrentExecutions": provisioned_concurrent_executions,
                 "AllocatedProvisionedConcurrentExecutions": provisioned_concurrent_executions, "Status": "READY"}
 
+    def get_provisioned_concurrency_config(self, name: str, qualifier: str) -> dict[str, Any]:
+        operation = "GetProvisionedConcurrencyConfig"
+        count = self.functions.get(name, operation).provisioned_concurrency.get(qualifier)
+        if count is None:
+            raise ProvisionedConcurrencyConfigNotFoundException("No Provisioned Concurrency Config found for this "
+                                                                "function", operation)
+        return {"RequestedProvisionedConcurrentExecutions": count, "AvailableProvisionedConcurrentExecutions": count,
+                "AllocatedProvisionedConcurrentExecutions": count, "Status": "READY"}
+
+    def delete_provisioned_concurrency_config(self, name: str, qualifier: str) -> None:
+        """The provisioned environments become ordinary ones: they stop when idle long enough."""
+        self.functions.get(name, "DeleteProvisionedConcurrencyConfig").provisioned_concurrency.pop(qualifier, None)
+
     def environments(self, name: str, version: str | None = None) -> int:
         """How many execution environments a function (or one of its versions) has now, busy or idle."""
         return self.placement.environments(name, version)
@@ -226,6 +381,12 @@ class LambdaService:
     def get_function_event_invoke_config(self, name: str) -> EventInvokeConfig | None:
         """The function's async configuration, or None while it has the defaults."""
         return self.functions.get(name, "GetFunctionEventInvokeConfig").event_invoke_config
+
+    def delete_function_event_invoke_config(self, name: str) -> None:
+        function = self.functions.get(name, "DeleteFunctionEventInvokeConfig")
+        if function.event_invoke_config is None:
+            raise no_event_invoke_config(function.latest.arn, "DeleteFunctionEventInvokeConfig")
+        function.event_invoke_config = None
 
     def async_outcomes(self, name: str) -> Outcomes:
         """How the function's accepted async events ended: received, succeeded, failed, dropped."""
@@ -281,7 +442,7 @@ class LambdaService:
     # Function URLs
 
     def create_function_url_config(self, name: str, auth_type: str = "NONE", qualifier: str | None = None,
-                                   cors: dict[str, Any] | None = None) -> dict[str, Any]:
+                                   cors: dict[str, Any] | None = None, invoke_mode: str = "BUFFERED") -> dict[str, Any]:
         """CreateFunctionUrlConfig: an HTTP endpoint for the function that requests, curl and a browser can call
         (auth_type NONE), with Lambda's payload format 2.0 and response mapping."""
         operation = "CreateFunctionUrlConfig"
@@ -300,21 +461,22 @@ class LambdaService:
         function.function_url = url
         return url.describe()
 
-    def get_function_url_config(self, name: str) -> dict[str, Any]:
-        return self._function_url(name, "GetFunctionUrlConfig").describe()
+    def get_function_url_config(self, name: str, qualifier: str | None = None) -> dict[str, Any]:
+        return self._function_url(name, "GetFunctionUrlConfig", qualifier).describe()
 
     def function_url_for_browser(self, name: str) -> str:
         """The function URL as the user's browser reaches it (through jupyter-server-proxy on JupyterHub)."""
         return self._function_url(name, "GetFunctionUrlConfig").browser_url
 
-    def delete_function_url_config(self, name: str) -> None:
-        url = self._function_url(name, "DeleteFunctionUrlConfig")
+    def delete_function_url_config(self, name: str, qualifier: str | None = None) -> None:
+        url = self._function_url(name, "DeleteFunctionUrlConfig", qualifier)
         self.functions.get(name).function_url = None
         url.stop()
 
-    def _function_url(self, name: str, operation: str) -> FunctionUrl:
+    def _function_url(self, name: str, operation: str, qualifier: str | None = None) -> FunctionUrl:
+        """The function's URL (one per function here; AWS allows one per alias too)."""
         url = self.functions.get(name, operation).function_url
-        if url is None:
+        if url is None or (qualifier is not None and url.qualifier != qualifier):
             raise ResourceNotFoundException("The resource you requested does not exist.", operation)
         return url
 
@@ -367,11 +529,112 @@ class LambdaService:
         return billing.estimate(int(self.metrics.total(function_name, "Invocations")),
                                 self.metrics.total(function_name, GB_SECONDS))
 
+    # Resource policies, tags, account settings
+
+    def add_permission(self, name: str, statement_id: str, action: str, principal: str, *,
+                       source_arn: str | None = None, source_account: str | None = None,
+                       qualifier: str | None = None, function_url_auth_type: str | None = None) -> dict[str, Any]:
+        """AddPermission: a statement in the function's resource policy (recorded, as GetPolicy shows it)."""
+        operation = "AddPermission"
+        function = self.functions.get(name, operation)
+        if any(statement["Sid"] == statement_id for statement in function.policy):
+            raise ResourceConflictException(f"The statement id ({statement_id}) provided already exists. Please "
+                                            "provide a new statement id, or remove the existing statement.", operation)
+        conditions: dict[str, Any] = {}
+        if source_arn:
+            conditions["ArnLike"] = {"AWS:SourceArn": source_arn}
+        if source_account:
+            conditions["StringEquals"] = {"AWS:SourceAccount": source_account}
+        if function_url_auth_type:
+            conditions.setdefault("StringEquals", {})["lambda:FunctionUrlAuthType"] = function_url_auth_type
+        statement = {"Sid": statement_id, "Effect": "Allow",
+                     "Principal": {"Service": principal} if principal.endswith(".amazonaws.com")
+                     else {"AWS": principal if principal.startswith("arn:") or principal == "*"
+                           else f"arn:aws:iam::{principal}:root"},
+                     "Action": action, "Resource": function_arn(name, qualifier),
+                     **({"Condition": conditions} if conditions else {})}
+        function.policy.append(statement)
+        return statement
+
+    def remove_permission(self, name: str, statement_id: str) -> None:
+        function = self.functions.get(name, "RemovePermission")
+        kept = [statement for statement in function.policy if statement["Sid"] != statement_id]
+        if len(kept) == len(function.policy):
+            raise ResourceNotFoundException("Statement " + statement_id + " is not found in resource policy.",
+                                            "RemovePermission")
+        function.policy[:] = kept
+
+    def get_policy(self, name: str) -> dict[str, Any]:
+        """GetPolicy: the resource policy document (Version, Id, Statement)."""
+        function = self.functions.get(name, "GetPolicy")
+        if not function.policy:
+            raise ResourceNotFoundException("The resource you requested does not exist.", "GetPolicy")
+        return {"Version": "2012-10-17", "Id": "default", "Statement": list(function.policy)}
+
+    def tag_resource(self, resource: str, tags: dict[str, str]) -> None:
+        self.functions.get(function_reference(resource, operation="TagResource")[0], "TagResource").tags.update(tags)
+
+    def untag_resource(self, resource: str, tag_keys: list[str]) -> None:
+        function = self.functions.get(function_reference(resource, operation="UntagResource")[0], "UntagResource")
+        for key in tag_keys:
+            function.tags.pop(key, None)
+
+    def list_tags(self, resource: str) -> dict[str, str]:
+        return dict(self.functions.get(function_reference(resource, operation="ListTags")[0], "ListTags").tags)
+
+    def get_account_settings(self) -> dict[str, Any]:
+        """GetAccountSettings: this service's limits, and what its functions use."""
+        configs = self.functions.all()
+        return {"AccountLimit": {"TotalCodeSize": 80 * 1024 ** 3, "CodeSizeUnzipped": packages.MAX_UNZIPPED_BYTES,
+                                 "CodeSizeZipped": packages.MAX_ZIPPED_BYTES,
+                                 "ConcurrentExecutions": self.settings.account_concurrency,
+                                 "UnreservedConcurrentExecutions": self.settings.account_concurrency
+                                 - sum(self.functions.reservations().values())},
+                "AccountUsage": {"TotalCodeSize": sum(c.code_size for c in configs), "FunctionCount": len(configs)}}
+
+    # Layers
+
+    def publish_layer_version(self, layer_name: str, zip_file: bytes | None = None, *, s3_bucket: str | None = None,
+                              s3_key: str | None = None, description: str = "",
+                              compatible_runtimes: list[str] | None = None,
+                              compatible_architectures: list[str] | None = None,
+                              license_info: str = "") -> dict[str, Any]:
+        """PublishLayerVersion: a zip whose python/ (or nodejs/node_modules/) folder functions using the layer
+        import from, as /opt/python on AWS."""
+        operation = "PublishLayerVersion"
+        if zip_file is None and not (s3_bucket and s3_key):
+            raise LambdaNBError("A layer needs its content: zip_file=bytes of a zip, or s3_bucket and s3_key.")
+        content = (packages.from_zip(zip_file, operation) if zip_file is not None
+                   else packages.from_s3(s3_bucket or "", s3_key or "", None, operation))
+        return self.layers.publish(layer_name, content, description, compatible_runtimes, compatible_architectures,
+                                   license_info).describe()
+
+    def get_layer_version(self, layer_name: str, version_number: int) -> dict[str, Any]:
+        return self.layers.get(layer_name, version_number).describe()
+
+    def get_layer_version_by_arn(self, arn: str) -> dict[str, Any]:
+        return self.layers.get_by_arn(arn).describe()
+
+    def list_layer_versions(self, layer_name: str) -> list[dict[str, Any]]:
+        return [layer.describe() for layer in self.layers.list_versions(layer_name)]
+
+    def list_layers(self) -> list[dict[str, Any]]:
+        return [{"LayerName": layer.name, "LayerArn": layer_arn(layer.name), "LatestMatchingVersion": layer.describe()}
+                for layer in self.layers.list_layers()]
+
+    def delete_layer_version(self, layer_name: str, version_number: int) -> None:
+        self.layers.delete(layer_name, version_number)
+
     # The service itself
 
     def use_lambda_endpoint(self, url: str) -> None:
         """Environments started from now on find the Lambda API at `url` (AWS_ENDPOINT_URL_LAMBDA)."""
         self.placement.lambda_endpoint = url
+
+    @property
+    def lambda_endpoint(self) -> str | None:
+        """The URL of the Lambda API serving this service, once started."""
+        return self.placement.lambda_endpoint
 
     def close(self) -> None:
         """Stop every environment and remove the service's files."""

@@ -17,6 +17,7 @@ from ..ids import IdSource
 from ..records import FunctionConfig
 from ..sandbox.environment import EnvironmentSpec, ExecutionEnvironment
 from ..sandbox.limits import MemoryWatchdog
+from . import packages
 from .functions import FunctionRegistry
 from .settings import Settings
 
@@ -252,6 +253,7 @@ class Placement:
             "AWS_LAMBDA_LOG_STREAM_NAME": stream,
             "LAMBDA_TASK_ROOT": str(config.task_root),
             "LAMBDA_RUNTIME_DIR": SANDBOX_DIR,
+            **packages.import_environ(config.runtime, config.opt_dir, config.kernel_packages),
             **local_aws,
             **config.environment,
         }

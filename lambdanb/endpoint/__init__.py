@@ -1,0 +1,114 @@
+"""A Lambda API endpoint on 127.0.0.1, so real clients (boto3, the AWS CLI, one function calling another) talk
+to the notebook's Lambda service as they would to AWS. One module per group of operations; the routes and
+request shapes come from botocore's model of the Lambda API."""
+from __future__ import annotations
+
+import threading
+import urllib.parse
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any
+
+from ..errors import LambdaAPIError, LambdaNBError, TooManyRequestsException
+from . import configuration as _configuration
+from . import layers as _layers
+from .functions import CODE_PATH, configuration
+from .protocol import SERVED, Reply, error_reply, find, json_reply, request_input
+
+if TYPE_CHECKING:
+    from ..service.lambda_service import LambdaService
+
+__all__ = ["LambdaEndpoint", "configuration", "served_operations"]
+_GROUPS = (_configuration, _layers)  # imported for the operations they register
+
+
+def served_operations() -> list[str]:
+    """The Lambda API operations this endpoint serves."""
+    return sorted(SERVED)
+
+
+class LambdaEndpoint:
+    """The HTTP face of one Service; requests are not authenticated (it listens on loopback only)."""
+
+    def __init__(self, service: LambdaService, port: int = 0) -> None:
+        self.service = service
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True, name="lambdanb-endpoint")
+        self.thread.start()
+
+    @property
+    def port(self) -> int:
+        return int(self.server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        host, port = self.server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def handle(self, method: str, path: str, query: dict[str, list[str]], headers: Message, body: bytes) -> Reply:
+        """One request: find its operation, read its input, serve it; Lambda's error replies for what fails."""
+        if method == "GET" and path.startswith(CODE_PATH):
+            return self.download(path.removeprefix(CODE_PATH))
+        found = find(method, path, query)
+        if found is None:
+            return error_reply(404, "UnknownOperationException", f"Unknown operation {method} {path}.")
+        operation, uri = found
+        serve = SERVED.get(operation.name)
+        if serve is None:
+            return error_reply(400, "UnknownOperationException",
+                               f"lambdanb's local Lambda does not serve the {operation.name} operation.")
+        try:
+            result = serve(self.service, request_input(operation, uri, query, headers, body))
+        except TooManyRequestsException as error:
+            status, reply_headers, data = error_reply(429, error.code, error.message, {"Reason": error.reason})
+            return status, {**reply_headers, "Retry-After": "1"}, data
+        except LambdaAPIError as error:
+            return error_reply(error.status_code, error.code, error.message)
+        except LambdaNBError as error:
+            return error_reply(400, "InvalidParameterValueException", str(error))
+        if isinstance(result, tuple):
+            return result
+        return json_reply(operation.http.get("responseCode", 200), result)
+
+    def download(self, path: str) -> Reply:
+        """The zip GetFunction's Code.Location names (a presigned S3 URL on AWS)."""
+        name, _, version = urllib.parse.unquote(path).partition("/")
+        try:
+            data = self.service.get_function_code(name, version or None)
+        except LambdaAPIError as error:
+            return error_reply(error.status_code, error.code, error.message)
+        return 200, {"Content-Type": "application/zip"}, data
+
+
+def _handler_for(endpoint: LambdaEndpoint) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # boto3 waits ~40 ms for the last segment of every answer otherwise
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def _serve(self) -> None:
+            url = urllib.parse.urlsplit(self.path)
+            query = urllib.parse.parse_qs(url.query, keep_blank_values=True)
+            size = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(size) if size else b""
+            try:
+                status, headers, data = endpoint.handle(self.command, url.path, query, self.headers, body)
+            except (ValueError, KeyError, TypeError) as error:
+                status, headers, data = error_reply(400, "InvalidRequestContentException", f"Bad request: {error}.")
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+
+    return Handler

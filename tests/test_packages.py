@@ -1,0 +1,135 @@
+"""Deployment packages: multi-module zips, a handler in a sub-package, folders plus a cell, companion files from
+cells, requirements installed and cached, and what a function can import (the runtime's, and no more)."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import io
+import zipfile
+
+import pytest
+
+from lambdanb.errors import LambdaNBError
+
+
+def zipped(files: dict[str, str]) -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+@pytest.fixture(autouse=True)
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("LAMBDANB_CACHE_DIR", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def test_a_multi_module_zip_with_a_data_file(service):
+    code = zipped({
+        "lambda_function.py": "import json, pricing\nfrom pathlib import Path\n"
+                              "RATES = json.loads(Path('data/rates.json').read_text())\n"
+                              "def lambda_handler(event, context):\n"
+                              "    return pricing.total(event['items'], RATES['vat'])\n",
+        "pricing.py": "def total(items, vat):\n    return round(sum(items) * (1 + vat), 2)\n",
+        "data/rates.json": '{"vat": 0.2}'})
+    config = service.create_function("shop", zip_file=code)
+    assert config.code_sha256 == base64.b64encode(hashlib.sha256(code).digest()).decode()
+    assert config.code_size == len(code)
+    assert service.invoke("shop", {"items": [1, 2]}).payload == 3.6
+    info = service.package_info("shop")
+    assert [f["Path"] for f in info["Files"]] == ["data/rates.json", "lambda_function.py", "pricing.py"]
+    assert info["CodeSha256"] == config.code_sha256 and info["Layers"] == [] and info["Requirements"] == []
+
+
+def test_a_handler_in_a_sub_package(service):
+    code = zipped({"src/__init__.py": "", "src/app.py": "from src.lib import greet\n"
+                   "def handler(event, context):\n    return greet(event['name'])\n",
+                   "src/lib/__init__.py": "def greet(name):\n    return f'hello {name}'\n"})
+    service.create_function("nested", zip_file=code, handler="src/app.handler")
+    assert service.invoke("nested", {"name": "ada"}).payload == "hello ada"
+    assert service.get_function("nested").code.startswith("from src.lib import greet")
+
+
+def test_a_folder_plus_the_cell(service, tmp_path):
+    folder = tmp_path / "project"
+    (folder / "helpers").mkdir(parents=True)
+    (folder / "helpers" / "__init__.py").write_text("def double(x):\n    return 2 * x\n")
+    (folder / "__pycache__").mkdir()
+    (folder / "__pycache__" / "junk.pyc").write_bytes(b"junk")
+    service.create_function("folder", "from helpers import double\ndef lambda_handler(e, c):\n"
+                            "    return double(e['x'])\n", package=folder)
+    assert service.invoke("folder", {"x": 21}).payload == 42
+    assert [f["Path"] for f in service.package_info("folder")["Files"]] == ["helpers/__init__.py",
+                                                                            "lambda_function.py"]
+
+
+def test_companion_files_stay_when_the_cell_is_deployed_again(service):
+    service.create_function("companion", "import helpers\ndef lambda_handler(e, c):\n    return helpers.VALUE\n")
+    first = service.put_function_file("companion", "helpers.py", "VALUE = 1\n")
+    assert service.invoke("companion").payload == 1
+    service.deploy_function("companion", "import helpers\ndef lambda_handler(e, c):\n    return helpers.VALUE + 10\n")
+    assert service.invoke("companion").payload == 11
+    service.put_function_file("companion", "helpers.py", "VALUE = 2\n")
+    assert service.invoke("companion").payload == 12
+    assert service.get_function("companion").code_sha256 != first.code_sha256
+    with pytest.raises(LambdaNBError, match="not a path inside the package"):
+        service.put_function_file("companion", "../escape.py", "")
+
+
+def test_a_function_imports_the_runtime_and_no_more(service):
+    service.create_function("imports", "import boto3, os\ndef lambda_handler(e, c):\n"
+                            "    return [boto3.__name__, 'LAMBDANB_SYS_PATH' in os.environ]\n")
+    assert service.invoke("imports").payload == ["boto3", False]
+    service.create_function("kernel-only", "import yaml\ndef lambda_handler(e, c):\n    return 1\n")
+    invocation = service.invoke("kernel-only")
+    assert invocation.payload["errorType"] == "Runtime.ImportModuleError"
+    assert invocation.payload["errorMessage"] == "Unable to import module 'lambda_function': No module named 'yaml'"
+    assert invocation.hint is not None and 'requirements=["PyYAML"]' in invocation.hint
+    assert invocation.hint in str(invocation)
+    service.create_function("unfaithful", "import yaml\ndef lambda_handler(e, c):\n    return yaml.__name__\n",
+                            kernel_packages=True)
+    assert service.invoke("unfaithful").payload == "yaml"
+
+
+def test_the_runtime_client_imports_the_runtime_and_no_more(service):
+    pytest.importorskip("awslambdaric", reason="the awslambdaric runtime client is not installed")
+    service.create_function("ric", "import boto3\ndef lambda_handler(e, c):\n    return boto3.__name__\n",
+                            runtime_client="awslambdaric")
+    assert service.invoke("ric").payload == "boto3"
+    service.create_function("ric-yaml", "import yaml\ndef lambda_handler(e, c):\n    return 1\n",
+                            runtime_client="awslambdaric")
+    assert service.invoke("ric-yaml").payload["errorMessage"] == \
+        "Unable to import module 'lambda_function': No module named 'yaml'"
+
+
+def test_requirements_installed_offline_from_the_kernel_and_cached(service, cache, monkeypatch):
+    monkeypatch.setenv("PIP_NO_INDEX", "1")  # pip cannot reach an index: the kernel's copy is reused
+    code = "import yaml\ndef lambda_handler(e, c):\n    return yaml.safe_load('a: 1')\n"
+    config = service.create_function("with-yaml", code, requirements=["pyyaml>=5"])
+    assert service.invoke("with-yaml").payload == {"a": 1}
+    assert config.requirements == ["pyyaml>=5"] and service.package_info("with-yaml")["InstalledFiles"] > 0
+    [installed] = (cache / "requirements").iterdir()
+    (installed / "from_the_cache.py").write_text("HIT = True\n")
+    service.create_function("again", "import from_the_cache\ndef lambda_handler(e, c):\n"
+                            "    return from_the_cache.HIT\n", requirements=["pyyaml>=5"])
+    assert service.invoke("again").payload is True
+    with pytest.raises(LambdaNBError, match="pip could not install pyyaml<1"):
+        service.create_function("impossible", code, requirements=["pyyaml<1"])
+
+
+def test_the_magics_for_packages(shell, tmp_path, monkeypatch):
+    monkeypatch.setenv("LAMBDANB_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "lib" / "shared.py").write_text("NAME = 'shared'\n")
+    shell.run(f"%%lambda packaged --package {tmp_path / 'lib'}\nimport shared, helpers\n"
+              "def lambda_handler(event, context):\n    return [shared.NAME, helpers.NAME]\n")
+    out = shell.run("%%lambda_file packaged helpers.py\nNAME = 'helper'\n")
+    assert "helpers.py is in packaged's package now (3 files" in out
+    assert shell.value("lambdanb.invoke('packaged').payload") == ["shared", "helper"]
+    out = shell.run("%%lambda quick --kernel-packages\nimport yaml\ndef lambda_handler(e, c):\n    return 1\n")
+    assert "on AWS it will not run unchanged" in out
+    assert shell.value("lambdanb.invoke('quick').payload") == 1
+    error, _ = shell.fail("%%lambda_file ghost helpers.py\nX = 1\n")
+    assert "Function not found" in str(error)
