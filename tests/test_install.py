@@ -1,4 +1,5 @@
-"""lambdanb from its own wheel, in a fresh virtual environment outside the repository: what a student uses works."""
+"""Installing lambdanb: its own wheel in a fresh virtual environment outside the repository runs what a student
+uses, and ./dev goes on past the system packages a machine cannot have."""
 from __future__ import annotations
 
 import configparser
@@ -54,8 +55,8 @@ def index_reachable() -> bool:
         return False
 
 
-pytestmark = pytest.mark.skipif(not index_reachable(),
-                                reason=f"the package index {INDEX_URL} is not reachable: the install test needs it")
+needs_index = pytest.mark.skipif(not index_reachable(),
+                                 reason=f"the package index {INDEX_URL} is not reachable: the install test needs it")
 
 
 def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
@@ -86,6 +87,7 @@ def dist(tmp_path_factory) -> Path:
     return out
 
 
+@needs_index
 def test_the_wheel_holds_every_file_of_the_package(dist):
     wheel = next(dist.glob("lambdanb-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
@@ -97,6 +99,7 @@ def test_the_wheel_holds_every_file_of_the_package(dist):
     assert b"License-Expression: MIT" in metadata and b"Provides-Extra: lab" in metadata
 
 
+@needs_index
 def test_a_notebook_works_with_the_installed_wheel(dist, tmp_path):
     venv, home = tmp_path / "venv", tmp_path / "home"
     home.mkdir()
@@ -131,3 +134,33 @@ def test_a_notebook_works_with_the_installed_wheel(dist, tmp_path):
     for section in rules.sections():
         re.compile(rules[section]["regex"])
         assert "replace" in rules[section]
+
+
+def system_packages(tmp_path: Path, uid: int) -> tuple[subprocess.CompletedProcess, list[str]]:
+    """Run ./dev's system_packages on a machine that has none of them, where apt-get lacks chromium (Ubuntu)."""
+    fake = tmp_path / f"bin-{uid}"
+    fake.mkdir()
+    log = tmp_path / f"apt-{uid}.log"
+    (fake / "id").write_text(f"#!/bin/sh\necho {uid}\n")
+    (fake / "apt-get").write_text(f'#!/bin/sh\necho "$*" >> {log}\ncase "$*" in *chromium*) exit 100;; esac\n')
+    for script in fake.iterdir():
+        script.chmod(0o755)
+    dev = (ROOT / "dev").read_text()
+    function = dev[dev.index("system_packages() {"):dev.index("\n}\n", dev.index("system_packages() {")) + 3]
+    done = subprocess.run(["/bin/bash", "-c", f"set -euo pipefail\n{function}\nsystem_packages\necho went on"],
+                          env={"PATH": str(fake)}, capture_output=True, text=True, timeout=60)
+    return done, log.read_text().splitlines() if log.exists() else []
+
+
+def test_dev_goes_on_past_a_package_the_distribution_lacks(tmp_path):
+    done, apt = system_packages(tmp_path, uid=0)
+    assert done.returncode == 0 and done.stdout == "went on\n"
+    assert [line for line in apt if "install" in line] == [
+        "install -y -qq chromium", "install -y -qq nodejs", "install -y -qq curl"]
+    assert done.stderr.splitlines() == ["apt-get could not install chromium here; the tests that need it are skipped."]
+
+
+def test_dev_as_a_normal_user_only_says_what_is_missing(tmp_path):
+    done, apt = system_packages(tmp_path, uid=1000)
+    assert done.returncode == 0 and done.stdout == "went on\n" and apt == []
+    assert done.stderr.startswith("Not installed: chromium nodejs curl;") and len(done.stderr.splitlines()) == 1
