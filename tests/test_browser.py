@@ -2,6 +2,7 @@
 driven by Playwright in a Chromium launched by path (LAMBDANB_CHROMIUM, else Debian's; nothing is downloaded)."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -66,6 +67,16 @@ def jupyter(tmp_path_factory):
         server.kill()
 
 
+def wait_for_kernel(base: str, token: str) -> None:
+    """Wait until a kernel is up with the page connected to it. JupyterLab shows its execution indicator as idle
+    before it has a kernel at all, and a Run All clicked then is lost."""
+    for _ in range(1200):
+        with urllib.request.urlopen(f"{base}/api/kernels?token={token}", timeout=5) as response:
+            if any(kernel["connections"] and kernel["execution_state"] == "idle" for kernel in json.load(response)):
+                return
+        time.sleep(0.1)
+
+
 @pytest.fixture
 def page():
     from playwright.sync_api import sync_playwright
@@ -86,6 +97,7 @@ def test_console_test_button(jupyter, page, ui, path):
     ARTIFACTS.mkdir(exist_ok=True)
     page.goto(f"{base}/{path}/console.ipynb?token={token}")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    wait_for_kernel(base, token)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
     page.click("text=Run", timeout=30_000)  # the Run menu
     page.click("text=Run All Cells", timeout=30_000)
