@@ -31,6 +31,7 @@ class Student:
     papermill: subprocess.Popen | None = None
     running: bool = False
     passed: list[bool] = field(default_factory=list)
+    self_checks: list[bool] = field(default_factory=list)  # each lab's self-check said "Correct!"
     seconds: float = 0.0
     peak_rss_mb: float = 0.0
     peak_pss_mb: float = 0.0
@@ -115,8 +116,9 @@ def attend(student: Student, out: Path, env: dict[str, str]) -> None:
         student.running = False
         student.cpu_seconds += usage.ru_utime + usage.ru_stime - student.papermill_cpu
         student.papermill_cpu = 0.0
-        passed = os.waitstatus_to_exitcode(status) == 0 and executed.exists()
-        student.passed.append(passed and '"output_type": "error"' not in executed.read_text())
+        text = executed.read_text() if executed.exists() else ""
+        student.passed.append(os.waitstatus_to_exitcode(status) == 0 and '"output_type": "error"' not in text)
+        student.self_checks.append("Correct!" in text)
     student.seconds = time.perf_counter() - start
 
 
@@ -159,7 +161,9 @@ def main() -> None:
     passed = sum(all(student.passed) for student in students)
     print(f"{args.students} students, each running {' then '.join(STUDENT_LABS)} in its own kernel "
           f"on {os.cpu_count()} CPUs")
-    print(f"all passed: {passed == len(students)} ({passed}/{len(students)} students)")
+    checks = sum(sum(student.self_checks) for student in students)
+    print(f"all passed: {passed == len(students)} ({passed}/{len(students)} students); "
+          f"self-checks that said Correct!: {checks}/{len(students) * len(STUDENT_LABS)}")
     print(f"class wall time: {wall:.0f} s; machine busy {busy:.0f} CPU-s = {busy / wall:.2f} cores on average "
           f"(everything on the machine)")
     print(f"peak memory of the whole class at one time (proportional): {class_peak[0]:.0f} MB")
