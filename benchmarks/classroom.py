@@ -37,8 +37,11 @@ class Student:
     peak_pss_mb: float = 0.0
     peak_processes: int = 0
     papermill_rss_mb: float = 0.0
-    papermill_cpu: float = 0.0  # papermill's own CPU seconds, the latest seen
-    cpu_seconds: float = 0.0  # of the kernels' trees, papermill's own time taken out
+    cpu: dict[int, float] = field(default_factory=dict)  # pid in a kernel's tree -> its CPU seconds, latest seen
+
+    @property
+    def cpu_seconds(self) -> float:
+        return sum(self.cpu.values())
 
 
 def processes() -> dict[int, tuple[int, float, float]]:
@@ -93,9 +96,9 @@ def sample(students: list[Student], stop: threading.Event, interval: float, clas
             student.peak_rss_mb = max(student.peak_rss_mb, rss)
             student.peak_pss_mb = max(student.peak_pss_mb, pss)
             student.peak_processes = max(student.peak_processes, len(tree))
-            _, papermill_rss, papermill_cpu = table.get(student.papermill.pid, (0, 0.0, student.papermill_cpu))
-            student.papermill_rss_mb = max(student.papermill_rss_mb, papermill_rss)
-            student.papermill_cpu = papermill_cpu
+            student.papermill_rss_mb = max(student.papermill_rss_mb, table.get(student.papermill.pid, (0, 0.0))[1])
+            for pid in tree:
+                student.cpu[pid] = table[pid][2]
             total += pss
         class_peak[0] = max(class_peak[0], total)
 
@@ -110,14 +113,10 @@ def attend(student: Student, out: Path, env: dict[str, str]) -> None:
              "-k", "python3", "--no-progress-bar", "--log-level", "ERROR"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         student.running = True
-        # wait4 gives the CPU time of papermill and of every process below it that was waited for: the kernel,
-        # which waits for its forkserver and moto server, which wait for their own children
-        _, status, usage = os.wait4(student.papermill.pid, 0)
+        status = student.papermill.wait()
         student.running = False
-        student.cpu_seconds += usage.ru_utime + usage.ru_stime - student.papermill_cpu
-        student.papermill_cpu = 0.0
         text = executed.read_text() if executed.exists() else ""
-        student.passed.append(os.waitstatus_to_exitcode(status) == 0 and '"output_type": "error"' not in text)
+        student.passed.append(status == 0 and '"output_type": "error"' not in text)
         student.self_checks.append("Correct!" in text)
     student.seconds = time.perf_counter() - start
 
@@ -128,8 +127,9 @@ def machine_busy_seconds() -> float:
     return (user + nice + system + irq + softirq + steal) / TICKS
 
 
-def spread(values: list[float], unit: str) -> str:
-    return f"{min(values):.0f} / {statistics.median(values):.0f} / {max(values):.0f} {unit}"
+def spread(values: list[float], unit: str = "", digits: int = 0) -> str:
+    low, middle, high = min(values), statistics.median(values), max(values)
+    return f"{low:.{digits}f} / {middle:.{digits}f} / {high:.{digits}f} {unit}".rstrip()
 
 
 def main() -> None:
@@ -147,6 +147,7 @@ def main() -> None:
     stop, class_peak = threading.Event(), [0.0]
     sampler = threading.Thread(target=sample, args=(students, stop, args.interval, class_peak), daemon=True)
     with tempfile.TemporaryDirectory(prefix="lambdanb-classroom-") as out:
+        load_before = os.getloadavg()[0]
         busy, start = machine_busy_seconds(), time.perf_counter()
         sampler.start()
         threads = [threading.Thread(target=attend, args=(student, Path(out), env)) for student in students]
@@ -160,7 +161,7 @@ def main() -> None:
 
     passed = sum(all(student.passed) for student in students)
     print(f"{args.students} students, each running {' then '.join(STUDENT_LABS)} in its own kernel "
-          f"on {os.cpu_count()} CPUs")
+          f"on {os.cpu_count()} CPUs (load average {load_before:.1f} before the start)")
     checks = sum(sum(student.self_checks) for student in students)
     print(f"all passed: {passed == len(students)} ({passed}/{len(students)} students); "
           f"self-checks that said Correct!: {checks}/{len(students) * len(STUDENT_LABS)}")
@@ -173,8 +174,9 @@ def main() -> None:
     print(f"| wall time of both labs | {spread([s.seconds for s in students], 's')} |")
     print(f"| peak resident memory of the kernel's tree (RSS sum) | {spread([s.peak_rss_mb for s in students], 'MB')} |")
     print(f"| peak proportional memory of the tree (PSS sum) | {spread([s.peak_pss_mb for s in students], 'MB')} |")
-    print(f"| processes in the tree at most | {spread([s.peak_processes for s in students], '')} |")
-    print(f"| CPU time of the kernels' trees | {spread([s.cpu_seconds for s in students], 's')} |")
+    print(f"| processes in the tree at most | {spread([s.peak_processes for s in students])} |")
+    print(f"| CPU time of the kernels' trees (sampled: a process's last interval is missed) | "
+          f"{spread([s.cpu_seconds for s in students], 's', digits=1)} |")
     print(f"| papermill itself (stands in for the Jupyter server) | "
           f"{spread([s.papermill_rss_mb for s in students], 'MB')} |")
     if passed != len(students):
