@@ -1,7 +1,8 @@
 """End to end in a real browser: JupyterLab on loopback, a notebook with a %%lambda cell and its console,
-driven by Playwright in Debian's Chromium (launched by path; nothing is downloaded)."""
+driven by Playwright in a Chromium launched by path (LAMBDANB_CHROMIUM, else Debian's; nothing is downloaded)."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -15,7 +16,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# A Chromium or Chrome to launch: LAMBDANB_CHROMIUM (CI on Ubuntu, which has no chromium package), else Debian's.
+CHROMIUM = os.environ.get("LAMBDANB_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 CELLS = [
     "%load_ext lambdanb",
@@ -25,8 +27,9 @@ CELLS = [
     'console = lambdanb.console("myLambdaFunction")\nconsole',
 ]
 
-pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                                reason="Debian's chromium is not installed (./dev test installs it when run as root)")
+pytestmark = pytest.mark.skipif(
+    not os.access(CHROMIUM, os.X_OK),
+    reason=f"no browser at {CHROMIUM}: install Debian's chromium (./dev test does, as root) or set LAMBDANB_CHROMIUM")
 
 
 def free_port() -> int:
@@ -64,6 +67,16 @@ def jupyter(tmp_path_factory):
         server.kill()
 
 
+def wait_for_kernel(base: str, token: str) -> None:
+    """Wait until a kernel is up with the page connected to it. JupyterLab shows its execution indicator as idle
+    before it has a kernel at all, and a Run All clicked then is lost."""
+    for _ in range(1200):
+        with urllib.request.urlopen(f"{base}/api/kernels?token={token}", timeout=5) as response:
+            if any(kernel["connections"] and kernel["execution_state"] == "idle" for kernel in json.load(response)):
+                return
+        time.sleep(0.1)
+
+
 @pytest.fixture
 def page():
     from playwright.sync_api import sync_playwright
@@ -84,6 +97,7 @@ def test_console_test_button(jupyter, page, ui, path):
     ARTIFACTS.mkdir(exist_ok=True)
     page.goto(f"{base}/{path}/console.ipynb?token={token}")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
+    wait_for_kernel(base, token)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
     page.click("text=Run", timeout=30_000)  # the Run menu
     page.click("text=Run All Cells", timeout=30_000)

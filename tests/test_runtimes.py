@@ -17,6 +17,7 @@ PYTHON_CASES = {
     "exits": "import os\ndef lambda_handler(event, context):\n    os._exit(3)\n",
 }
 needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+needs_curl = pytest.mark.skipif(shutil.which("curl") is None, reason="curl is not installed (the bash bootstrap uses it)")
 
 
 @pytest.mark.parametrize("case", PYTHON_CASES)
@@ -45,6 +46,7 @@ def test_awslambdaric_keeps_the_environment_warm_and_times_out(service):
     assert service.invoke("ric").payload == 1  # reset after the timeout
 
 
+@needs_curl
 def test_custom_runtime_bash_bootstrap(service):
     bootstrap = r'''#!/bin/bash
 set -euo pipefail
