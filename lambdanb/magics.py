@@ -61,6 +61,7 @@ class LambdaMagics(Magics):
     @argument("--runtime-client", default=None, help="awslambdaric: run a Python function through the Runtime API")
     @argument("--memory", type=int, default=128, help="memory in MB, 128-10240 (default 128)")
     @argument("--timeout", type=int, default=3, help="timeout in seconds, 1-900 (default 3)")
+    @argument("--ephemeral-storage", type=int, default=512, help="MB of /tmp, 512-10240 (default 512)")
     @argument("--env", nargs="*", default=[], metavar="KEY=VALUE", help="environment variables")
     @argument("--description", default="", help="description")
     @argument("--role", default=None, help="execution role (name or ARN)")
@@ -77,6 +78,7 @@ class LambdaMagics(Magics):
         try:
             config = api.deploy_function(args.name, cell, handler=args.handler, runtime=args.runtime,
                                          memory_size=args.memory, timeout=args.timeout,
+                                         ephemeral_storage=args.ephemeral_storage,
                                          environment=_env_pairs(args.env), description=args.description,
                                          role=args.role, runtime_client=args.runtime_client, package=args.package,
                                          requirements=args.requirements, layers=args.layer,

@@ -57,6 +57,7 @@ class FunctionConfig:
     runtime_client: str | None = None  # "awslambdaric" runs a Python function through the Runtime API
     memory_size: int = 128
     timeout: int = 3
+    ephemeral_storage: int = 512  # MB of /tmp
     environment: dict[str, str] = field(default_factory=dict)
     description: str = ""
     dead_letter_target_arn: str | None = None

@@ -136,3 +136,13 @@ def test_a_function_cannot_signal_the_kernel(service):
                                          "    try:\n        os.kill(e, 0)\n        return 'reached'\n"
                                          "    except OSError as error:\n        return error.strerror\n")
     assert service.invoke("signaller", os.getpid()).payload == os.strerror(errno.EPERM)
+
+
+def test_ephemeral_storage_sizes_tmp_and_is_validated(service):
+    from lambdanb.errors import ValidationException
+    service.create_function("roomy", "import os\ndef lambda_handler(e, c):\n    s = os.statvfs('/tmp')\n"
+                                     "    return s.f_blocks * s.f_frsize // 2**20\n", ephemeral_storage=1024)
+    assert service.invoke("roomy").payload == 1024
+    assert service.get_function("roomy").ephemeral_storage == 1024
+    with pytest.raises(ValidationException, match="ephemeralStorage.size"):
+        service.update_function_configuration("roomy", ephemeral_storage=20000)

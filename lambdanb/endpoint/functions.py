@@ -37,7 +37,7 @@ def configuration(config: FunctionConfig) -> dict[str, Any]:
             "RevisionId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{qualified}#{config.revision}")),
             "Layers": [{"Arn": layer.arn, "CodeSize": layer.package.code_size} for layer in config.layers],
             "State": "Active", "LastUpdateStatus": "Successful", "PackageType": "Zip",
-            "Architectures": ["x86_64"], "EphemeralStorage": {"Size": 512},
+            "Architectures": ["x86_64"], "EphemeralStorage": {"Size": config.ephemeral_storage},
             "LoggingConfig": {"LogFormat": "Text", "LogGroup": config.log_group},
             **({"DeadLetterConfig": {"TargetArn": config.dead_letter_target_arn}}
                if config.dead_letter_target_arn else {})}
@@ -59,6 +59,8 @@ def _settings(request: dict[str, Any], operation: str) -> dict[str, Any]:
     settings = {argument: request[member] for member, argument in _SETTINGS.items() if member in request}
     if "Environment" in request:
         settings["environment"] = request["Environment"].get("Variables") or {}
+    if "EphemeralStorage" in request:
+        settings["ephemeral_storage"] = request["EphemeralStorage"].get("Size")
     if settings.get("role") == DEFAULT_ROLE:
         settings["role"] = None  # what GetFunction shows for a function created without a role
     elif settings.get("role"):

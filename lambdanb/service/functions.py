@@ -64,7 +64,7 @@ class Function:
 
 
 def validate(name: str, *, handler: str, runtime: str, runtime_client: str | None, memory_size: int, timeout: int,
-             environment: dict[str, str], description: str, operation: str) -> None:
+             environment: dict[str, str], description: str, operation: str, ephemeral_storage: int = 512) -> None:
     """Refuse what Lambda's CreateFunction would refuse, with Lambda's own words."""
     problems = []
     if not _NAME.fullmatch(name or ""):
@@ -83,6 +83,12 @@ def validate(name: str, *, handler: str, runtime: str, runtime_client: str | Non
     elif timeout > 900:
         problems.append(f"Value '{timeout}' at 'timeout' failed to satisfy constraint: "
                         "Member must have value less than or equal to 900")
+    if not _whole_number(ephemeral_storage) or ephemeral_storage < 512:
+        problems.append(f"Value '{ephemeral_storage}' at 'ephemeralStorage.size' failed to satisfy constraint: "
+                        "Member must have value greater than or equal to 512")
+    elif ephemeral_storage > 10240:
+        problems.append(f"Value '{ephemeral_storage}' at 'ephemeralStorage.size' failed to satisfy constraint: "
+                        "Member must have value less than or equal to 10240")
     if not handler or len(handler) > 128 or re.search(r"\s", handler):
         problems.append(f"Value '{handler}' at 'handler' failed to satisfy constraint: "
                         r"Member must satisfy regular expression pattern: [^\s]+")
@@ -93,7 +99,7 @@ def validate(name: str, *, handler: str, runtime: str, runtime_client: str | Non
         count = len(problems)
         raise ValidationException(f"{count} validation error{'s' if count > 1 else ''} detected: "
                                   + "; ".join(problems), operation)
-    runtimes.check(runtime, runtime_client, operation)
+    runtimes.check(runtime, runtime_client, operation, handler)
     _validate_environment(environment, operation)
 
 

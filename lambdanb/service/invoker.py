@@ -10,7 +10,6 @@ from typing import Any
 from ..clock import Clock, now_ms
 from ..errors import TooManyRequestsException
 from ..records import FunctionConfig, Invocation, InvocationRequest, LogEvent
-from ..sandbox import errors
 from ..sandbox.environment import ExecutionEnvironment, RunResult
 from . import billing, logs
 from .logs import LogStore
@@ -72,10 +71,6 @@ class Invoker:
         result = environment.run(request_id, request.payload, request.invoked_arn, request.client_context)
         result.duration_ms += reinit_ms
         events.extend(logs.split_output(result.output, stream, request_id, now_ms()))
-        if result.status == "ok" and len(result.response) > errors.MAX_RESPONSE_BYTES:
-            too_large = errors.response_too_large()
-            log(f"[ERROR] {too_large['errorType']}: {too_large['errorMessage']}")
-            result.status, result.response = "failed", json.dumps(too_large).encode()
         return self._finish(config, result, request_id, events, log, init_ms, concurrency)
 
     def initialize_ahead(self, config: FunctionConfig, environment: ExecutionEnvironment) -> None:

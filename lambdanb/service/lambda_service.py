@@ -3,7 +3,6 @@ from the parts an invocation flows through."""
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import shutil
 import tempfile
 import time
@@ -11,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import runtimes
-from ..arns import REGION, function_arn, function_reference
+from ..arns import function_arn, function_reference
 from ..clock import Clock
 from ..errors import (
     LambdaNBError,
@@ -21,8 +20,8 @@ from ..errors import (
     ValidationException,
 )
 from ..ids import IdSource
-from ..sandbox import leftovers
 from ..records import EventInvokeConfig, FunctionConfig, Invocation, InvocationType
+from ..sandbox import leftovers
 from . import billing, packages
 from .async_queue import Outcomes, event_invoke_config
 from .billing import CostEstimate
@@ -43,7 +42,7 @@ from .triggers.schedules import Schedules
 SUMMED_METRICS = ("Invocations", "Errors", "Throttles", "AsyncEventsReceived", "AsyncEventsDropped",
                   "DeadLetterErrors", "DestinationDeliveryFailures")
 _CONFIGURABLE = ("handler", "runtime", "runtime_client", "memory_size", "timeout", "environment", "description",
-                 "role", "dead_letter_config", "layers", "kernel_packages")
+                 "role", "dead_letter_config", "layers", "kernel_packages", "ephemeral_storage")
 
 
 def no_event_invoke_config(arn: str, operation: str) -> ResourceNotFoundException:
@@ -85,7 +84,7 @@ class LambdaService:
                         zip_file: bytes | None = None, package: str | Path | None = None,
                         s3_bucket: str | None = None, s3_key: str | None = None, s3_object_version: str | None = None,
                         requirements: list[str] | None = None, layers: list[str] | None = None,
-                        kernel_packages: bool = False) -> FunctionConfig:
+                        kernel_packages: bool = False, ephemeral_storage: int = 512) -> FunctionConfig:
         """CreateFunction. The deployment package is `code` as its handler file (a cell), zip_file=bytes of a zip,
         package=a folder (with `code` too: the folder's files plus the handler file), or s3_bucket/s3_key in the
         local S3. requirements=["pillow>=10"] are pip-installed into the package (cached); layers are layer version
@@ -101,7 +100,7 @@ class LambdaService:
         config = self._config(name, built, operation, handler=handler, runtime=runtime, memory_size=memory_size,
                               timeout=timeout, environment=environment, description=description, role=role,
                               dead_letter_config=dead_letter_config, runtime_client=runtime_client,
-                              layers=layers, kernel_packages=kernel_packages)
+                              layers=layers, kernel_packages=kernel_packages, ephemeral_storage=ephemeral_storage)
         return self.functions.create(config)
 
     def update_function(self, name: str, code: str | None = None, *, handler: str | None = None,
@@ -111,7 +110,7 @@ class LambdaService:
                         zip_file: bytes | None = None, package: str | Path | None = None,
                         s3_bucket: str | None = None, s3_key: str | None = None, s3_object_version: str | None = None,
                         requirements: list[str] | None = None, layers: list[str] | None = None,
-                        kernel_packages: bool = False) -> FunctionConfig:
+                        kernel_packages: bool = False, ephemeral_storage: int = 512) -> FunctionConfig:
         """UpdateFunctionCode and UpdateFunctionConfiguration of $LATEST at once; warm environments retire.
         `code` alone replaces the handler file and keeps the package's other files (those added with
         put_function_file); zip_file, package or s3_bucket/s3_key replace the whole package."""
@@ -123,7 +122,7 @@ class LambdaService:
         config = self._config(name, built, operation, handler=handler, runtime=runtime, memory_size=memory_size,
                               timeout=timeout, environment=environment, description=description, role=role,
                               dead_letter_config=dead_letter_config, runtime_client=runtime_client,
-                              layers=layers, kernel_packages=kernel_packages)
+                              layers=layers, kernel_packages=kernel_packages, ephemeral_storage=ephemeral_storage)
         config = self.functions.update(config)
         self.placement.retire(name, "$LATEST")
         return config
@@ -166,8 +165,8 @@ class LambdaService:
 
     def update_function_configuration(self, name: str, **changes: Any) -> FunctionConfig:
         """UpdateFunctionConfiguration: any of handler, runtime, memory_size, timeout, environment, description,
-        role, dead_letter_config={"TargetArn": arn}, layers, kernel_packages; a new $LATEST, so warm environments
-        retire."""
+        role, dead_letter_config={"TargetArn": arn}, layers, kernel_packages, ephemeral_storage (MB of /tmp); a new
+        $LATEST, so warm environments retire."""
         operation = "UpdateFunctionConfiguration"
         config = self.functions.latest(name, operation)
         unknown = set(changes) - set(_CONFIGURABLE)
@@ -178,7 +177,8 @@ class LambdaService:
                    "memory_size": config.memory_size, "timeout": config.timeout, "environment": config.environment,
                    "description": config.description, "role": config.role,
                    "dead_letter_config": {"TargetArn": config.dead_letter_target_arn},
-                   "layers": config.layer_arns, "kernel_packages": config.kernel_packages}
+                   "layers": config.layer_arns, "kernel_packages": config.kernel_packages,
+                   "ephemeral_storage": config.ephemeral_storage}
         assert config.package is not None
         new = self._config(name, config.package, operation, **(current | changes))
         new = self.functions.update(new, operation, new_code=False)
@@ -222,6 +222,11 @@ class LambdaService:
                 layers: list[str] | None, kernel_packages: bool, **settings: Any) -> FunctionConfig:
         environment = {str(k): str(v) for k, v in (environment or {}).items()}
         settings["handler"] = handler or runtimes.default_handler(settings["runtime"])
+        cap = self.settings.max_environments_memory_mb
+        if cap is not None and isinstance(settings["memory_size"], int) and settings["memory_size"] > cap:
+            raise ValidationException(f"1 validation error detected: Value '{settings['memory_size']}' at "
+                                      "'memorySize' failed to satisfy constraint: Member must have value less than "
+                                      f"or equal to {cap}", operation)
         validate(name, environment=environment, operation=operation, **settings)
         layer_versions = self.layers.resolve(list(layers or []), operation)
         config = FunctionConfig(name=name, code=self._handler_text(built, settings["handler"], settings["runtime"]),

@@ -14,6 +14,7 @@ from .. import aws
 from ..arns import REGION
 from ..errors import InvalidParameterValueException, TooManyRequestsException
 from ..ids import IdSource
+from ..log import problem
 from ..records import FunctionConfig
 from ..sandbox.environment import EnvironmentSpec, ExecutionEnvironment
 from ..sandbox.limits import MemoryWatchdog
@@ -30,6 +31,7 @@ class Pool:
 
     function_name: str
     revision: int
+    memory_mb: int
     idle: list[ExecutionEnvironment] = field(default_factory=list)
     busy: set[ExecutionEnvironment] = field(default_factory=set)
     starting: int = 0  # environments being made for an invocation: they count as busy
@@ -91,6 +93,34 @@ class Placement:
         if self._in_use(lambda n: n not in reservations) >= unreserved:
             raise TooManyRequestsException("ConcurrentInvocationLimitExceeded")
 
+    def _make_room(self, pool: Pool) -> list[ExecutionEnvironment]:
+        """Within the server's caps on environments and their memory (a teacher's settings), room for one more
+        environment of the pool: idle environments of other versions are recycled, longest idle first; when all
+        are busy the invoke is throttled."""
+        count_cap, memory_cap = self.settings.max_environments, self.settings.max_environments_memory_mb
+        if count_cap is None and memory_cap is None:
+            return []
+        pools = list(self._pools.values())
+        count = sum(len(p.idle) + p.in_use for p in pools) + 1
+        memory = sum((len(p.idle) + p.in_use) * p.memory_mb for p in pools) + pool.memory_mb
+        idle = sorted(((e.idle_since, p, e) for p in pools if p is not pool for e in p.idle), key=lambda x: x[0])
+        chosen = []
+        for _, owner, environment in idle:
+            if (count_cap is None or count <= count_cap) and (memory_cap is None or memory <= memory_cap):
+                break
+            chosen.append((owner, environment))
+            count, memory = count - 1, memory - owner.memory_mb
+        if count_cap is not None and count > count_cap:
+            cap = f"{count_cap} execution environments at once (LAMBDANB_MAX_ENVIRONMENTS or max_environments)"
+        elif memory_cap is not None and memory > memory_cap:
+            cap = f"{memory_cap} MB of execution environments (LAMBDANB_MAX_ENVIRONMENTS_MEMORY_MB)"
+        else:
+            for owner, environment in chosen:
+                owner.idle.remove(environment)
+            return [environment for _, environment in chosen]
+        problem("placement", f"[lambdanb] this server allows {cap}; the invoke was throttled.")
+        raise TooManyRequestsException("ConcurrentInvocationLimitExceeded")
+
     def _in_use(self, counts: Callable[[str], bool]) -> int:
         return sum(pool.in_use for pool in self._pools.values() if counts(pool.function_name))
 
@@ -105,6 +135,7 @@ class Placement:
             pool, stale = self._pool(config)
             environment = pool.idle.pop() if pool.idle else None
             if environment is None:
+                stale += self._make_room(pool)
                 pool.starting += 1
             else:
                 pool.busy.add(environment)
@@ -210,7 +241,7 @@ class Placement:
         if pool is not None and pool.revision == config.revision:
             return pool, []
         stale = pool.idle if pool is not None else []
-        pool = self._pools[config.key] = Pool(config.name, config.revision)
+        pool = self._pools[config.key] = Pool(config.name, config.revision, config.memory_size)
         return pool, stale
 
     def _new(self, config: FunctionConfig, initialization_type: str = "on-demand") -> ExecutionEnvironment:
@@ -223,7 +254,7 @@ class Placement:
             task_root=str(config.task_root), memory_mb=config.memory_size, timeout_s=config.timeout,
             environ=self._environ(config, stream, home, initialization_type), log_group=config.log_group,
             log_stream=stream, fixed_clock=self.settings.deterministic, max_output_bytes=self.settings.max_output_bytes,
-            command=config.command)
+            command=config.command, ephemeral_storage_mb=config.ephemeral_storage)
         return ExecutionEnvironment(spec, workdir, self.watchdog)
 
     def _environ(self, config: FunctionConfig, stream: str, home: Path, initialization_type: str) -> dict[str, str]:
