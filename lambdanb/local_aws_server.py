@@ -402,7 +402,7 @@ def install_eventbridge_to_lambda(route: LambdaRoute) -> None:
 
     def send_to_lambda_too(rule: Rule, event: dict[str, Any], transform_input: bool = True) -> None:
         lambda_targets = [t for t in rule.targets if t["Arn"].split(":")[2:3] == ["lambda"]]
-        if lambda_targets and rule.event_pattern.matches_event(event):
+        if lambda_targets and rule.event_pattern.matches_event(event):  # type: ignore[arg-type]
             for target in lambda_targets:
                 payload = eventbridge_input(target, eventbridge_event(event))
                 route.invoke_async(target["Arn"], None, json.dumps(payload).encode())
@@ -445,7 +445,7 @@ def eventbridge_input(target: dict[str, Any], event: dict[str, Any]) -> Any:
         from moto.events.utils import EventTemplateParser
         transformer = target["InputTransformer"]
         return EventTemplateParser.parse(transformer.get("InputTemplate"), transformer.get("InputPathsMap", {}),
-                                         {**event, "ingestion-time": time.time()})  # type: ignore[arg-type]
+                                         {**event, "ingestion-time": time.time()})  # type: ignore[typeddict-item]
     return event
 
 

@@ -11,7 +11,7 @@ import time
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from . import cgroups, errors, leftovers, limits, template, wire
 
@@ -86,7 +86,7 @@ class ExecutionEnvironment:
         self.provisioned = False
         self.idle_since = self.born
         self.peak_mb = 0
-        self.process = None
+        self.process: Any = None  # a multiprocess Process, while the environment is alive
         self._channel: wire.Channel | None = None
         self._group: cgroups.Group | None = None
         self._paused = ""  # how it was paused: "process" (SIGSTOP), "group" (its process group), "freezer"
@@ -154,7 +154,7 @@ class ExecutionEnvironment:
         started = time.perf_counter()
         self._resume()
         try:
-            self._channel.send(meta, payload, deadline)
+            self._live_channel.send(meta, payload, deadline)
             answer, response = self._answer(request_id, deadline)
         except TimeoutError:
             peak_mb = max(self.peak_mb, round(limits.resident_mb(self.process.pid, self._members())))
@@ -182,11 +182,17 @@ class ExecutionEnvironment:
         self._pause()
         return RunResult(answer["status"], response, answer["duration_ms"], self.peak_mb, self._output())
 
-    def _answer(self, request_id: str, deadline: float) -> tuple[dict, bytes]:
+    @property
+    def _live_channel(self) -> wire.Channel:
+        if self._channel is None:
+            raise EOFError("the execution environment is not running")
+        return self._channel
+
+    def _answer(self, request_id: str, deadline: float) -> tuple[dict[str, Any], bytes]:
         """The answer to this request; a frame about another one (sent by a process the function forked, or
         written by the function itself) is dropped, as the Runtime API refuses a wrong request id."""
         while True:
-            answer, response = self._channel.receive(deadline, errors.MAX_RESPONSE_BYTES)
+            answer, response = self._live_channel.receive(deadline, errors.MAX_RESPONSE_BYTES)
             if answer.get("id") != request_id:
                 continue
             if (answer.get("status") not in _ANSWER_STATUSES or not isinstance(answer.get("peak_mb"), int)
@@ -219,7 +225,7 @@ class ExecutionEnvironment:
                 os.kill(self.process.pid, signal.SIGCONT)
             elif paused == "group":
                 os.killpg(self.process.pid, signal.SIGCONT)
-            elif paused == "freezer":
+            elif paused == "freezer" and self._group is not None:
                 self._group.thaw()
         except OSError:
             pass

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import signal
 import traceback
+from types import TracebackType
 
 # The platform refuses a response larger than 6 MiB plus 100 bytes.
 MAX_RESPONSE_BYTES = 6_291_556
@@ -20,7 +21,7 @@ def runtime_error(error_type: str, message: str, request_id: str = "", frames: l
             "stackTrace": frames or []}
 
 
-def user_frames(tb, task_root: str, runtime_files: tuple[str, ...]) -> list[str]:
+def user_frames(tb: TracebackType | None, task_root: str, runtime_files: tuple[str, ...]) -> list[str]:
     """The stack trace as Lambda shows it: the runtime's own frames left out, the task root shown as /var/task."""
     frames = [f for f in traceback.extract_tb(tb) if f.filename not in runtime_files]
     return [line.replace(task_root, TASK_ROOT_SHOWN) for line in traceback.format_list(frames)]
@@ -58,4 +59,5 @@ def _signal_words(number: int) -> str:
              signal.SIGTERM: "terminated", signal.SIGBUS: "bus error", signal.SIGFPE: "floating point exception",
              signal.SIGILL: "illegal instruction", signal.SIGINT: "interrupt", signal.SIGHUP: "hangup",
              signal.SIGPIPE: "broken pipe", signal.SIGXFSZ: "file size limit exceeded"}
-    return words.get(number, f"signal {number}")
+    return words.get(signal.Signals(number), f"signal {number}") if number in signal.valid_signals() \
+        else f"signal {number}"

@@ -11,6 +11,7 @@ import signal
 import sys
 import time
 import warnings
+from types import FrameType
 
 from . import cgroups, limits, seal, worker  # noqa: F401 (worker: preloaded, so each environment starts warm)
 
@@ -52,7 +53,7 @@ def _kill_environments() -> None:
 def _in_forkserver() -> bool:
     """True when the forkserver's main loop is importing this module as a preload."""
     from multiprocess import forkserver
-    frame = sys._getframe()
+    frame: FrameType | None = sys._getframe()
     while frame is not None:
         if frame.f_code is forkserver.main.__code__:
             return True
@@ -60,7 +61,7 @@ def _in_forkserver() -> bool:
     return False
 
 
-def _stop(signum: int, frame) -> None:
+def _stop(signum: int, frame: FrameType | None) -> None:
     sys.exit(128 + signum)  # through atexit, so that the environments go first
 
 

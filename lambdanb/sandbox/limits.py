@@ -6,7 +6,7 @@ import os
 import resource
 import signal
 import threading
-from typing import Callable
+from typing import Any, Callable
 
 MB = 1024 * 1024
 # Lambda's quota of 1,024 file descriptors.
@@ -15,6 +15,7 @@ OPEN_FILES = 1024
 # (virtual, never touched) do not fail; the watchdog enforces the real limit on resident memory.
 ADDRESS_SPACE_HEADROOM = 2048 * MB
 PR_SET_CHILD_SUBREAPER = 36
+libc: Any  # the C library, or None where there is none
 try:
     libc = ctypes.CDLL(None, use_errno=True)  # loaded once in the template, inherited by every environment
 except OSError:

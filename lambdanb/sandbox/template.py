@@ -5,6 +5,8 @@ from __future__ import annotations
 import atexit
 import os
 import threading
+from collections.abc import Callable
+from typing import Any
 
 from . import leftovers, limits
 
@@ -13,10 +15,10 @@ _context = None
 _lock = threading.Lock()
 
 
-def _without_main(get_preparation_data):
+def _without_main(get_preparation_data: Callable[[str], dict[str, Any]]) -> Callable[[str], dict[str, Any]]:
     """multiprocess re-imports the parent's __main__ in each child (a notebook kernel's launcher, or a user's
     script); an execution environment must start from the template alone, so its processes skip that step."""
-    def prepare(name):
+    def prepare(name: str) -> dict[str, Any]:
         data = get_preparation_data(name)
         if name == PROCESS_NAME:
             data.pop("init_main_from_name", None)
@@ -25,7 +27,7 @@ def _without_main(get_preparation_data):
     return prepare
 
 
-def _process_context():
+def _process_context() -> Any:
     """The forkserver context (never a fork of the kernel, which holds sockets and threads), or spawn."""
     global _context
     with _lock:
@@ -42,7 +44,7 @@ def _process_context():
         return _context
 
 
-def new_process():
+def new_process() -> tuple[Any, int]:
     """A blank environment process, waiting on its pipe for the setup of the function it will run.
     Returns the process and the parent's end of the pipe (a raw file descriptor)."""
     try:
@@ -51,7 +53,7 @@ def new_process():
         return _start_process()  # a function killed the template process; multiprocess starts a new one
 
 
-def _start_process():
+def _start_process() -> tuple[Any, int]:
     context = _process_context()
     ours, theirs = context.Pipe(duplex=True)
     from . import worker
@@ -70,11 +72,11 @@ class SpareProcess:
 
     def __init__(self) -> None:
         self.enabled = True
-        self._ready = None
+        self._ready: tuple[Any, int] | None = None  # a blank process and its pipe
         self._lock = threading.Lock()
         self._filling = False
 
-    def take(self):
+    def take(self) -> tuple[Any, int]:
         """A ready process and its pipe, or a new one when none is ready; call refill() once it is set up."""
         with self._lock:
             ready, self._ready = self._ready, None
@@ -115,7 +117,7 @@ class SpareProcess:
             self._discard(ready)
 
     @staticmethod
-    def _discard(ready) -> None:
+    def _discard(ready: tuple[Any, int]) -> None:
         process, fd = ready
         os.close(fd)
         limits.kill_tree(process.pid)
