@@ -255,13 +255,13 @@ def scheduled_lambda_targets() -> list[dict[str, Any]]:
     from moto.events.models import events_backends
     from moto.scheduler.models import scheduler_backends
     found = []
-    for region, events in events_backends[DEFAULT_ACCOUNT_ID].items():
+    for events in events_backends[DEFAULT_ACCOUNT_ID].values():
         for bus in events.event_buses.values():
             for rule in bus.rules.values():
                 if rule.scheduled_expression and rule.state == "ENABLED":
                     found += [{"kind": "rule", "arn": rule.arn, "expression": rule.scheduled_expression,
                                "target": target} for target in rule.targets if ":lambda:" in target["Arn"]]
-    for region, scheduler in scheduler_backends[DEFAULT_ACCOUNT_ID].items():
+    for scheduler in scheduler_backends[DEFAULT_ACCOUNT_ID].values():
         for group in scheduler.schedule_groups.values():
             for schedule in group.schedules.values():
                 if schedule.state == "ENABLED" and ":lambda:" in schedule.target["Arn"]:

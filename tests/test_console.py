@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 
 import pytest
+from support import eventually
 
 from lambdanb import events
 from lambdanb.errors import LambdaNBError
@@ -21,16 +21,6 @@ def lambda_handler(event, context):
         raise ValueError("asked to fail")
     return {"statusCode": 200, "body": event.get("key1")}
 '''
-
-
-def eventually(check, seconds: float = 20) -> bool:
-    """Widgets are updated by background threads: wait for the value to arrive."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import json
 import os
 import subprocess
@@ -12,12 +11,12 @@ import sys
 import urllib.error
 import urllib.request
 import uuid
-import zipfile
 from pathlib import Path
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
+from support import zipped
 
 from lambdanb import aws
 from lambdanb.endpoint import LambdaEndpoint
@@ -25,14 +24,6 @@ from lambdanb.endpoint import LambdaEndpoint
 DEFAULT_ROLE = "arn:aws:iam::123456789012:role/lambdanb-default"  # a function without a role of its own
 V1 = 'def lambda_handler(event, context):\n    return {"version": 1, "event": event}\n'
 V2 = 'def lambda_handler(event, context):\n    print("v2 here")\n    return {"version": 2, "event": event}\n'
-
-
-def zipped(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
 
 
 def sha256(data: bytes) -> str:

@@ -2,12 +2,11 @@
 AWS, through the Python API, boto3 and the %%lambda magic."""
 from __future__ import annotations
 
-import io
 import shutil
-import zipfile
 
 import boto3
 import pytest
+from support import zipped
 
 from lambdanb.endpoint import LambdaEndpoint
 from lambdanb.errors import InvalidParameterValueException, LambdaNBError, ResourceNotFoundException
@@ -16,14 +15,6 @@ USES_LAYER = '''import os, units
 def lambda_handler(event, context):
     return {"metres": units.to_metres(event["feet"]), "opt": os.environ["LAMBDANB_OPT"]}
 '''
-
-
-def zipped(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
 
 
 UNITS = zipped({"python/units.py": "def to_metres(feet):\n    return round(feet * 0.3048, 2)\n"})

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import re
-import time
 
 import pytest
+from support import eventually as _eventually
 
 from lambdanb.sandbox.limits import descendants
 
@@ -71,14 +71,6 @@ def test_no_sleeping_children_survive_a_timeout(service):
     assert len(pids) == 3
     assert _eventually(lambda: all(_is_zombie(pid) for pid in pids))
 
-
-def _eventually(check, tries: int = 100) -> bool:
-    """SIGKILL is delivered asynchronously: give the killed processes a moment to die."""
-    for _ in range(tries):
-        if check():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_out_of_memory(service):

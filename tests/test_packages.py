@@ -4,20 +4,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
-import zipfile
 
 import pytest
+from support import zipped
 
 from lambdanb.errors import LambdaNBError
-
-
-def zipped(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
 
 
 @pytest.fixture(autouse=True)

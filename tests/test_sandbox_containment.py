@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 
 import pytest
+from support import eventually as _eventually
 
 from lambdanb.sandbox import cgroups
 from lambdanb.sandbox.limits import MB, descendants
@@ -18,15 +18,6 @@ def _state(pid: int) -> str:
             return stat.read().rsplit(") ", 1)[1][0]
     except (OSError, IndexError):
         return "gone"
-
-
-def _eventually(check, seconds: float = 5) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _namespaces_work() -> bool:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import time
 
+from support import eventually as _eventually
+
 from lambdanb.sandbox import cgroups
 
 SPINNER = '''
@@ -85,12 +87,3 @@ def test_an_environment_killed_while_it_waits_is_an_exit_error_then_starts_again
     assert _eventually(lambda: not os.path.exists(f"/proc/{waiting.process.pid}")
                        or state(waiting.process.pid) == "Z")
     assert service.invoke("lone", 3).payload == 3
-
-
-def _eventually(check, seconds: float = 5) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return False

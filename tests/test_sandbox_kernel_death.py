@@ -8,10 +8,10 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import pytest
+from support import eventually
 
 from lambdanb.sandbox import cgroups, leftovers
 
@@ -77,15 +77,6 @@ def gone(pid: int) -> bool:
             return stat.read().rsplit(") ", 1)[1][0] in "ZX"
     except OSError:
         return True
-
-
-def eventually(check, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.mark.parametrize("ending", ["exit", "SIGTERM", "SIGKILL"])

@@ -93,7 +93,7 @@ def test_malformed_frames_are_exit_errors(service):
                                "        os.write(fd, frame({'id': context.aws_request_id, 'status': 'whatever'}))\n"
                                "        time.sleep(60)", timeout=30)
     for event in ("garbage", "giant-meta", "not-an-answer"):
-        r = bounded(lambda: service.invoke("garbage", event))
+        r = bounded(lambda event=event: service.invoke("garbage", event))
         assert r.payload["errorType"] == "Runtime.ExitError", (event, r.payload)
         assert service.invoke("garbage", "fine").payload == 1
 

@@ -9,9 +9,11 @@ import signal
 import sys
 import time
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from . import cgroups, errors, leftovers, limits, template, wire
 
@@ -56,11 +58,26 @@ class InitResult:
         return self.error["errorType"] if self.error else None
 
 
+class RunStatus(str, Enum):
+    """How one invoke ended."""
+
+    OK = "ok"
+    ERROR = "error"  # the runtime reported the function's error
+    FAILED = "failed"  # the platform saw the failure (INIT failed, the response was too large)
+    TIMEOUT = "timeout"
+    OUT_OF_MEMORY = "oom"
+    EXIT = "exit"  # the runtime process ended without answering
+
+
+_PLATFORM_ERROR_TYPES = {RunStatus.TIMEOUT: "Sandbox.Timedout", RunStatus.OUT_OF_MEMORY: "Runtime.OutOfMemory",
+                         RunStatus.EXIT: "Runtime.ExitError"}
+
+
 @dataclass
 class RunResult:
     """What came back from one invoke: the response bytes and what the platform measured."""
 
-    status: str  # "ok", "error" (reported by the runtime), "failed" (seen by the platform), "timeout", "oom", "exit"
+    status: RunStatus
     response: bytes
     duration_ms: float
     peak_mb: int
@@ -68,9 +85,10 @@ class RunResult:
 
     @property
     def error_type(self) -> str | None:
-        if self.status in ("error", "failed"):
-            return json.loads(self.response).get("errorType")
-        return {"timeout": "Sandbox.Timedout", "oom": "Runtime.OutOfMemory", "exit": "Runtime.ExitError"}.get(self.status)
+        if self.status in (RunStatus.ERROR, RunStatus.FAILED):
+            found: str | None = json.loads(self.response).get("errorType")
+            return found
+        return _PLATFORM_ERROR_TYPES.get(self.status)
 
 
 class ExecutionEnvironment:
@@ -129,8 +147,9 @@ class ExecutionEnvironment:
         except (EOFError, OSError, wire.FrameError, KeyError, TypeError, ValueError):
             self.kill()
             init_ms = (time.perf_counter() - started) * 1000
-            error = "oom" if self._out_of_memory else errors.exited(request_id, self.process.exitcode)
-        if error == "oom":
+            error = errors.out_of_memory(request_id) if self._out_of_memory else \
+                errors.exited(request_id, self.process.exitcode)
+        if error == "oom":  # the worker's word for a MemoryError during INIT
             error = errors.out_of_memory(request_id)
         template.spare.refill()
         if error is None:
@@ -159,12 +178,12 @@ class ExecutionEnvironment:
         except TimeoutError:
             peak_mb = max(self.peak_mb, round(limits.resident_mb(self.process.pid, self._members())))
             self.kill()
-            return RunResult("timeout", json.dumps(errors.timed_out(request_id, timeout_s)).encode(),
+            return RunResult(RunStatus.TIMEOUT, json.dumps(errors.timed_out(request_id, timeout_s)).encode(),
                              timeout_s * 1000.0, peak_mb, self._output())
         except wire.FrameTooLarge:
             self.kill()
             too_large = errors.response_too_large()
-            return RunResult("failed", json.dumps(too_large).encode(), (time.perf_counter() - started) * 1000,
+            return RunResult(RunStatus.FAILED, json.dumps(too_large).encode(), (time.perf_counter() - started) * 1000,
                              self.peak_mb,
                              self._output() + f"[ERROR] {too_large['errorType']}: {too_large['errorMessage']}\n")
         except (EOFError, OSError, wire.FrameError) as failure:
@@ -173,14 +192,14 @@ class ExecutionEnvironment:
             if self._out_of_memory:
                 return self._out_of_memory_result(request_id, elapsed)
             exitcode = self.process.exitcode if isinstance(failure, (EOFError, OSError)) else 1
-            return RunResult("exit", json.dumps(errors.exited(request_id, exitcode)).encode(),
+            return RunResult(RunStatus.EXIT, json.dumps(errors.exited(request_id, exitcode)).encode(),
                              elapsed, self.peak_mb, self._output())
         if answer["status"] == "oom":
             self.kill()
             return self._out_of_memory_result(request_id, (time.perf_counter() - started) * 1000)
         self.peak_mb = answer["peak_mb"]
         self._pause()
-        return RunResult(answer["status"], response, answer["duration_ms"], self.peak_mb, self._output())
+        return RunResult(RunStatus(answer["status"]), response, answer["duration_ms"], self.peak_mb, self._output())
 
     @property
     def _live_channel(self) -> wire.Channel:
@@ -235,7 +254,7 @@ class ExecutionEnvironment:
         return self._group.members if self._group is not None else None
 
     def _out_of_memory_result(self, request_id: str, elapsed_ms: float) -> RunResult:
-        return RunResult("oom", json.dumps(errors.out_of_memory(request_id)).encode(), elapsed_ms,
+        return RunResult(RunStatus.OUT_OF_MEMORY, json.dumps(errors.out_of_memory(request_id)).encode(), elapsed_ms,
                          self.spec.memory_mb, self._output())
 
     def _exceeded_memory(self) -> None:

@@ -6,7 +6,8 @@ import os
 import resource
 import signal
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 MB = 1024 * 1024
 # Lambda's quota of 1,024 file descriptors.

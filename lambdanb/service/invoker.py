@@ -10,9 +10,9 @@ from typing import Any
 from ..clock import Clock, now_ms
 from ..errors import TooManyRequestsException
 from ..records import FunctionConfig, Invocation, InvocationRequest, LogEvent
-from ..sandbox.environment import ExecutionEnvironment, RunResult
+from ..sandbox.environment import ExecutionEnvironment, RunResult, RunStatus
 from . import billing, logs
-from .logs import LogStore
+from .logs import LogStore, ReportStatus
 from .metrics import GB_SECONDS, MetricStore
 from .placement import Placement
 
@@ -59,7 +59,8 @@ class Invoker:
                 init_ms_shown = self.clock.shown(init.init_ms, Clock.FIXED_INIT_MS)
                 log(logs.init_report(init_ms_shown, init.error_type, init.timed_out))
                 log(logs.start(request_id, config.version))
-                failure = RunResult("timeout" if init.timed_out else "failed", json.dumps(init.error).encode(),
+                failure = RunResult(RunStatus.TIMEOUT if init.timed_out else RunStatus.FAILED,
+                                    json.dumps(init.error).encode(),
                                     config.timeout * 1000.0 if init.timed_out else init.init_ms,
                                     environment.peak_mb, "")
                 return self._finish(config, failure, request_id, events, log, None, concurrency)
@@ -87,35 +88,36 @@ class Invoker:
 
     def _finish(self, config: FunctionConfig, result: RunResult, request_id: str, events: list[LogEvent],
                 log: Callable[[str], None], init_ms: float | None, concurrency: int) -> Invocation:
-        if result.status == "timeout":
+        if result.status is RunStatus.TIMEOUT:
             log(f"{self.clock.iso_now()} {request_id} Task timed out after {config.timeout:.2f} seconds")
         log(logs.end(request_id))
         shown = self.clock.shown
-        duration_ms = result.duration_ms if result.status == "timeout" else shown(result.duration_ms,
+        duration_ms = result.duration_ms if result.status is RunStatus.TIMEOUT else shown(result.duration_ms,
                                                                                   Clock.FIXED_DURATION_MS)
         init_ms = None if init_ms is None else shown(init_ms, Clock.FIXED_INIT_MS)
-        used_mb = result.peak_mb if result.status == "oom" else int(shown(
+        used_mb = result.peak_mb if result.status is RunStatus.OUT_OF_MEMORY else int(shown(
             result.peak_mb, min(Clock.FIXED_MEMORY_MB, config.memory_size)))
-        if result.status == "timeout":
+        if result.status is RunStatus.TIMEOUT:
             billed_ms = config.timeout * 1000
         else:
             billed_ms = max(1, math.ceil(duration_ms + (init_ms or 0.0)))  # INIT is billed since August 2025
         # A REPORT carries a Status when the platform saw the failure, not when the runtime reported an error.
-        status = {"ok": None, "error": None, "timeout": "timeout"}.get(result.status, "error")
+        status: ReportStatus = None if result.status in (RunStatus.OK, RunStatus.ERROR) else \
+            "timeout" if result.status is RunStatus.TIMEOUT else "error"
         log(logs.report(request_id, duration_ms, billed_ms, config.memory_size, used_mb, init_ms,
                         status, result.error_type))
         if config.logs_delivered:
             self.log_store.put(config.log_group, events)
         now_s = events[-1].timestamp / 1000
         self.metrics.put_all(config.name, (
-            ("Invocations", 1), ("Errors", 0 if result.status == "ok" else 1), ("Duration", duration_ms),
+            ("Invocations", 1), ("Errors", 0 if result.status is RunStatus.OK else 1), ("Duration", duration_ms),
             ("ConcurrentExecutions", concurrency), (GB_SECONDS, billing.gb_seconds(config.memory_size, billed_ms))),
             now_s)
         if result.output and '"_aws"' in result.output:
             self.metrics.put_embedded(result.output, now_s)
         return Invocation(
             request_id=request_id, status_code=200, payload=_decode(result.response),
-            function_error=None if result.status == "ok" else "Unhandled",
+            function_error=None if result.status is RunStatus.OK else "Unhandled",
             log_events=events, duration_ms=duration_ms, billed_duration_ms=billed_ms,
             memory_size_mb=config.memory_size, max_memory_used_mb=used_mb, init_duration_ms=init_ms,
             executed_version=config.version, function_name=config.name)

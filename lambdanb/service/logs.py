@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import deque
+from typing import Literal
 
 from ..arns import REGION
 from ..records import LogEvent, LogEvents
@@ -89,8 +90,11 @@ def end(request_id: str) -> str:
     return f"END RequestId: {request_id}"
 
 
+ReportStatus = Literal["timeout", "error"] | None  # what a REPORT line says when the platform saw a failure
+
+
 def report(request_id: str, duration_ms: float, billed_ms: int, memory_mb: int, used_mb: int,
-           init_ms: float | None, status: str | None = None, error_type: str | None = None) -> str:
+           init_ms: float | None, status: ReportStatus = None, error_type: str | None = None) -> str:
     """The REPORT line, tab-separated in Lambda's field order; Init Duration only on a cold start."""
     line = (f"REPORT RequestId: {request_id}\tDuration: {duration_ms:.2f} ms\tBilled Duration: {billed_ms} ms\t"
             f"Memory Size: {memory_mb} MB\tMax Memory Used: {used_mb} MB\t")
