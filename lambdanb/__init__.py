@@ -107,5 +107,7 @@ def console(function_name: str, refresh_seconds: float = 1.0) -> Console:
 def load_ipython_extension(ipython: InteractiveShell) -> None:
     """%load_ext lambdanb: registers %%lambda and %lambda, and makes `lambdanb` available in the notebook."""
     from .magics import LambdaMagics
+    from .sandbox import template
     ipython.register_magics(LambdaMagics)
     ipython.user_ns.setdefault("lambdanb", __import__(__name__))
+    template.spare.refill()  # in the background: the first cold start finds a process ready, not a server to boot
