@@ -71,9 +71,13 @@ def wait_for_kernel(base: str, token: str) -> None:
     """Wait until a kernel is up with the page connected to it. JupyterLab shows its execution indicator as idle
     before it has a kernel at all, and a Run All clicked then is lost."""
     for _ in range(1200):
-        with urllib.request.urlopen(f"{base}/api/kernels?token={token}", timeout=5) as response:
-            if any(kernel["connections"] and kernel["execution_state"] == "idle" for kernel in json.load(response)):
-                return
+        try:
+            with urllib.request.urlopen(f"{base}/api/kernels?token={token}", timeout=5) as response:
+                kernels = json.load(response)
+        except OSError:  # the server answers 500 while a kernel is being started: ask again
+            kernels = []
+        if any(kernel["connections"] and kernel["execution_state"] == "idle" for kernel in kernels):
+            return
         time.sleep(0.1)
 
 
