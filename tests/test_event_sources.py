@@ -5,10 +5,13 @@ import base64
 import json
 import uuid
 
+import boto3
 import pytest
 
 from lambdanb import aws
+from lambdanb.endpoint import LambdaEndpoint
 from lambdanb.errors import InvalidParameterValueException
+from lambdanb.service.event_sources.filters import parse_filter_criteria
 
 RECORDER = '''
 import json
@@ -72,7 +75,8 @@ def lambda_handler(event, context):
             failures.append({"itemIdentifier": record["messageId"]})
     return {"batchItemFailures": failures}
 ''')
-    service.create_event_source_mapping("picky", arn, batch_size=10, function_response_types=["ReportBatchItemFailures"])
+    service.create_event_source_mapping("picky", arn, batch_size=10,
+                                        function_response_types=["ReportBatchItemFailures"])
     for body in ("good", "bad", "good2"):
         sqs.send_message(QueueUrl=url, MessageBody=body)
     assert service.drain(60)
@@ -216,7 +220,6 @@ def test_sqs_filter_criteria_invoke_only_matching_and_delete_the_rest(service):
     ({"messageAttributes": {"channel": {"stringValue": ["web"]}}}, ["ordinal"]),
 ])
 def test_filter_rule_syntax(rule, matches):
-    from lambdanb.service.event_sources.filters import parse_filter_criteria
     criteria = parse_filter_criteria({"Filters": [{"Pattern": json.dumps(rule)}]}, "CreateEventSourceMapping")
     bodies = {"order": {"kind": "order", "total": 10}, "ordinal": {"kind": "ordinal", "total": 5},
               "refund": {"kind": "refund", "total": 99, "coupon": "X"}}
@@ -324,8 +327,6 @@ def lambda_handler(event, context):
 
 
 def test_mappings_through_boto3(service):
-    from lambdanb.endpoint import LambdaEndpoint
-    import boto3
     serving = LambdaEndpoint(service)
     try:
         client = boto3.client("lambda", endpoint_url=serving.url, region_name="us-east-1",
