@@ -145,6 +145,12 @@ def _json_default(value):
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
+def trace_id() -> str:
+    """A new X-Ray trace header, as Lambda gives each invoke (not sampled: nothing is sent to X-Ray)."""
+    random = os.urandom(20).hex()
+    return f"Root=1-{int(time.time()):08x}-{random[:24]};Parent={random[24:]};Sampled=0"
+
+
 class Runtime:
     """The runtime loop of one environment: receive an event, run the handler, answer."""
 
@@ -175,6 +181,7 @@ class Runtime:
             log_stream_name=self.setup["log_stream"], deadline_ms=meta["deadline_ms"],
             identity=meta.get("identity"), client_context=meta.get("client_context"))
         started = time.perf_counter()
+        os.environ["_X_AMZN_TRACE_ID"] = trace_id()
         status, response = "ok", b""
         try:
             event = json.loads(body) if body else None
@@ -194,6 +201,7 @@ class Runtime:
             else:
                 status, response = self._encode(result, request_id)
         duration_ms = (time.perf_counter() - started) * 1000
+        os.environ.pop("_X_AMZN_TRACE_ID", None)
         if status == "ok" and len(response) > errors.MAX_RESPONSE_BYTES:  # checked here: the service never
             status, response = "failed", _too_large()                     # buffers an oversize answer
         self.stdout.end_invocation()
