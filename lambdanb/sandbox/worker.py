@@ -181,7 +181,7 @@ class Runtime:
             log_stream_name=self.setup["log_stream"], deadline_ms=meta["deadline_ms"],
             identity=meta.get("identity"), client_context=meta.get("client_context"))
         started = time.perf_counter()
-        os.environ["_X_AMZN_TRACE_ID"] = trace_id()
+        os.environ["_X_AMZN_TRACE_ID"] = trace_id()  # kept until the next invoke replaces it, as AWS's runtime does
         status, response = "ok", b""
         try:
             event = json.loads(body) if body else None
@@ -201,7 +201,6 @@ class Runtime:
             else:
                 status, response = self._encode(result, request_id)
         duration_ms = (time.perf_counter() - started) * 1000
-        os.environ.pop("_X_AMZN_TRACE_ID", None)
         if status == "ok" and len(response) > errors.MAX_RESPONSE_BYTES:  # checked here: the service never
             status, response = "failed", _too_large()                     # buffers an oversize answer
         self.stdout.end_invocation()
