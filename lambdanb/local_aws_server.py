@@ -38,6 +38,8 @@ NOT_RUNNING = ("lambdanb's Lambda service is not running in this kernel: it star
 # botocore retries 500, 502, 503 and 504 answers; waiting would not start the endpoint, so "not running" is a 501.
 REFUSED = "The local AWS serves the AWS APIs only; moto's own API answers the notebook's kernel alone."
 WARM_SERVICES = ("sts", "s3", "sqs", "iam", "dynamodb", "kinesis")
+# Not readied in advance: Step Functions' interpreter takes 0.7 s to import, and few notebooks use it.
+SET_UP_WHEN_USED = frozenset({"stepfunctions"})
 # Lambda may run for 900 s; a synchronous invoke passed through waits for it.
 FORWARD_TIMEOUT_S = 960
 # Hop-by-hop headers, and those each side's HTTP server writes for itself.
@@ -486,7 +488,7 @@ def install_step_functions(port: int, access_key_id: str, secret_access_key: str
     # Every module of the interpreter holds its own reference to moto's function.
     for module in [boto_client, lambda_eval_utils, state_task_service_factory, *list(sys.modules.values())]:
         if getattr(module, "boto_client_for", None) is moto_client_for:
-            setattr(module, "boto_client_for", client_for)
+            vars(module)["boto_client_for"] = client_for
 
 
 def warm_up(door: FrontDoor, services: Iterable[str]) -> None:
@@ -494,7 +496,7 @@ def warm_up(door: FrontDoor, services: Iterable[str]) -> None:
     then the applications and response models of the services functions use."""
     from moto.core.utils import get_service_model
     door.answered.wait()
-    for once in set(door.before.values()):
+    for once in {once for service, once in door.before.items() if service not in SET_UP_WHEN_USED}:
         once()
     dispatcher = door.dispatcher
     for service in services:
