@@ -38,6 +38,8 @@ NOT_RUNNING = ("lambdanb's Lambda service is not running in this kernel: it star
 # botocore retries 500, 502, 503 and 504 answers; waiting would not start the endpoint, so "not running" is a 501.
 REFUSED = "The local AWS serves the AWS APIs only; moto's own API answers the notebook's kernel alone."
 WARM_SERVICES = ("sts", "s3", "sqs", "iam", "dynamodb", "kinesis")
+# Not readied in advance: Step Functions' interpreter takes 0.7 s to import, and few notebooks use it.
+SET_UP_WHEN_USED = frozenset({"stepfunctions"})
 # Lambda may run for 900 s; a synchronous invoke passed through waits for it.
 FORWARD_TIMEOUT_S = 960
 # Hop-by-hop headers, and those each side's HTTP server writes for itself.
@@ -464,12 +466,37 @@ def sns_event(subscription: Any, notification: dict[str, Any]) -> dict[str, Any]
                 "MessageAttributes": notification.get("MessageAttributes", {})}}]}
 
 
+def install_step_functions(port: int, access_key_id: str, secret_access_key: str) -> None:
+    """Step Functions runs its state machines (moto's interpreter), and the interpreter's calls to AWS (a Task's
+    Lambda invoke among them) come through the front door signed with the administrator's key: moto's own test key
+    is no key of this AWS."""
+    import boto3
+    from botocore.config import Config
+    from moto.core.config import default_user_config
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task.service import state_task_service_factory
+    from moto.stepfunctions.parser.asl.utils import boto_client
+    default_user_config["stepfunctions"] = {"execute_state_machine": True}
+    moto_client_for = boto_client.boto_client_for
+
+    def client_for(region: str, service: str, state_credentials: Any = None) -> Any:
+        return boto3.client(service, region_name=region, endpoint_url=f"http://127.0.0.1:{port}",
+                            aws_access_key_id=access_key_id, aws_secret_access_key=secret_access_key,
+                            config=Config(parameter_validation=False, read_timeout=FORWARD_TIMEOUT_S,
+                                          retries={"max_attempts": 0, "total_max_attempts": 1}))
+
+    # Every module of the interpreter holds its own reference to moto's function.
+    for module in [boto_client, lambda_eval_utils, state_task_service_factory, *list(sys.modules.values())]:
+        if getattr(module, "boto_client_for", None) is moto_client_for:
+            vars(module)["boto_client_for"] = client_for
+
+
 def warm_up(door: FrontDoor, services: Iterable[str]) -> None:
     """Once the first call is answered (so as not to slow it down): what services need before their first request,
     then the applications and response models of the services functions use."""
     from moto.core.utils import get_service_model
     door.answered.wait()
-    for once in set(door.before.values()):
+    for once in {once for service, once in door.before.items() if service not in SET_UP_WHEN_USED}:
         once()
     dispatcher = door.dispatcher
     for service in services:
@@ -493,12 +520,18 @@ def serve(config: dict[str, str]) -> None:
     iam = make_administrator(config["admin_user"], config["access_key_id"], config["secret_access_key"])
     door = FrontDoor(DomainDispatcherApplication(create_backend_app), config["kernel_key"])
     install = Once(lambda: install_kernel_lambda(door.route))
-    door.before = {**{service: install for service in CALLS_LAMBDA}, "iam": Once(lambda: load_managed_policies(iam))}
     server = make_server("127.0.0.1", 0, door, threaded=True, request_handler=QuietHandler,
                          fd=int(config["listen_fd"]))
     server.daemon_threads = True  # type: ignore[attr-defined]  # werkzeug's threaded server is a ThreadingMixIn
-    # moto's own clients (Step Functions' tasks) find the server through MOTO_PORT.
+    # moto's own clients find the server through MOTO_PORT.
     os.environ["MOTO_PORT"] = str(server.port)
+
+    def step_functions() -> None:
+        install()
+        install_step_functions(server.port, config["access_key_id"], config["secret_access_key"])
+
+    door.before = {**{service: install for service in CALLS_LAMBDA}, "iam": Once(lambda: load_managed_policies(iam)),
+                   "stepfunctions": Once(step_functions)}
     report({"ready": True})
     threading.Thread(target=warm_up, args=(door, WARM_SERVICES), daemon=True, name="warm-up").start()
     server.serve_forever()

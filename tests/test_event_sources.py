@@ -5,10 +5,13 @@ import base64
 import json
 import uuid
 
+import boto3
 import pytest
 
 from lambdanb import aws
+from lambdanb.endpoint import LambdaEndpoint
 from lambdanb.errors import InvalidParameterValueException
+from lambdanb.service.event_sources.filters import parse_filter_criteria
 
 RECORDER = '''
 import json
@@ -72,7 +75,8 @@ def lambda_handler(event, context):
             failures.append({"itemIdentifier": record["messageId"]})
     return {"batchItemFailures": failures}
 ''')
-    service.create_event_source_mapping("picky", arn, batch_size=10, function_response_types=["ReportBatchItemFailures"])
+    service.create_event_source_mapping("picky", arn, batch_size=10,
+                                        function_response_types=["ReportBatchItemFailures"])
     for body in ("good", "bad", "good2"):
         sqs.send_message(QueueUrl=url, MessageBody=body)
     assert service.drain(60)
@@ -187,3 +191,158 @@ def test_s3_put_triggers_an_async_invoke_with_the_s3_event(service):
     assert record["s3"]["object"]["key"] == "cat+photo.jpg" and record["s3"]["object"]["size"] == 4
     assert {"userIdentity", "requestParameters", "responseElements"} <= set(record)
     assert service.async_outcomes("thumbnail").succeeded == 1
+
+
+def test_sqs_filter_criteria_invoke_only_matching_and_delete_the_rest(service):
+    sqs, url, arn = make_queue()
+    service.create_function("paid", RECORDER)
+    pattern = json.dumps({"body": {"status": ["paid"], "total": [{"numeric": [">", 10]}]}})
+    mapping = service.create_event_source_mapping("paid", arn, filter_criteria={"Filters": [{"Pattern": pattern}]})
+    assert mapping["FilterCriteria"] == {"Filters": [{"Pattern": pattern}]}
+    for body in ({"status": "paid", "total": 20}, {"status": "paid", "total": 5}, {"status": "open", "total": 20}):
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps(body))
+    sqs.send_message(QueueUrl=url, MessageBody="not json")
+    assert service.drain(60)
+    assert [json.loads(r["body"]) for batch in batches(service, "paid") for r in batch] == [
+        {"status": "paid", "total": 20}]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
+        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    assert set(attributes.values()) == {"0"}  # the filtered-out messages were deleted, as Lambda does
+
+
+@pytest.mark.parametrize(("rule", "matches"), [
+    ({"body": {"kind": [{"prefix": "ord"}]}}, ["order", "ordinal"]),
+    ({"body": {"kind": [{"suffix": "er"}]}}, ["order"]),
+    ({"body": {"kind": [{"anything-but": ["order"]}]}}, ["ordinal", "refund"]),
+    ({"body": {"total": [{"numeric": [">=", 10, "<", 100]}]}}, ["order", "refund"]),
+    ({"body": {"coupon": [{"exists": True}]}}, ["refund"]),
+    ({"body": {"coupon": [{"exists": False}]}}, ["order", "ordinal"]),
+    ({"messageAttributes": {"channel": {"stringValue": ["web"]}}}, ["ordinal"]),
+])
+def test_filter_rule_syntax(rule, matches):
+    criteria = parse_filter_criteria({"Filters": [{"Pattern": json.dumps(rule)}]}, "CreateEventSourceMapping")
+    bodies = {"order": {"kind": "order", "total": 10}, "ordinal": {"kind": "ordinal", "total": 5},
+              "refund": {"kind": "refund", "total": 99, "coupon": "X"}}
+    channels = {"ordinal": "web"}
+    records = {name: {"body": json.dumps(body), "messageAttributes": {
+        "channel": {"stringValue": channels.get(name, "mail"), "dataType": "String"}}}
+        for name, body in bodies.items()}
+    assert [name for name, record in records.items() if criteria.matches("sqs", record)] == matches
+
+
+def test_bad_filter_patterns_get_one_sentence(service):
+    sqs, url, arn = make_queue()
+    service.create_function("f", RECORDER)
+    for criteria in ({"Filters": [{"Pattern": "{not json"}]}, {"Filters": [{"Pattern": '{"body": "x"}'}]},
+                     {"Filters": [{"Pattern": "[1]"}]}, {"Filters": [{"Pattern": "{}"}] * 6}):
+        with pytest.raises(InvalidParameterValueException, match="(filter pattern|FilterCriteria)"):
+            service.create_event_source_mapping("f", arn, filter_criteria=criteria)
+    assert service.list_event_source_mappings("f") == []
+
+
+def test_kinesis_and_dynamodb_filters_skip_records(service):
+    kinesis = aws.client("kinesis")
+    stream = unique("temperatures")
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    arn = kinesis.describe_stream(StreamName=stream)["StreamDescription"]["StreamARN"]
+    service.create_function("hot", RECORDER)
+    for reading in ({"celsius": 41}, {"celsius": 12}, {"celsius": 38}):
+        kinesis.put_record(StreamName=stream, Data=json.dumps(reading).encode(), PartitionKey="one")
+    kinesis.put_record(StreamName=stream, Data=b"\x00\xffbinary", PartitionKey="one")
+    service.create_event_source_mapping("hot", arn, starting_position="TRIM_HORIZON", filter_criteria={
+        "Filters": [{"Pattern": json.dumps({"data": {"celsius": [{"numeric": [">", 35]}]}})}]})
+
+    dynamodb = aws.client("dynamodb")
+    table = unique("players")
+    description = dynamodb.create_table(
+        TableName=table, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})["TableDescription"]
+    service.create_function("removed", RECORDER)
+    service.create_event_source_mapping("removed", description["LatestStreamArn"], starting_position="TRIM_HORIZON",
+                                        filter_criteria={"Filters": [{"Pattern": json.dumps(
+                                            {"eventName": ["REMOVE"], "dynamodb": {"Keys": {"id": {"S": ["ada"]}}}})}]})
+    for player in ("ada", "bob"):
+        dynamodb.put_item(TableName=table, Item={"id": {"S": player}})
+        dynamodb.delete_item(TableName=table, Key={"id": {"S": player}})
+    assert service.drain(60)
+    hot = [json.loads(base64.b64decode(r["kinesis"]["data"])) for b in batches(service, "hot") for r in b]
+    assert hot == [{"celsius": 41}, {"celsius": 38}]
+    removed = [r for batch in batches(service, "removed") for r in batch]
+    assert [(r["eventName"], r["dynamodb"]["Keys"]) for r in removed] == [("REMOVE", {"id": {"S": "ada"}})]
+
+
+def test_stream_records_as_lambda_writes_them(service):
+    kinesis = aws.client("kinesis")
+    stream = unique("clicks")
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    arn = kinesis.describe_stream(StreamName=stream)["StreamDescription"]["StreamARN"]
+    role = aws.create_role(unique("reader"), ["AWSLambdaBasicExecutionRole"])
+    service.create_function("withrole", RECORDER, role=role)
+    service.create_function("norole", RECORDER)
+    kinesis.put_record(StreamName=stream, Data=b"x", PartitionKey="one")
+    for name in ("withrole", "norole"):
+        service.create_event_source_mapping(name, arn, starting_position="TRIM_HORIZON")
+    dynamodb = aws.client("dynamodb")
+    table = unique("scores")
+    description = dynamodb.create_table(
+        TableName=table, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})["TableDescription"]
+    service.create_function("scores", RECORDER)
+    service.create_event_source_mapping("scores", description["LatestStreamArn"], starting_position="TRIM_HORIZON")
+    dynamodb.put_item(TableName=table, Item={"id": {"S": "ada"}})
+    assert service.drain(60)
+    assert batches(service, "withrole")[0][0]["invokeIdentityArn"] == role
+    assert batches(service, "norole")[0][0]["invokeIdentityArn"] == "arn:aws:iam::123456789012:role/lambdanb-default"
+    (record,) = batches(service, "scores")[0]
+    assert record["eventVersion"] == "1.1"
+    change = record["dynamodb"]
+    assert isinstance(change["ApproximateCreationDateTime"], int)
+    assert change["StreamViewType"] == "NEW_IMAGE" and change["SizeBytes"] > 0
+
+
+def test_a_batch_retried_for_ever_backs_off_and_drain_ends(service):
+    kinesis = aws.client("kinesis")
+    stream = unique("poison")
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    arn = kinesis.describe_stream(StreamName=stream)["StreamDescription"]["StreamARN"]
+    service.create_function("fails", '''
+def lambda_handler(event, context):
+    raise ValueError("never")
+''')
+    kinesis.put_record(StreamName=stream, Data=b"poison", PartitionKey="one")
+    mapping = service.create_event_source_mapping("fails", arn, starting_position="TRIM_HORIZON")
+    assert mapping["MaximumRetryAttempts"] == -1
+    assert service.drain(60)  # the poller waits to retry: that counts as idle
+    poller = service.event_sources._pollers[mapping["UUID"]]
+    assert poller.backing_off
+    assert service.get_metrics("fails")["Invocations"] <= 3  # no hot loop: the next try is a second or more away
+    service.update_event_source_mapping(mapping["UUID"], enabled=False)
+    for _ in range(100):  # disabling interrupts the wait
+        if not poller.backing_off:
+            break
+        poller.stopped.wait(0.1)
+    assert not poller.backing_off
+
+
+def test_mappings_through_boto3(service):
+    serving = LambdaEndpoint(service)
+    try:
+        client = boto3.client("lambda", endpoint_url=serving.url, region_name="us-east-1",
+                              aws_access_key_id="local", aws_secret_access_key="local")
+        sqs, url, arn = make_queue()
+        service.create_function("viaboto", RECORDER)
+        pattern = json.dumps({"body": {"kind": ["a"]}})
+        created = client.create_event_source_mapping(FunctionName="viaboto", EventSourceArn=arn, BatchSize=3,
+                                                     FilterCriteria={"Filters": [{"Pattern": pattern}]})
+        got = client.get_event_source_mapping(UUID=created["UUID"])
+        assert got["BatchSize"] == 3 and got["FilterCriteria"] == {"Filters": [{"Pattern": pattern}]}
+        updated = client.update_event_source_mapping(UUID=created["UUID"], FilterCriteria={"Filters": []})
+        assert "FilterCriteria" not in updated
+        with pytest.raises(client.exceptions.InvalidParameterValueException):
+            client.update_event_source_mapping(UUID=created["UUID"], FilterCriteria={"Filters": [{"Pattern": "{"}]})
+        with pytest.raises(client.exceptions.ResourceNotFoundException):
+            client.get_event_source_mapping(UUID=str(uuid.uuid4()))
+    finally:
+        serving.stop()

@@ -17,7 +17,7 @@ _MAPPING_SETTINGS = {"BatchSize": "batch_size", "MaximumBatchingWindowInSeconds"
                      "FunctionResponseTypes": "function_response_types", "Enabled": "enabled",
                      "BisectBatchOnFunctionError": "bisect_batch_on_function_error",
                      "MaximumRetryAttempts": "maximum_retry_attempts", "StartingPosition": "starting_position",
-                     "DestinationConfig": "destination_config"}
+                     "DestinationConfig": "destination_config", "FilterCriteria": "filter_criteria"}
 
 
 def _name(request: dict[str, Any], operation: str) -> str:
@@ -103,7 +103,8 @@ def get_event_source_mapping(service: LambdaService, request: dict[str, Any]) ->
 @serves("UpdateEventSourceMapping")
 def update_event_source_mapping(service: LambdaService, request: dict[str, Any]) -> dict[str, Any]:
     return service.update_event_source_mapping(request["UUID"], enabled=request.get("Enabled"),
-                                               batch_size=request.get("BatchSize"))
+                                               batch_size=request.get("BatchSize"),
+                                               filter_criteria=request.get("FilterCriteria"))
 
 
 @serves("DeleteEventSourceMapping")

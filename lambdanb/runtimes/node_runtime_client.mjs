@@ -88,6 +88,7 @@ for (;;) {
   const next = await call("GET", "/invocation/next");
   requestId = next.headers["lambda-runtime-aws-request-id"];
   const deadline = Number(next.headers["lambda-runtime-deadline-ms"]);
+  process.env._X_AMZN_TRACE_ID = next.headers["lambda-runtime-trace-id"];
   const context = {
     awsRequestId: requestId,
     invokedFunctionArn: next.headers["lambda-runtime-invoked-function-arn"],

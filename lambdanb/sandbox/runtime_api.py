@@ -12,6 +12,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import errors
+from .worker import trace_id
 
 PREFIX = "/2018-06-01/runtime"
 _ERROR_TYPE = re.compile(r"(Runtime|Function)\.[A-Z][a-zA-Z]+")
@@ -146,8 +147,7 @@ def _handler_for(api: RuntimeAPI):
             headers = {"Lambda-Runtime-Aws-Request-Id": meta["id"],
                        "Lambda-Runtime-Deadline-Ms": str(meta["deadline_ms"]),
                        "Lambda-Runtime-Invoked-Function-Arn": meta["arn"],
-                       "Lambda-Runtime-Trace-Id": f"Root=1-{int(time.time()):08x}-{meta['id'].replace('-', '')[:24]};"
-                                                  f"Parent={meta['id'][:16].replace('-', '0')};Sampled=0"}
+                       "Lambda-Runtime-Trace-Id": trace_id()}
             if meta.get("client_context") is not None:
                 headers["Lambda-Runtime-Client-Context"] = json.dumps(meta["client_context"])
             if meta.get("identity") is not None:

@@ -145,6 +145,12 @@ def _json_default(value):
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
 
 
+def trace_id() -> str:
+    """A new X-Ray trace header, as Lambda gives each invoke (not sampled: nothing is sent to X-Ray)."""
+    random = os.urandom(20).hex()
+    return f"Root=1-{int(time.time()):08x}-{random[:24]};Parent={random[24:]};Sampled=0"
+
+
 class Runtime:
     """The runtime loop of one environment: receive an event, run the handler, answer."""
 
@@ -175,6 +181,7 @@ class Runtime:
             log_stream_name=self.setup["log_stream"], deadline_ms=meta["deadline_ms"],
             identity=meta.get("identity"), client_context=meta.get("client_context"))
         started = time.perf_counter()
+        os.environ["_X_AMZN_TRACE_ID"] = trace_id()  # kept until the next invoke replaces it, as AWS's runtime does
         status, response = "ok", b""
         try:
             event = json.loads(body) if body else None

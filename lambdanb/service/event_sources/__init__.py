@@ -9,6 +9,7 @@ from ...clock import Clock
 from ...errors import LambdaNBError, ResourceNotFoundException
 from ..functions import FunctionRegistry
 from ..metrics import MetricStore
+from .filters import parse_filter_criteria
 from .mappings import EventSourceMapping, new_mapping
 from .polling import MappingPoller, wait_until_idle
 from .sqs import SQSPoller
@@ -58,13 +59,18 @@ class EventSources:
     def get(self, uuid: str) -> dict[str, Any]:
         return self._mapping(uuid, "GetEventSourceMapping").describe()
 
-    def update(self, uuid: str, *, enabled: bool | None = None, batch_size: int | None = None) -> dict[str, Any]:
-        mapping = self._mapping(uuid, "UpdateEventSourceMapping")
+    def update(self, uuid: str, *, enabled: bool | None = None, batch_size: int | None = None,
+               filter_criteria: dict[str, Any] | None = None) -> dict[str, Any]:
+        """UpdateEventSourceMapping; FilterCriteria {"Filters": []} removes the filters."""
+        operation = "UpdateEventSourceMapping"
+        mapping = self._mapping(uuid, operation)
+        if batch_size is not None and not 1 <= batch_size <= 10000:
+            raise LambdaNBError("BatchSize must be 1-10000.")
+        if filter_criteria is not None:
+            mapping.filters = parse_filter_criteria(filter_criteria, operation)
         if enabled is not None:
             mapping.enabled = enabled
         if batch_size is not None:
-            if not 1 <= batch_size <= 10000:
-                raise LambdaNBError("BatchSize must be 1-10000.")
             mapping.batch_size = batch_size
         return mapping.describe()
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from ...arns import function_arn, service_of
 from ...errors import InvalidParameterValueException
+from .filters import FilterCriteria, parse_filter_criteria
 
 DEFAULT_BATCH = {"sqs": 10, "kinesis": 100, "dynamodb": 100}
 KINDS = tuple(DEFAULT_BATCH)
@@ -28,6 +29,7 @@ class EventSourceMapping:
     starting_position: str | None = None
     on_failure: str | None = None
     enabled: bool = True
+    filters: FilterCriteria | None = None
     uuid: str = field(default_factory=lambda: str(uuid.uuid4()))
     last_processing_result: str = "No records processed"
 
@@ -51,6 +53,8 @@ class EventSourceMapping:
             "MaximumBatchingWindowInSeconds": self.maximum_batching_window_in_seconds,
             "FunctionResponseTypes": list(self.function_response_types), "State": self.state,
             "LastProcessingResult": self.last_processing_result}
+        if self.filters is not None:
+            described["FilterCriteria"] = self.filters.describe()
         if self.kind != "sqs":
             described.update(StartingPosition=self.starting_position,
                              BisectBatchOnFunctionError=self.bisect_batch_on_function_error,
@@ -64,7 +68,7 @@ def new_mapping(function_name: str, qualifier: str | None, event_source_arn: str
                 maximum_batching_window_in_seconds: int = 0, function_response_types: list[str] | tuple[str, ...] = (),
                 bisect_batch_on_function_error: bool = False, maximum_retry_attempts: int = -1,
                 starting_position: str | None = None, destination_config: dict[str, Any] | None = None,
-                enabled: bool = True) -> EventSourceMapping:
+                enabled: bool = True, filter_criteria: dict[str, Any] | None = None) -> EventSourceMapping:
     """A mapping, refused with Lambda's words where CreateEventSourceMapping would refuse it."""
     operation = "CreateEventSourceMapping"
     kind = service_of(event_source_arn)
@@ -87,4 +91,4 @@ def new_mapping(function_name: str, qualifier: str | None, event_source_arn: str
     return EventSourceMapping(function_name, event_source_arn, batch_size, qualifier,
                               maximum_batching_window_in_seconds, list(function_response_types),
                               bisect_batch_on_function_error, maximum_retry_attempts, starting_position, on_failure,
-                              enabled)
+                              enabled, parse_filter_criteria(filter_criteria, operation))

@@ -19,10 +19,12 @@ if TYPE_CHECKING:
 
 
 class PollingLoop(ABC):
-    """A thread that polls its source until stopped; `idle` is true while the source has nothing left for it."""
+    """A thread that polls its source until stopped; `idle` is true while the source has nothing left for it,
+    `backing_off` while it waits to retry a batch it will retry until the batch's records expire."""
 
     def __init__(self, name: str) -> None:
         self.idle = False
+        self.backing_off = False
         self.polls = 0
         self.stopped = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True, name=name)
@@ -36,6 +38,16 @@ class PollingLoop(ABC):
 
     def stop(self) -> None:
         self.stopped.set()
+
+    def pause(self, seconds: float) -> bool:
+        """Wait, waking early when the loop is stopped or disabled; False if it was."""
+        deadline = time.monotonic() + seconds
+        while not self.stopped.is_set() and self.enabled:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return True
+            self.stopped.wait(min(left, 0.1))
+        return False
 
     def _run(self) -> None:
         while not self.stopped.is_set():
@@ -62,10 +74,12 @@ class PollingLoop(ABC):
 
 
 def wait_until_idle(loops: Iterable[PollingLoop], timeout: float | None = None) -> bool:
-    """Wait until every loop has looked twice more and found nothing; False on timeout."""
+    """Wait until every loop has looked twice more and found nothing, or is backing off from a batch it retries for
+    ever (otherwise no drain would end); False on timeout."""
     deadline = None if timeout is None else time.monotonic() + timeout
     seen = [(loop, loop.polls) for loop in loops]
-    while not all(loop.idle and loop.polls >= before + 2 for loop, before in seen if not loop.stopped.is_set()):
+    while not all(loop.backing_off or (loop.idle and loop.polls >= before + 2)
+                  for loop, before in seen if not loop.stopped.is_set()):
         if deadline is not None and time.monotonic() > deadline:
             return False
         time.sleep(0.02)
@@ -94,6 +108,17 @@ class MappingPoller(PollingLoop):
     def failed(self, error: Exception) -> None:
         self.mapping.last_processing_result = f"PROBLEM: {error}"
         super().failed(error)
+
+    def select(self, records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """The records the mapping's FilterCriteria let through, and the others."""
+        filters = self.mapping.filters
+        if filters is None:
+            return records, []
+        kept: list[dict[str, Any]] = []
+        dropped: list[dict[str, Any]] = []
+        for record in records:
+            (kept if filters.matches(self.mapping.kind, record) else dropped).append(record)
+        return kept, dropped
 
     def call(self, records: list[dict[str, Any]]) -> Invocation | None:
         """Invoke the function with one batch; None when throttled (the records are tried again later)."""

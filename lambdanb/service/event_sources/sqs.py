@@ -61,7 +61,14 @@ class SQSPoller(MappingPoller):
             self.idle = self.reader.empty()
             return False
         self.idle = False
-        invocation = self.call([self._record(message) for message in messages])
+        records, dropped = self.select([self._record(message) for message in messages])
+        if dropped:  # Lambda deletes the messages its filters leave out
+            self.reader.delete([{"ReceiptHandle": r["receiptHandle"]} for r in dropped])
+        if not records:
+            return True
+        kept = {record["messageId"] for record in records}
+        messages = [m for m in messages if m["MessageId"] in kept]
+        invocation = self.call(records)
         if invocation is None:
             return True
         failed = self.failed_items(invocation, [m["MessageId"] for m in messages])

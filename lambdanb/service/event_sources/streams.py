@@ -8,11 +8,15 @@ from functools import cached_property
 from typing import Any
 
 from ... import aws
-from ...arns import REGION, function_arn, name_of, role_arn
+from ...arns import REGION, function_arn, name_of
 from ...log import problem
 from ...records import Invocation
 from ..destinations import send_record
 from .polling import MappingPoller
+
+FIRST_RETRY_DELAY = 1.0  # seconds before the first retry of a failed batch; doubled for each further retry
+MAX_RETRY_DELAY = 60.0
+THROTTLED_DELAY = 0.1
 
 
 class StreamPoller(MappingPoller):
@@ -34,23 +38,28 @@ class StreamPoller(MappingPoller):
         worked = False
         for shard, iterator in list(self.iterators.items()):
             response = self._get_records(iterator)
-            records = response["Records"]
-            if records:
+            if response["Records"]:
                 worked = True
-                self._process(shard, [self._record(shard, r) for r in records])
+                batch = self.select([self._record(shard, r) for r in response["Records"]])[0]
+                if batch and not self._process(shard, batch):
+                    break  # stopped or disabled: enabled again, the shard reads these records again
             self.iterators[shard] = response.get("NextShardIterator") or iterator
         self.idle = not worked
         return worked
 
-    def _process(self, shard: str, records: list[dict[str, Any]]) -> None:
+    def _process(self, shard: str, records: list[dict[str, Any]]) -> bool:
+        """Invoke with the records in batches, retrying (or bisecting) a failed batch, with a delay that doubles
+        between tries; False when the mapping was stopped or disabled first."""
         pending = [records]
-        while pending and not self.stopped.is_set():
+        while pending:
             batch = pending.pop(0)
             attempts = 0
             while True:
+                if self.stopped.is_set() or not self.enabled:
+                    return False
                 invocation = self.call(batch)
-                if invocation is None:
-                    self.stopped.wait(0.1)
+                if invocation is None:  # throttled
+                    self.pause(THROTTLED_DELAY)
                     continue
                 attempts += 1
                 self.metrics.put(self.mapping.function_name, "IteratorAge",
@@ -69,6 +78,13 @@ class StreamPoller(MappingPoller):
                 if retries != -1 and attempts > retries:
                     self._give_up(shard, batch, invocation, attempts)
                     break
+                self.backing_off = retries == -1
+                try:
+                    if not self.pause(min(FIRST_RETRY_DELAY * 2 ** (attempts - 1), MAX_RETRY_DELAY)):
+                        return False
+                finally:
+                    self.backing_off = False
+        return True
 
     def _give_up(self, shard: str, batch: list[dict], invocation: Invocation, attempts: int) -> None:
         if not self.mapping.on_failure:
@@ -127,6 +143,14 @@ class KinesisPoller(StreamPoller):
         return aws.client("kinesis")
 
     @property
+    def role(self) -> str:
+        """The function's execution role: Lambda reads the stream with it."""
+        from ...endpoint.functions import DEFAULT_ROLE  # the endpoint imports the service: import when used
+
+        mapping = self.mapping
+        return self.frontend.functions.resolve(mapping.function_name, mapping.qualifier).role or DEFAULT_ROLE
+
+    @property
     def stream(self) -> str:
         return name_of(self.mapping.event_source_arn)
 
@@ -147,7 +171,7 @@ class KinesisPoller(StreamPoller):
                             "approximateArrivalTimestamp": raw["ApproximateArrivalTimestamp"].timestamp()},
                 "eventSource": "aws:kinesis", "eventVersion": "1.0",
                 "eventID": f"{shard}:{raw['SequenceNumber']}", "eventName": "aws:kinesis:record",
-                "invokeIdentityArn": role_arn("lambdanb"), "awsRegion": REGION,
+                "invokeIdentityArn": self.role, "awsRegion": REGION,
                 "eventSourceARN": self.mapping.event_source_arn}
 
     def _sequence(self, record: dict) -> str:
@@ -176,9 +200,9 @@ class DynamoDBStreamPoller(StreamPoller):
         return self.client.get_records(ShardIterator=iterator, Limit=self.mapping.batch_size)
 
     def _record(self, shard: str, raw: dict) -> dict:
-        change = dict(raw["dynamodb"])
-        change["ApproximateCreationDateTime"] = change["ApproximateCreationDateTime"].timestamp()
-        return {"eventID": raw["eventID"], "eventName": raw["eventName"], "eventVersion": raw["eventVersion"],
+        change = dict(raw["dynamodb"])  # with SizeBytes and StreamViewType, as the stream gives them
+        change["ApproximateCreationDateTime"] = int(change["ApproximateCreationDateTime"].timestamp())
+        return {"eventID": raw["eventID"], "eventName": raw["eventName"], "eventVersion": "1.1",
                 "eventSource": "aws:dynamodb", "awsRegion": REGION, "dynamodb": change,
                 "eventSourceARN": self.mapping.event_source_arn}
 
