@@ -172,7 +172,8 @@ def main() -> None:
     print("| per student (min / median / max) | |")
     print("| --- | --- |")
     print(f"| wall time of both labs | {spread([s.seconds for s in students], 's')} |")
-    print(f"| peak resident memory of the kernel's tree (RSS sum) | {spread([s.peak_rss_mb for s in students], 'MB')} |")
+    rss = spread([s.peak_rss_mb for s in students], "MB")
+    print(f"| peak resident memory of the kernel's tree (RSS sum) | {rss} |")
     print(f"| peak proportional memory of the tree (PSS sum) | {spread([s.peak_pss_mb for s in students], 'MB')} |")
     print(f"| processes in the tree at most | {spread([s.peak_processes for s in students])} |")
     print(f"| CPU time of the kernels' trees (sampled: a process's last interval is missed) | "

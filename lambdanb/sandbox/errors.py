@@ -48,9 +48,9 @@ def exited(request_id: str, exitcode: int | None) -> dict:
     return {"errorType": "Runtime.ExitError", "errorMessage": f"RequestId: {request_id} Error: {reason}"}
 
 
-def response_too_large() -> dict:
-    return {"errorType": "Function.ResponseSizeTooLarge",
-            "errorMessage": f"Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."}
+def response_too_large() -> dict[str, str]:
+    return {"errorType": "Function.ResponseSizeTooLarge", "errorMessage":
+            f"Response payload size exceeded maximum allowed payload size ({MAX_RESPONSE_BYTES} bytes)."}
 
 
 def _signal_words(number: int) -> str:

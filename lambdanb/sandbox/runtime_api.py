@@ -10,6 +10,7 @@ import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, NoReturn
 
 from . import errors
 from .worker import trace_id
@@ -37,7 +38,7 @@ class RuntimeAPI:
     @property
     def address(self) -> str:
         host, port = self.server.server_address[:2]
-        return f"{host}:{port}"
+        return f"{host!s}:{port}"
 
     def watch(self, process: subprocess.Popen) -> None:
         def wait() -> None:
@@ -121,11 +122,11 @@ def error_payload(body: bytes, header_type: str | None, request_id: str) -> dict
     return {"errorMessage": message, "errorType": error_type, "requestId": request_id, "stackTrace": []}
 
 
-def _handler_for(api: RuntimeAPI):
+def _handler_for(api: RuntimeAPI) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, *args) -> None:  # the runtime API does not write to the function's log
+        def log_message(self, format: str, *args: Any) -> None:  # the runtime API writes nothing to the log
             pass
 
         def _reply(self, status: int, document: dict | None = None, body: bytes | None = None,
@@ -172,7 +173,7 @@ def _handler_for(api: RuntimeAPI):
     return Handler
 
 
-def exit_like(status: int) -> None:
+def exit_like(status: int) -> NoReturn:
     """End this process the way the runtime process ended, so the platform reports the same exit."""
     if status < 0:
         signal.signal(-status, signal.SIG_DFL)
@@ -222,7 +223,7 @@ def serve(fd: int, setup: dict, started: float, done: dict) -> None:
         begun = time.perf_counter()
         result = api.invoke(meta, body)
         if result is None:
-            exit_like(api.exit_status)
+            exit_like(api.exit_status if api.exit_status is not None else 1)
         status, response = result
         answer_once(fd, {"id": meta["id"], "status": status, "duration_ms": (time.perf_counter() - begun) * 1000,
                          "peak_mb": _peak_mb(process)}, response)

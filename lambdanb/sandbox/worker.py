@@ -13,6 +13,8 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
+from typing import Any
 
 from . import errors, limits, seal, wire
 from .context import LambdaContext
@@ -51,7 +53,7 @@ class LogWriter(io.TextIOBase):
         return self._fd
 
     @property
-    def encoding(self) -> str:
+    def encoding(self) -> str:  # type: ignore[override]  # TextIOBase declares it a plain attribute
         return "utf-8"
 
     def start_invocation(self) -> None:
@@ -99,12 +101,12 @@ def _log_error(payload: dict) -> None:
     sys.stdout.write("\r".join(lines) + "\n")
 
 
-def _load_handler(handler: str, task_root: str):
+def _load_handler(handler: str, task_root: str) -> Callable[[Any, Any], Any]:
     """Import the handler's module once per environment; failures become the Runtime.* init errors."""
     try:
         module_name, function_name = handler.rsplit(".", 1)
     except ValueError as error:
-        raise _InitError("Runtime.MalformedHandlerName", f"Bad handler '{handler}': {error}")
+        raise _InitError("Runtime.MalformedHandlerName", f"Bad handler '{handler}': {error}") from None
     module_name = module_name.replace("/", ".")
     if module_name.split(".")[0] in sys.builtin_module_names:
         raise _InitError("Runtime.BuiltInModuleConflict",
@@ -112,18 +114,21 @@ def _load_handler(handler: str, task_root: str):
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:
-        raise _InitError("Runtime.ImportModuleError", f"Unable to import module '{module_name}': {error}")
+        raise _InitError("Runtime.ImportModuleError", f"Unable to import module '{module_name}': {error}") from None
     except SyntaxError as error:
         frame = f'  File "{(error.filename or "").replace(task_root, errors.TASK_ROOT_SHOWN)}" Line {error.lineno}\n' \
                 f"    {(error.text or '').strip()}\n"
-        raise _InitError("Runtime.UserCodeSyntaxError", f"Syntax error in module '{module_name}': {error}", [frame])
+        raise _InitError("Runtime.UserCodeSyntaxError", f"Syntax error in module '{module_name}': {error}",
+                         [frame]) from None
     except Exception as error:
         frames = errors.user_frames(error.__traceback__, task_root, _RUNTIME_FILES)
-        raise _InitError(type(error).__name__, str(error), frames)
+        raise _InitError(type(error).__name__, str(error), frames) from None
     try:
-        return getattr(module, function_name)
+        handler_function: Callable[[Any, Any], Any] = getattr(module, function_name)
     except AttributeError:
-        raise _InitError("Runtime.HandlerNotFound", f"Handler '{function_name}' missing on module '{module_name}'")
+        raise _InitError("Runtime.HandlerNotFound",
+                         f"Handler '{function_name}' missing on module '{module_name}'") from None
+    return handler_function
 
 
 class _InitError(Exception):
@@ -139,7 +144,7 @@ def _too_large() -> bytes:
     return json.dumps(payload).encode()
 
 
-def _json_default(value):
+def _json_default(value: Any) -> Any:
     if isinstance(value, decimal.Decimal):  # the runtime's simplejson writes Decimal as a number
         return int(value) if value == value.to_integral_value() else float(value)
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
@@ -151,14 +156,19 @@ def trace_id() -> str:
     return f"Root=1-{int(time.time()):08x}-{random[:24]};Parent={random[24:]};Sampled=0"
 
 
+def _not_loaded(event: Any, context: Any) -> Any:
+    raise RuntimeError("the handler is called before INIT loaded it")
+
+
 class Runtime:
     """The runtime loop of one environment: receive an event, run the handler, answer."""
 
-    def __init__(self, fd: int, setup: dict, handler, log_fd: int, stdout: LogWriter,
+    def __init__(self, fd: int, setup: dict[str, Any], handler: Callable[[Any, Any], Any] | None, log_fd: int,
+                 stdout: LogWriter,
                  log_handler: LambdaLogHandler) -> None:
         self.fd = fd
         self.setup = setup
-        self.handler = handler
+        self.handler: Callable[[Any, Any], Any] = handler or _not_loaded
         self.log_fd = log_fd
         self.stdout = stdout
         self.log_handler = log_handler
@@ -207,7 +217,7 @@ class Runtime:
         return {"id": request_id, "status": status, "duration_ms": duration_ms,
                 "peak_mb": limits.peak_memory_mb()}, response
 
-    def _encode(self, result, request_id: str) -> tuple[str, bytes]:
+    def _encode(self, result: Any, request_id: str) -> tuple[str, bytes]:
         if isinstance(result, (bytes, bytearray)):
             return "ok", bytes(result)
         try:
@@ -276,7 +286,7 @@ def answer_once(fd: int, meta: dict, body: bytes = b"") -> None:
     wire.send(fd, meta, body)
 
 
-def main(connection) -> None:
+def main(connection: Any) -> None:
     """Entry point of a new environment process (the target of its multiprocess.Process)."""
     os.setsid()  # its own session and process group, first: the kernel's interrupts and group signals stay out
     fd = os.dup(connection.fileno())
