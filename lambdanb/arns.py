@@ -24,6 +24,9 @@ def role_arn(name: str) -> str:
     return f"arn:aws:iam::{ACCOUNT_ID}:role/{name}"
 
 
+DEFAULT_ROLE = role_arn("lambdanb-default")  # what a function created without a role shows as its Role
+
+
 def function_reference(reference: str, qualifier: str | None = None,
                        operation: str = "Invoke") -> tuple[str, str | None]:
     """(name, qualifier) of a function named by name or ARN, optionally with :qualifier, as the Lambda API takes it."""

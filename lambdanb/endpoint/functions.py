@@ -8,7 +8,7 @@ import urllib.parse
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from ..arns import function_arn, function_reference, role_arn
+from ..arns import DEFAULT_ROLE, function_arn, function_reference
 from ..errors import InvalidParameterValueException, LambdaNBError
 from .protocol import Reply, page, serves
 
@@ -18,7 +18,6 @@ if TYPE_CHECKING:
 
 TAIL_BYTES = 4096
 CODE_PATH = "/lambdanb/code/"  # where GetFunction's Code.Location points: the package's zip, for download
-DEFAULT_ROLE = role_arn("lambdanb-default")  # the Role of functions created without one
 # CreateFunction and UpdateFunctionConfiguration members → LambdaService keyword arguments
 _SETTINGS = {"Handler": "handler", "Runtime": "runtime", "MemorySize": "memory_size", "Timeout": "timeout",
              "Description": "description", "Role": "role", "DeadLetterConfig": "dead_letter_config",

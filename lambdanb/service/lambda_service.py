@@ -399,7 +399,8 @@ class LambdaService:
 
     def drain(self, timeout: float | None = None) -> bool:
         """Wait until the async queues are empty, nothing is in flight and every event source mapping has read all
-        there is (False if the timeout came first)."""
+        there is (False if the timeout came first). A stream batch retried for ever counts as done while it waits
+        for its next try; schedules are not waited for."""
         deadline = None if timeout is None else time.monotonic() + timeout
 
         def remaining() -> float | None:
@@ -417,7 +418,8 @@ class LambdaService:
                                     **settings: Any) -> dict[str, Any]:
         """CreateEventSourceMapping for an SQS queue, Kinesis stream or DynamoDB stream of the local AWS:
         batch_size, maximum_batching_window_in_seconds, function_response_types=["ReportBatchItemFailures"],
-        bisect_batch_on_function_error, maximum_retry_attempts, starting_position, destination_config, enabled."""
+        bisect_batch_on_function_error, maximum_retry_attempts, starting_position, destination_config, enabled,
+        filter_criteria={"Filters": [{"Pattern": json_text}]} (Lambda's filter rules)."""
         return self.event_sources.create(function_name, event_source_arn, **settings)
 
     def get_event_source_mapping(self, uuid: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import Any
 
 from ... import aws
-from ...arns import REGION, function_arn, name_of
+from ...arns import DEFAULT_ROLE, REGION, function_arn, name_of
 from ...log import problem
 from ...records import Invocation
 from ..destinations import send_record
@@ -145,7 +145,6 @@ class KinesisPoller(StreamPoller):
     @property
     def role(self) -> str:
         """The function's execution role: Lambda reads the stream with it."""
-        from ...endpoint.functions import DEFAULT_ROLE  # the endpoint imports the service: import when used
 
         mapping = self.mapping
         return self.frontend.functions.resolve(mapping.function_name, mapping.qualifier).role or DEFAULT_ROLE
