@@ -120,3 +120,4 @@ put_provisioned_concurrency_config = _forward("put_provisioned_concurrency_confi
 save_test_event = _forward("save_test_event")
 list_test_events = _forward("list_test_events")
 async_outcomes = _forward("async_outcomes")
+async_queue_status = _forward("async_queue_status")

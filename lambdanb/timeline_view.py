@@ -1,0 +1,397 @@
+"""A function's timeline, worked out from the service's raw entries when it is read: one lane per execution
+environment (INIT, invokes by outcome, idle, resets, retirement), throttles, concurrency, and each async event's way
+through the internal queue; drawn in SVG, and shown by lambdanb.timeline("fn")."""
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from html import escape
+from itertools import groupby
+from typing import TYPE_CHECKING, Any
+
+from .records import TimelineEntry
+from .service.metrics import percentile
+from .widgets.charts import AXIS, BLUE, FONT, GRID, INK, Series, TimeAxis, line_chart, number, precise
+
+if TYPE_CHECKING:
+    from .service.lambda_service import LambdaService
+
+OUTCOME_COLORS = {"success": "#2e8540", "function error": "#d13212", "timeout": "#ec7211",
+                  "out of memory": "#a3239b", "crash": "#16191f"}
+TYPE_COLORS = {"sync": BLUE, "async": "#8d5cd6", "event source": "#00a1c9"}
+INIT_COLOR, IDLE_COLOR, THROTTLE_COLOR, QUEUE_COLOR = "#b4bcc6", "#c6ccd3", "#d13212", "#e9c46a"
+RETRIED_COLOR = "#ec7211"  # an async throttle: the queue tries again
+RESETS = ("timeout", "out of memory", "crash")
+_DURATION = re.compile(r"Duration: ([0-9.]+) ms")
+
+
+def outcome(entry: TimelineEntry) -> str:
+    """How an invoke ended: success, function error, timeout, out of memory or crash (read from its REPORT)."""
+    if not entry.outcome:
+        return "success"
+    if "Status: timeout" in entry.report:
+        return "timeout"
+    if "Runtime.OutOfMemory" in entry.report:
+        return "out of memory"
+    if "Runtime.ExitError" in entry.report:
+        return "crash"
+    return "function error"
+
+
+def request_kind(entry: TimelineEntry) -> str:
+    """sync, async or event source: how the invoke was asked for."""
+    if entry.source.startswith("event-source"):
+        return "event source"
+    return "async" if entry.invocation_type == "Event" else "sync"
+
+
+def describe(entry: TimelineEntry) -> str:
+    """The invoke as its hover says it: request id, how it was asked for, when, how long, and its REPORT."""
+    kind = request_kind(entry)
+    how = {"sync": "synchronous (RequestResponse)", "event source": "event-source batch (synchronous)",
+           "async": f"asynchronous (Event), attempt {entry.attempt}"}[kind]
+    report = "\n  ".join(entry.report.rstrip("\t").split("\t"))
+    return (f"{outcome(entry)}: {entry.request_id}\n{how}, from {entry.source}\n"
+            f"{precise(entry.start)} → {precise(entry.end)} ({(entry.end - entry.start) * 1000:,.0f} ms)\n{report}")
+
+
+def duration_ms(entry: TimelineEntry) -> float | None:
+    found = _DURATION.search(entry.report)
+    return float(found.group(1)) if found else None
+
+
+@dataclass
+class Lane:
+    """One execution environment and what happened in it."""
+
+    number: int
+    stream: str
+    version: str
+    inits: list[TimelineEntry] = field(default_factory=list)
+    invokes: list[TimelineEntry] = field(default_factory=list)
+    retired: TimelineEntry | None = None
+
+    @property
+    def busy(self) -> list[tuple[float, float]]:
+        """When it was taken for something (an invoke, with its INIT if it had one, or a provisioned INIT): what
+        concurrency counts."""
+        return sorted([(e.start, e.end) for e in self.inits if not e.request_id]
+                      + [(e.start, e.end) for e in self.invokes])
+
+
+@dataclass
+class Picture:
+    """The timeline of a function worked out from its entries: lanes, throttles, and async events."""
+
+    lanes: list[Lane]
+    throttles: list[TimelineEntry]
+    events: dict[str, list[TimelineEntry]]  # async request id -> its entries (queued, attempts, retries, end)
+
+    @classmethod
+    def of(cls, entries: Iterable[TimelineEntry]) -> Picture:
+        lanes: dict[str, Lane] = {}
+        throttles: list[TimelineEntry] = []
+        events: dict[str, list[TimelineEntry]] = {}
+        for entry in sorted(entries, key=lambda e: e.start):
+            if entry.lane:
+                lane = lanes.get(entry.lane)
+                if lane is None:
+                    lane = lanes[entry.lane] = Lane(len(lanes) + 1, entry.lane, entry.version)
+                if entry.kind == "init":
+                    lane.inits.append(entry)
+                elif entry.kind == "invoke":
+                    lane.invokes.append(entry)
+                elif entry.kind == "retire":
+                    lane.retired = entry
+            elif entry.kind == "throttle":
+                throttles.append(entry)
+            if entry.invocation_type == "Event" and entry.request_id and entry.kind != "init":
+                events.setdefault(entry.request_id, []).append(entry)
+        return cls(list(lanes.values()), throttles, events)
+
+    def concurrency(self) -> list[tuple[float, float]]:
+        """Environments busy at each moment something started or ended: (time, count) steps."""
+        changes = sorted([(start, 1) for lane in self.lanes for start, _ in lane.busy]
+                         + [(end, -1) for lane in self.lanes for _, end in lane.busy])
+        steps: list[tuple[float, float]] = []
+        level = 0
+        for t, change in changes:
+            level += change
+            if steps and steps[-1][0] == t:
+                steps[-1] = (t, level)
+            else:
+                steps.append((t, level))
+        return steps
+
+    def span(self) -> tuple[float, float]:
+        moments = [e.start for lane in self.lanes for e in lane.inits + lane.invokes] + \
+                  [e.start for e in self.throttles] + [e[0].start for e in self.events.values()]
+        ends = [e.end for lane in self.lanes for e in lane.invokes] + [e[-1].end for e in self.events.values()]
+        if not moments:
+            now = time.time()
+            return now - 60, now
+        return min(moments), max([*ends, *moments])
+
+
+def per_second(entries: Sequence[TimelineEntry], start: float, end: float) -> list[Series]:
+    """The Monitor's live charts at one-second resolution, worked out from the timeline."""
+    seconds = range(int(start), int(end) + 1)
+    invokes = [e for e in entries if e.kind == "invoke" and start - 1 <= e.end <= end + 1]
+    counts: dict[str, dict[int, float]] = {"Invocations": {}, "Errors": {}, "Throttles": {}}
+    durations: dict[int, list[float]] = {}
+    for entry in invokes:
+        second = int(entry.end)
+        counts["Invocations"][second] = counts["Invocations"].get(second, 0) + 1
+        if entry.outcome:
+            counts["Errors"][second] = counts["Errors"].get(second, 0) + 1
+        measured = duration_ms(entry)
+        if measured is not None:
+            durations.setdefault(second, []).append(measured)
+    for entry in entries:
+        if entry.kind == "throttle" and start - 1 <= entry.start <= end:
+            counts["Throttles"][int(entry.start)] = counts["Throttles"].get(int(entry.start), 0) + 1
+    window = f"last {_span_words(end - start)}"
+    series = []
+    for title, unit, noun in (("Invocations", "count", "invocations"), ("Errors", "count", "errors"),
+                              ("Throttles", "count", "throttles")):
+        points = [(float(s), counts[title].get(s, 0.0)) for s in seconds]
+        total = sum(v for _, v in points)
+        series.append(Series(title, unit, points, 1, f"{window}: {number(total)} {noun}"))
+    all_durations = [d for values in durations.values() for d in values]
+    for statistic in (50, 99):
+        points = [(float(s), percentile(durations[s], statistic)) for s in seconds if s in durations]
+        summary = f"{window}: p{statistic} {number(percentile(all_durations, statistic))} ms" if all_durations \
+            else f"{window}: no invocations"
+        series.append(Series(f"Duration p{statistic}", "ms", points, 1, summary))
+    steps = [(t, v) for t, v in Picture.of(entries).concurrency() if t <= end]
+    before = [v for t, v in steps if t <= start]
+    shown = [(start, before[-1])] if before else []
+    shown += [(t, v) for t, v in steps if t > start]
+    highest = max((v for _, v in shown), default=0)
+    series.append(Series("Concurrent executions", "count", shown, 1, f"{window}: at most {number(highest)}",
+                         step=True))
+    return series
+
+
+def _span_words(seconds: float) -> str:
+    return f"{seconds / 60:g} min" if seconds >= 120 else f"{seconds:.0f} s"
+
+
+# Drawing
+
+ROW, LABEL_WIDTH, WIDTH, RIGHT = 22, 150, 980, 26
+
+
+def timeline_svg(picture: Picture, start: float, end: float, now: float | None = None,
+                 reserved: int | None = None) -> str:
+    """The environments as lanes over [start, end], throttles on a row of their own, concurrency beneath."""
+    now = time.time() if now is None else now
+    axis = TimeAxis(start, end, LABEL_WIDTH, WIDTH - LABEL_WIDTH - RIGHT)
+    lanes = [lane for lane in picture.lanes if _lane_visible(lane, start)]
+    top = 6
+    rows_bottom = top + ROW * (len(lanes) + 1)
+    parts = [axis.svg(top, rows_bottom)]
+    throttles = [e for e in picture.throttles if start <= e.start <= end]
+    y = top
+    parts.append(_row_label(y, f"Throttled ({len(throttles)})", "requests refused: no concurrency left",
+                            THROTTLE_COLOR))
+    def place(entry: TimelineEntry) -> tuple[int, bool]:  # marks 8 px apart, sync and async apart
+        return int(axis.x(entry.start) // 8), entry.invocation_type == "Event"
+
+    for (_, retried), group in groupby(sorted(throttles, key=place), key=place):
+        parts.append(_throttle_mark(list(group), axis, y, retried))
+    for lane in lanes:
+        y += ROW
+        parts.append(_lane_svg(lane, axis, y, now))
+    if not lanes:
+        parts.append(f"<text x='{axis.left + axis.width / 2}' y='{top + ROW * 1.5}' text-anchor='middle' "
+                     f"font-size='11' fill='{AXIS}'>no execution environment in this window</text>")
+    height = rows_bottom + 24
+    svg = (f"<svg xmlns='http://www.w3.org/2000/svg' width='{WIDTH}' height='{height}' viewBox='0 0 {WIDTH} "
+           f"{height}' class='lambdanb-timeline' style='{FONT};max-width:100%;height:auto'>{''.join(parts)}</svg>")
+    steps = picture.concurrency()
+    before = [v for t, v in steps if t <= start]
+    shown = ([(start, before[-1])] if before else []) + [(t, v) for t, v in steps if start < t <= end]
+    highest = max((v for _, v in shown), default=0)
+    chart = line_chart(Series("Concurrent executions", "count", shown, 0,
+                              f"in this window: at most {number(highest)}", step=True),
+                       start, end, width=WIDTH, height=130, left=LABEL_WIDTH,
+                       reference=(reserved, f"reserved concurrency {reserved}") if reserved else None)
+    return svg + chart
+
+
+def _throttle_mark(group: list[TimelineEntry], axis: TimeAxis, y: float, retried: bool) -> str:
+    """Throttles within a few pixels of each other: one mark, with their number when there are several."""
+    first = group[0]
+    x = axis.x(first.start)
+    color = RETRIED_COLOR if retried else THROTTLE_COLOR
+    fate = ("async: the internal queue retries them later" if retried
+            else "sync: 429 TooManyRequestsException returned to the caller")
+    reason = first.outcome.rsplit("Reason: ", 1)[-1].rstrip(")")
+    listed = "\n".join(f"  {e.request_id} ({e.source}{f', attempt {e.attempt}' if retried else ''})"
+                       for e in group[:10]) + (f"\n  and {len(group) - 10} more" if len(group) > 10 else "")
+    count = (f"<text x='{x + 6:.1f}' y='{y + 15}' font-size='10' fill='{color}'>{len(group)}</text>"
+             if len(group) > 1 else "")
+    return (f"<g class='throttle {'retried' if retried else 'refused'}' data-count='{len(group)}'><title>"
+            f"{len(group)} throttled at {precise(first.start)}: {escape(reason)}\n{fate}\n{escape(listed)}</title>"
+            f"<path d='M{x - 4:.1f},{y + 5} l8,10 m0,-10 l-8,10' stroke='{color}' stroke-width='2'/>{count}</g>")
+
+
+def _lane_visible(lane: Lane, start: float) -> bool:
+    return lane.retired is None or lane.retired.start >= start
+
+
+def _row_label(y: float, text: str, hover: str, color: str = INK) -> str:
+    return (f"<text x='4' y='{y + 15}' font-size='11' fill='{color}' class='lane-label'><title>{escape(hover)}"
+            f"</title>{escape(text)}</text><line x1='{LABEL_WIDTH}' x2='{WIDTH - RIGHT}' y1='{y + ROW}' "
+            f"y2='{y + ROW}' stroke='{GRID}'/>")
+
+
+def _lane_svg(lane: Lane, axis: TimeAxis, y: float, now: float) -> str:
+    parts = ["<g class='lane'>", _row_label(y, f"env {lane.number} ({lane.version})", lane.stream)]
+    middle = y + ROW / 2
+    born = lane.inits[0].start if lane.inits else (lane.invokes[0].start if lane.invokes else now)
+    until = lane.retired.start if lane.retired else now
+    parts.append(f"<line x1='{axis.x(born):.1f}' x2='{axis.x(until):.1f}' y1='{middle}' y2='{middle}' "
+                 f"stroke='{IDLE_COLOR}' stroke-width='2' stroke-dasharray='2 2'><title>env {lane.number}: idle "
+                 "and warm between invokes</title></line>")
+    init_ends = {e.request_id: e.end for e in lane.inits if e.request_id}
+    for number_of_init, entry in enumerate(lane.inits):
+        label = "INIT" if number_of_init == 0 else "re-INIT after a reset"
+        failed = f", failed: {entry.outcome}" if entry.outcome else ""
+        parts.append(_bar(axis, entry.start, entry.end, y + 4, ROW - 8, INIT_COLOR,
+                          f"{label} of env {lane.number}{failed}\n{precise(entry.start)} → {precise(entry.end)} "
+                          f"({(entry.end - entry.start) * 1000:,.0f} ms)", "init"))
+    for entry in lane.invokes:
+        begins = max(entry.start, init_ends.get(entry.request_id, entry.start))
+        result = outcome(entry)
+        parts.append(_bar(axis, begins, entry.end, y + 4, ROW - 8, OUTCOME_COLORS[result], describe(entry),
+                          f"invoke {result.replace(' ', '-')}",
+                          TYPE_COLORS[request_kind(entry)]))
+        if result in RESETS:
+            x = axis.x(entry.end)
+            parts.append(f"<text x='{x + 2:.1f}' y='{y + 15}' font-size='12' fill='{INK}' class='reset'>"
+                         f"<title>reset: the environment's process was stopped after a {result}; the next invoke "
+                         f"runs INIT again</title>↺</text>")
+    if lane.retired is not None:
+        x = axis.x(lane.retired.start)
+        parts.append(f"<rect x='{x - 1:.1f}' y='{y + 3}' width='3' height='{ROW - 6}' fill='{INK}' class='retire'>"
+                     f"<title>env {lane.number} retired at {precise(lane.retired.start)}: "
+                     f"{escape(lane.retired.outcome)}</title></rect>")
+    parts.append("</g>")
+    return "".join(parts)
+
+
+def _bar(axis: TimeAxis, start: float, end: float, y: float, height: float, color: str, hover: str,
+         css: str, band: str | None = None) -> str:
+    x = axis.x(start)
+    width = max(axis.x(end) - x, 2.0)  # a 1 ms invoke stays visible
+    band_svg = f"<rect x='{x:.1f}' y='{y}' width='{width:.1f}' height='3' fill='{band}'/>" if band else ""
+    return (f"<g class='{css}'><title>{escape(hover)}</title><rect x='{x:.1f}' y='{y}' width='{width:.1f}' "
+            f"height='{height}' fill='{color}' rx='1.5'/>{band_svg}</g>")
+
+
+def legend_html() -> str:
+    swatch = "display:inline-block;width:12px;height:10px;margin:0 4px 0 12px;vertical-align:middle"
+    items = [(INIT_COLOR, "INIT")] + [(c, o) for o, c in OUTCOME_COLORS.items()]
+    bands = [(c, f"{k} (top band)") for k, c in TYPE_COLORS.items()]
+    html = "".join(f"<span style='{swatch};background:{c}'></span>{escape(t)}" for c, t in items + bands)
+    return (f"<div style='font-size:12px;{FONT};color:{INK};margin:2px 0 6px'>{html}"
+            f"<span style='margin-left:12px;color:{THROTTLE_COLOR}'>✕</span> throttled, sync (429) "
+            f"<span style='margin-left:12px;color:{RETRIED_COLOR}'>✕</span> throttled, async (retried) "
+            f"<span style='margin-left:12px'>↺</span> reset "
+            f"<span style='margin-left:12px'>▮</span> retired "
+            f"<span style='margin-left:12px;color:{AXIS}'>- - idle</span></div>")
+
+
+def async_events_svg(picture: Picture, start: float, end: float, now: float | None = None, most: int = 40) -> str:
+    """One thin row per async event: waiting in the queue, its attempts by outcome, retry waits, and its end."""
+    now = time.time() if now is None else now
+    shown = [(rid, entries) for rid, entries in picture.events.items()
+             if entries[-1].end >= start or not _ended(entries)][-most:]
+    row, top = 14, 6
+    axis = TimeAxis(start, end, LABEL_WIDTH, WIDTH - LABEL_WIDTH - RIGHT)
+    bottom = top + row * max(len(shown), 1)
+    parts = [axis.svg(top, bottom)]
+    if not shown:
+        parts.append(f"<text x='{axis.left + axis.width / 2}' y='{top + 10}' text-anchor='middle' font-size='11' "
+                     f"fill='{AXIS}'>no async event in this window</text>")
+    for index, (request_id, entries) in enumerate(shown):
+        y = top + index * row
+        parts.append(f"<text x='4' y='{y + 10}' font-size='10' fill='{INK}' class='event-label'><title>"
+                     f"{request_id}</title>{request_id[:8]}</text>")
+        parts.append(_event_svg(entries, axis, y, row, now))
+    height = bottom + 24
+    return (f"<svg xmlns='http://www.w3.org/2000/svg' width='{WIDTH}' height='{height}' viewBox='0 0 {WIDTH} "
+            f"{height}' class='lambdanb-async' style='{FONT};max-width:100%;height:auto'>{''.join(parts)}</svg>")
+
+
+def _ended(entries: list[TimelineEntry]) -> bool:
+    return entries[-1].kind == "ended"
+
+
+def _event_svg(entries: list[TimelineEntry], axis: TimeAxis, y: float, row: float, now: float) -> str:
+    parts = []
+    waiting_since = entries[0].start if entries[0].kind == "queued" else None
+    for entry in entries:
+        if entry.kind == "invoke" or entry.kind == "throttle":
+            if waiting_since is not None:
+                parts.append(_bar(axis, waiting_since, entry.start, y + 5, 4, QUEUE_COLOR,
+                                  f"waiting in the internal queue {entry.start - waiting_since:.1f} s", "waiting"))
+                waiting_since = None
+            if entry.kind == "invoke":
+                parts.append(_bar(axis, entry.start, entry.end, y + 2, row - 4, OUTCOME_COLORS[outcome(entry)],
+                                  describe(entry), "attempt"))
+            else:
+                x = axis.x(entry.start)
+                parts.append(f"<path d='M{x - 3:.1f},{y + 3} l6,8 m0,-8 l-6,8' stroke='{THROTTLE_COLOR}' "
+                             f"stroke-width='1.5' class='throttle'><title>attempt {entry.attempt} throttled at "
+                             f"{precise(entry.start)}</title></path>")
+        elif entry.kind == "retry":
+            parts.append(f"<line x1='{axis.x(entry.start):.1f}' x2='{axis.x(entry.end):.1f}' y1='{y + 7}' "
+                         f"y2='{y + 7}' stroke='#ec7211' stroke-width='2' stroke-dasharray='4 2' class='retry'>"
+                         f"<title>{escape(entry.outcome)}: retried after {entry.end - entry.start:g} s (at "
+                         f"{precise(entry.end)})</title></line>")
+            waiting_since = entry.end
+        elif entry.kind == "ended":
+            ok = entry.outcome.startswith("succeeded")
+            mark, color = ("✓", OUTCOME_COLORS["success"]) if ok else (
+                ("✗", THROTTLE_COLOR) if "dropped" in entry.outcome else ("➜", "#ec7211"))
+            parts.append(f"<text x='{axis.x(entry.end) + 2:.1f}' y='{y + 11}' font-size='11' fill='{color}' "
+                         f"class='ended'><title>{escape(entry.outcome)} after {entry.attempt} attempt(s)</title>"
+                         f"{mark}</text>")
+    if waiting_since is not None and waiting_since < now:
+        parts.append(_bar(axis, waiting_since, now, y + 5, 4, QUEUE_COLOR, "waiting in the internal queue", "waiting"))
+    return "".join(parts)
+
+
+class Timeline:
+    """A function's timeline at one moment, for a notebook: shows as SVG, and stays in the saved notebook."""
+
+    def __init__(self, service: LambdaService, function_name: str, seconds: float | None = None) -> None:
+        entries = service.timeline(function_name)
+        self.function_name = function_name
+        self.picture = Picture.of(entries)
+        first, last = self.picture.span()
+        self.end = max(last, first + 10) + 0.5
+        self.start = self.end - seconds if seconds else max(first - 0.5, self.end - 900)
+        self.reserved = service.get_function_concurrency(function_name).get("ReservedConcurrentExecutions")
+
+    def svg(self) -> str:
+        lanes = timeline_svg(self.picture, self.start, self.end, now=self.end, reserved=self.reserved)
+        return f"<div class='lambdanb-timeline-view'>{legend_html()}{lanes}</div>"
+
+    def _repr_html_(self) -> str:
+        title = (f"<div style='{FONT};font-size:14px;color:{INK}'><b>λ {escape(self.function_name)}</b>: "
+                 f"{len(self.picture.lanes)} execution environments, {len(self.picture.throttles)} throttles</div>")
+        return title + self.svg()
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, str]:
+        return {"text/html": self._repr_html_(), "text/plain": repr(self)}
+
+    def __repr__(self) -> str:
+        return (f"<timeline of {self.function_name}: {len(self.picture.lanes)} environments, "
+                f"{sum(len(lane.invokes) for lane in self.picture.lanes)} invokes, "
+                f"{len(self.picture.throttles)} throttles>")
