@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 
-from ..timeline_view import Picture, describe, legend_html, outcome, timeline_svg
 from .charts import FONT, clock
+from .timeline import Picture, describe, legend_html, outcome, timeline_svg
 
 if TYPE_CHECKING:
     from ..service.lambda_service import LambdaService
@@ -44,7 +44,8 @@ class EnvironmentsPanel:
 
     def _live_changed(self, change: dict) -> None:
         self.live.description, self.live.icon = ("Live", "pause") if change["new"] else ("Paused", "play")
-        self.refresh(force=True)
+        if change["new"]:
+            self.refresh()
 
     def refresh(self, force: bool = False) -> None:
         if not (self.live.value or force):

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 
-from ..timeline_view import per_second
 from .charts import FONT, Series, line_chart, number
+from .timeline import per_second
 
 if TYPE_CHECKING:
     from ..service.billing import CostEstimate

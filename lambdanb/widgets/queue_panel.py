@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 
-from ..timeline_view import Picture, async_events_svg
 from .charts import FONT, INK
+from .timeline import Picture, async_events_svg
 
 if TYPE_CHECKING:
     from ..service.lambda_service import LambdaService

@@ -11,12 +11,12 @@ from html import escape
 from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
-from .records import TimelineEntry
-from .service.metrics import percentile
-from .widgets.charts import AXIS, BLUE, FONT, GRID, INK, Series, TimeAxis, line_chart, number, precise
+from ..records import TimelineEntry
+from ..service.metrics import percentile
+from .charts import AXIS, BLUE, FONT, GRID, INK, Series, TimeAxis, line_chart, number, precise
 
 if TYPE_CHECKING:
-    from .service.lambda_service import LambdaService
+    from ..service.lambda_service import LambdaService
 
 OUTCOME_COLORS = {"success": "#2e8540", "function error": "#d13212", "timeout": "#ec7211",
                   "out of memory": "#a3239b", "crash": "#16191f"}
