@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-FONT = "font-family:-apple-system,'Segoe UI',Helvetica,Arial,sans-serif"
+FONT = 'font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif'
 INK, GRID, AXIS, BLUE = "#16191f", "#e9ebed", "#8c8c94", "#0972d3"
 _TICK_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
 
@@ -48,12 +48,12 @@ class TimeAxis:
         first = math.ceil((self.start + offset) / step) * step - offset
         return [first + i * step for i in range(int((self.end - first) // step) + 1)]
 
-    def svg(self, top: float, bottom: float) -> str:
-        """Vertical grid lines from `top` to `bottom`, and the times under them."""
+    def svg(self, top: float, bottom: float, most: int = 8) -> str:
+        """Vertical grid lines from `top` to `bottom`, and the times under them (`most` of them)."""
         span = self.end - self.start
         parts = [f"<line x1='{self.left}' x2='{self.left + self.width}' y1='{bottom}' y2='{bottom}' "
                  f"stroke='{AXIS}'/>"]
-        for t in self.ticks():
+        for t in self.ticks(most):
             x = self.x(t)
             parts.append(f"<line x1='{x:.1f}' x2='{x:.1f}' y1='{top}' y2='{bottom + 4}' stroke='{GRID}'/>"
                          f"<text x='{x:.1f}' y='{bottom + 15}' text-anchor='middle' font-size='10' fill='{AXIS}' "
@@ -79,9 +79,10 @@ class Series:
 
 
 def line_chart(series: Series, start: float, end: float, width: int = 440, height: int = 150,
-               reference: tuple[float, str] | None = None, left: int = 46) -> str:
+               reference: tuple[float, str] | None = None, left: int = 46, share: str = "100%") -> str:
     """A titled chart with a time axis, a value axis in its unit, a grid and a value on every point's hover;
-    `reference` draws a dashed level such as a concurrency limit; `left` is where the plot begins."""
+    `reference` draws a dashed level such as a concurrency limit; `left` is where the plot begins; `share` is the
+    part of the row the chart takes (it never grows past `width`)."""
     right, top, bottom = 26, 8, height - 22
     axis = TimeAxis(start, end, left, width - left - right)
     values = [v for _, v in series.points]
@@ -94,7 +95,7 @@ def line_chart(series: Series, start: float, end: float, width: int = 440, heigh
     def y(value: float) -> float:
         return bottom - value / y_max * (bottom - top)
 
-    parts = [axis.svg(top, bottom)]
+    parts = [axis.svg(top, bottom, most=max(3, width // 70))]
     for i in range(int(round(y_max / y_step)) + 1):
         level = i * y_step
         parts.append(f"<line x1='{left}' x2='{left + axis.width}' y1='{y(level):.1f}' y2='{y(level):.1f}' "
@@ -127,11 +128,17 @@ def line_chart(series: Series, start: float, end: float, width: int = 440, heigh
     else:
         parts.append(f"<text x='{left + axis.width / 2}' y='{(top + bottom) / 2}' text-anchor='middle' "
                      f"font-size='11' fill='{AXIS}'>no data in this window</text>")
-    svg = (f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' viewBox='0 0 {width} "
-           f"{height}' class='lambdanb-chart' style='{FONT}'>{''.join(parts)}</svg>")
+    svg = svg_document(width, height, "lambdanb-chart", "".join(parts))
     head = (f"<div style='font-size:13px;{FONT};color:{INK}'><b>{escape(series.title)}</b> "
             f"<span style='color:#5f6b7a'>{escape(series.summary)}</span></div>")
-    return f"<div style='display:inline-block;vertical-align:top;margin:4px 14px 10px 0'>{head}{svg}</div>"
+    return (f"<div style='display:inline-block;vertical-align:top;width:{share};max-width:{width}px;"
+            f"margin:4px 14px 10px 0'>{head}{svg}</div>")
+
+
+def svg_document(width: float, height: float, css_class: str, body: str) -> str:
+    """An SVG drawn on a width x height canvas that shrinks with its container (never grows past its size)."""
+    return (f"<svg xmlns='http://www.w3.org/2000/svg' width='100%' viewBox='0 0 {width} {height}' "
+            f"class='{css_class}' style='{FONT};max-width:{width}px;height:auto;display:block'>{body}</svg>")
 
 
 def _nice_step(raw: float) -> float:

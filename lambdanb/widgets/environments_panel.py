@@ -26,18 +26,20 @@ class EnvironmentsPanel:
         self.function_name = function_name
         self.window = widgets.ToggleButtons(options=list(WINDOWS), value="1 min", description="Window",
                                             style={"button_width": "64px"})
+        self.window.add_class("lambdanb-environments-window")
         self.live = widgets.ToggleButton(value=True, description="Live", icon="pause",
                                          tooltip="Pause the view to hover over invokes at leisure")
         self.summary = widgets.HTML()
         self.legend = widgets.HTML(legend_html())
-        self.view = widgets.HTML()
+        self.view = widgets.HTML(layout=widgets.Layout(width="100%"))
         self.invoke = widgets.Dropdown(options=[NO_DETAILS], value=NO_DETAILS, description="Invoke",
                                        layout=widgets.Layout(width="70%"))
         self.details = widgets.HTML()
         self.window.observe(lambda change: self.refresh(force=True), names="value")
         self.live.observe(self._live_changed, names="value")
         self.invoke.observe(lambda change: self._show_details(), names="value")
-        self.root = widgets.VBox([widgets.HBox([self.window, self.live]), self.summary, self.legend, self.view,
+        self.root = widgets.VBox([widgets.HBox([self.window, self.live], layout=widgets.Layout(align_items="flex-end")),
+                                  self.summary, self.legend, self.view,
                                   self.invoke, self.details])
         self._descriptions: dict[str, str] = {}
         self.refresh(force=True)

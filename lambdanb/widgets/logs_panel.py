@@ -93,6 +93,7 @@ class LogsPanel:
         # events until the reader scrolls up.
         self.tail = widgets.HTML(layout=widgets.Layout(height="420px", overflow="auto", display="flex",
                                                        flex_flow="column-reverse", border="1px solid #e9ebed"))
+        self.tail.add_class("lambdanb-logs")
         for control in (self.stream, self.filter, self.request, self.level, self.expand):
             control.observe(lambda change: self.refresh(), names="value")
         self.root = widgets.VBox([widgets.HBox([self.stream, self.filter]),

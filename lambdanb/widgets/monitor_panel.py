@@ -47,7 +47,7 @@ class MonitorPanel:
         self.function_name = function_name
         self.resolution = widgets.ToggleButtons(options=list(RESOLUTIONS), value=LIVE,
                                                 style={"button_width": "300px"})
-        self.charts = widgets.HTML()
+        self.charts = widgets.HTML(layout=widgets.Layout(width="100%"))
         self.cost = widgets.HTML()
         self.resolution.observe(lambda change: self.refresh(), names="value")
         self.root = widgets.VBox([self.resolution, self.charts, self.cost])
@@ -82,7 +82,8 @@ class MonitorPanel:
         series, start = self.series(end)
         note = ("one point per second, worked out from the timeline while the console is open" if
                 self.resolution.value == LIVE else "one datapoint per minute, as GetMetricStatistics returns them")
-        charts = ("<div class='lambdanb-monitor'>" + "".join(line_chart(s, start, end) for s in series)
+        charts = ("<div class='lambdanb-monitor'>" + "".join(line_chart(s, start, end, share="calc(50% - 16px)")
+                                                        for s in series)
                   + f"<div style='font-size:11px;color:#5f6b7a;{FONT}'>{escape(note)}; times are the kernel's "
                   f"local time ({time.strftime('%Z')}). Hover over a point for its value.</div></div>")
         if charts != self.charts.value:

@@ -24,7 +24,7 @@ class QueuePanel:
         self.window = widgets.ToggleButtons(options=list(WINDOWS), value="1 min", description="Window",
                                             style={"button_width": "64px"})
         self.counts = widgets.HTML()
-        self.events = widgets.HTML()
+        self.events = widgets.HTML(layout=widgets.Layout(width="100%"))
         self.waiting = widgets.HTML()
         self.window.observe(lambda change: self.refresh(), names="value")
         self.root = widgets.VBox([self.counts, self.window, self.events, self.waiting])

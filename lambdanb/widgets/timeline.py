@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..records import TimelineEntry
 from ..service.metrics import percentile
-from .charts import AXIS, BLUE, FONT, GRID, INK, Series, TimeAxis, line_chart, number, precise
+from .charts import AXIS, BLUE, FONT, GRID, INK, Series, TimeAxis, line_chart, number, precise, svg_document
 
 if TYPE_CHECKING:
     from ..service.lambda_service import LambdaService
@@ -209,8 +209,7 @@ def timeline_svg(picture: Picture, start: float, end: float, now: float | None =
         parts.append(f"<text x='{axis.left + axis.width / 2}' y='{top + ROW * 1.5}' text-anchor='middle' "
                      f"font-size='11' fill='{AXIS}'>no execution environment in this window</text>")
     height = rows_bottom + 24
-    svg = (f"<svg xmlns='http://www.w3.org/2000/svg' width='{WIDTH}' height='{height}' viewBox='0 0 {WIDTH} "
-           f"{height}' class='lambdanb-timeline' style='{FONT};max-width:100%;height:auto'>{''.join(parts)}</svg>")
+    svg = svg_document(WIDTH, height, "lambdanb-timeline", "".join(parts))
     steps = picture.concurrency()
     before = [v for t, v in steps if t <= start]
     shown = ([(start, before[-1])] if before else []) + [(t, v) for t, v in steps if start < t <= end]
@@ -324,8 +323,7 @@ def async_events_svg(picture: Picture, start: float, end: float, now: float | No
                      f"{request_id}</title>{request_id[:8]}</text>")
         parts.append(_event_svg(entries, axis, y, row, now))
     height = bottom + 24
-    return (f"<svg xmlns='http://www.w3.org/2000/svg' width='{WIDTH}' height='{height}' viewBox='0 0 {WIDTH} "
-            f"{height}' class='lambdanb-async' style='{FONT};max-width:100%;height:auto'>{''.join(parts)}</svg>")
+    return svg_document(WIDTH, height, "lambdanb-async", "".join(parts))
 
 
 def _ended(entries: list[TimelineEntry]) -> bool:
