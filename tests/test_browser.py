@@ -27,6 +27,7 @@ CELLS = [
     '        print("working", line)\n'
     '    return {"statusCode": 200, "body": "Hello from AWS Lambda"}',
     'console = lambdanb.console("myLambdaFunction")\nconsole',
+    'logs_view = lambdanb.console("myLambdaFunction")  # a second console of it, kept on its Logs tab\nlogs_view',
     # 20 synchronous calls from threads against reserved concurrency 2, then 20 async events
     "import threading\n"
     'lambdanb.create_function("burst", "import time\\ndef lambda_handler(event, context):\\n'
@@ -38,7 +39,7 @@ CELLS = [
     "for n in range(20):\n    lambdanb.invoke('burst', {'n': n}, invocation_type='Event')\n"
     'burst = lambdanb.console("burst")\nburst',
 ]
-CONSOLE_CELL, BURST_CELL = 2, 3
+CONSOLE_CELL, LOGS_CELL, BURST_CELL = 2, 3, 4
 
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM),
                                 reason="Debian's chromium is not installed (./dev test installs it when run as root)")
@@ -124,11 +125,12 @@ def test_console_test_button(jupyter, page, ui, path):
     console = page.locator(".jp-Notebook .jp-Cell").nth(CONSOLE_CELL)
     shoot(console, ui, "test")
 
-    # Logs: the newest invocation is in view without scrolling, though the events overflow the view
+    # Logs (in the second console): the newest invocation is in view without scrolling, though the events overflow
+    logs_console = page.locator(".jp-Notebook .jp-Cell").nth(LOGS_CELL)
+    logs_console.locator(".lm-TabBar-tab:has-text('Logs')").click()
     for _ in range(2):
         test_button.click()
-    console.locator(".lm-TabBar-tab:has-text('Logs')").click()
-    logs = console.locator(".lambdanb-logs")
+    logs = logs_console.locator(".lambdanb-logs")
     page.wait_for_function("logs => logs.querySelectorAll('details.log-group').length >= 3",
                            arg=logs.element_handle(), timeout=120_000)
     last_group = logs.locator("details.log-group").last
@@ -136,7 +138,13 @@ def test_console_test_button(jupyter, page, ui, path):
     assert logs.evaluate("e => e.scrollHeight > e.clientHeight")  # more than fits: the view had to follow
     assert view["y"] <= report["y"] and report["y"] + report["height"] <= view["y"] + view["height"] + 1
     assert last_group.locator(".report-field").count() >= 4  # REPORT as its fields
-    shoot(console, ui, "logs")
+    logs.evaluate("e => { e.scrollTop = -120; }")  # the reader scrolls up: new events do not pull the view down
+    test_button.click()
+    page.wait_for_function("logs => logs.querySelectorAll('details.log-group').length >= 4",
+                           arg=logs.element_handle(), timeout=120_000)
+    assert logs.evaluate("e => e.scrollTop") < -40  # still up there (0 would be the newest events)
+    logs.evaluate("e => { e.scrollTop = 0; }")
+    shoot(logs_console, ui, "logs")
 
     # Environments after the burst: two lanes (reserved concurrency 2) and 18 calls refused at once
     burst = page.locator(".jp-Notebook .jp-Cell").nth(BURST_CELL)
@@ -182,7 +190,7 @@ def test_console_test_button(jupyter, page, ui, path):
     page.goto(html.as_uri(), wait_until="domcontentloaded")  # scripts from the web may not load here
     rendered = page.inner_text("body")
     assert "VBox(" not in rendered and "Tab(children" not in rendered
-    assert page.locator(".lambdanb-console-snapshot").count() == 2
+    assert page.locator(".lambdanb-console-snapshot").count() == 3
     assert page.locator(".lambdanb-console-snapshot svg.lambdanb-timeline g.lane").count() == 2
     page.locator(".lambdanb-console-snapshot").last.screenshot(path=str(ARTIFACTS / f"{ui}-saved-notebook.png"))
 

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-FONT = 'font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif'
+FONT = 'font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;line-height:1.4'
 INK, GRID, AXIS, BLUE = "#16191f", "#e9ebed", "#8c8c94", "#0972d3"
 _TICK_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
 

@@ -61,7 +61,8 @@ def _row(event: LogEvent) -> str:
         "background:#fff8e6" if level == "WARN" else "")
     return (f"<tr class='log-row level-{level.lower()}' style='{style}'><td style='white-space:nowrap;"
             f"color:#5f6b7a;vertical-align:top;padding-right:10px'>{precise(event.timestamp / 1000)}</td>"
-            f"<td style='white-space:pre-wrap;word-break:break-word'>{message}</td></tr>")
+            f"<td style='white-space:pre-wrap;word-break:break-word;line-height:1.35;text-align:left'>{message}</td>"
+            "</tr>")
 
 
 def _group(request_id: str, events: list[LogEvent], open_: bool) -> str:
@@ -74,7 +75,7 @@ def _group(request_id: str, events: list[LogEvent], open_: bool) -> str:
     rows = "".join(_row(e) for e in events)
     return (f"<details class='log-group' {'open' if open_ else ''} style='border-bottom:1px solid #e9ebed'>"
             f"<summary style='cursor:pointer;padding:2px 0'>{title}</summary><table style='border-collapse:collapse;"
-            f"width:100%;font-size:12px;font-family:monospace'>{rows}</table></details>")
+            f"width:100%;font-size:12px;font-family:monospace;margin:0'>{rows}</table></details>")
 
 
 class LogsPanel:

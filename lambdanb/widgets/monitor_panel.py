@@ -82,8 +82,8 @@ class MonitorPanel:
         series, start = self.series(end)
         note = ("one point per second, worked out from the timeline while the console is open" if
                 self.resolution.value == LIVE else "one datapoint per minute, as GetMetricStatistics returns them")
-        charts = ("<div class='lambdanb-monitor'>" + "".join(line_chart(s, start, end, share="calc(50% - 16px)")
-                                                        for s in series)
+        pictures = "".join(line_chart(s, start, end, share="calc(50% - 16px)") for s in series)
+        charts = (f"<div class='lambdanb-monitor' style='{FONT}'>{pictures}"
                   + f"<div style='font-size:11px;color:#5f6b7a;{FONT}'>{escape(note)}; times are the kernel's "
                   f"local time ({time.strftime('%Z')}). Hover over a point for its value.</div></div>")
         if charts != self.charts.value:

@@ -49,9 +49,9 @@ class QueuePanel:
             self.counts.value = counts
         end = time.time()
         picture = Picture.of(self.service.timeline(self.function_name))
-        events = ("<div style='font-size:12px;color:#5f6b7a'>One row per event: ▬ waiting in the queue, a bar per "
-                  "attempt (coloured by outcome), - - wait before a retry, ✕ throttled, ✓ succeeded, ➜ sent to a "
-                  "destination or DLQ, ✗ dropped. Hover for details.</div>"
+        events = (f"<div style='font-size:12px;color:#5f6b7a;{FONT}'>One row per event: ▬ waiting in the queue, "
+                  "a bar per attempt (coloured by outcome), - - wait before a retry, ✕ throttled, ✓ succeeded, "
+                  "➜ sent to a destination or DLQ, ✗ dropped. Hover for details.</div>"
                   + async_events_svg(picture, end - WINDOWS[self.window.value], end, now=end))
         if events != self.events.value:
             self.events.value = events
