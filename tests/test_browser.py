@@ -168,9 +168,9 @@ def test_console_test_button(jupyter, page, ui, path):
     burst.locator(".lm-TabBar-tab:has-text('Monitor')").click()
     charts = burst.locator(".lambdanb-monitor svg.lambdanb-chart")
     charts.first.wait_for(timeout=30_000)
-    assert charts.count() == 6
-    assert burst.locator(".lambdanb-monitor svg.lambdanb-chart text.axis-time").count() >= 6 * 3
-    assert burst.locator(".lambdanb-monitor svg.lambdanb-chart text.axis-value").count() >= 6 * 2
+    assert charts.count() == 7
+    assert burst.locator(".lambdanb-monitor svg.lambdanb-chart text.axis-time").count() >= 7 * 3
+    assert burst.locator(".lambdanb-monitor svg.lambdanb-chart text.axis-value").count() >= 7 * 2
     assert burst.locator(".lambdanb-monitor svg.lambdanb-chart text.axis-unit:has-text('count')").count() >= 4
     shoot(burst, ui, "monitor")
     burst.locator(".lm-TabBar-tab:has-text('Configuration')").click()

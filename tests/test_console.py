@@ -56,6 +56,11 @@ def svg_classes(html: str, name: str) -> int:
     return len(re.findall(rf"class='{name}[' ]", html))
 
 
+def drawn(html: str, name: str) -> int:
+    """How many things the marks of a kind stand for (close ones are drawn as one mark with their number)."""
+    return sum(int(n) for n in re.findall(rf"class='{name}' data-count='(\d+)'", html))
+
+
 @pytest.fixture
 def console(service):
     service.create_function("hello", HANDLER)
@@ -274,9 +279,9 @@ def test_environments_tab_tells_an_async_burst_from_a_sync_burst(fast):
         queued.environments.window.value = direct.environments.window.value = "5 min"
         async_view, sync_view = queued.environments.view.value, direct.environments.view.value
         assert svg_classes(async_view, "lane") == 2 and svg_classes(sync_view, "lane") == 2
-        assert svg_classes(async_view, "invoke success") == 20 and svg_classes(sync_view, "invoke success") == 2
-        sync_marks = [int(n) for n in re.findall(r"class='throttle refused' data-count='(\d+)'", sync_view)]
-        assert sum(sync_marks) == len(refused) == 18 and svg_classes(sync_view, "throttle retried") == 0
+        assert drawn(async_view, "invoke success") == 20 and drawn(sync_view, "invoke success") == 2
+        assert drawn(sync_view, "throttle refused") == len(refused) == 18
+        assert svg_classes(sync_view, "throttle retried") == 0
         assert svg_classes(async_view, "throttle retried") > 0 and svg_classes(async_view, "throttle refused") == 0
         assert "reserved concurrency 2" in async_view
         steps = Picture.of(fast.timeline("queued")).concurrency()
@@ -302,7 +307,7 @@ def test_environments_tab_colours_outcomes_marks_resets_and_shows_an_invoke(serv
         console.refresh()
         view = console.environments.view.value
         for css in ("invoke success", "invoke function-error", "invoke timeout", "invoke crash"):
-            assert svg_classes(view, css) == 1, css
+            assert drawn(view, css) == 1, css
         assert svg_classes(view, "reset") == 2 and svg_classes(view, "init") == 2  # re-INIT after the timeout
         picked = next(o for o in console.environments.invoke.options if ok.request_id in o)
         console.environments.invoke.value = picked
@@ -324,7 +329,7 @@ def test_monitor_charts_have_axes_units_one_window_and_say_what_their_figure_is(
         console.service.invoke("hello", {"key1": key})
     console.refresh()
     charts = console.monitor.charts.value
-    assert charts.count("class='lambdanb-chart'") == 6
+    assert charts.count("class='lambdanb-chart'") == 7
     assert "class='axis-time'" in charts and "class='axis-value'" in charts and ">ms</text>" in charts
     assert "last 2 min: 3 invocations" in charts and "last 2 min: 0 errors" in charts
     console.monitor.resolution.value = list(RESOLUTIONS)[1]
@@ -357,6 +362,33 @@ def test_timeline_outside_the_console(shell):
     picture = shell.value("lambdanb.timeline('tl')")
     assert isinstance(picture, Timeline)
     html = picture._repr_mimebundle_()["text/html"]
-    assert "<svg" in html and svg_classes(html, "lane") == 1 and svg_classes(html, "invoke success") == 2
+    assert "<svg" in html and svg_classes(html, "lane") == 1 and drawn(html, "invoke success") == 2
     assert repr(picture) == "<timeline of tl: 1 environments, 2 invokes, 0 throttles>"
     assert callable(lambdanb.timeline)
+
+
+def test_thousands_of_invokes_stay_a_small_picture(service):
+    service.create_function("many", "def lambda_handler(event, context):\n    return 1\n")
+    for _ in range(1500):
+        service.invoke("many")
+    console = Console(service, "many", refresh_seconds=60)
+    try:
+        view = console.environments.view.value
+        assert drawn(view, "invoke success") == 1500
+        assert len(view) < 100_000 and len(console.monitor.charts.value) < 150_000
+    finally:
+        console.close()
+
+
+def test_idle_environments_are_recycled_on_the_timeline():
+    service = LambdaService(idle_environment_timeout=0.4)
+    try:
+        service.create_function("idle", SLEEPER)
+        service.invoke("idle", {"sleep": 0})
+        assert eventually(lambda: service.timeline("idle")[-1].kind == "retire")
+        assert service.timeline("idle")[-1].outcome == "idle"
+        console = Console(service, "idle", refresh_seconds=60)
+        assert svg_classes(console.environments.view.value, "retire") == 1
+        console.close()
+    finally:
+        service.close()

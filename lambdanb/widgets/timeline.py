@@ -3,6 +3,7 @@ environment (INIT, invokes by outcome, idle, resets, retirement), throttles, con
 through the internal queue; drawn in SVG, and shown by lambdanb.timeline("fn")."""
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import Iterable, Sequence
@@ -125,6 +126,25 @@ class Picture:
                 steps.append((t, level))
         return steps
 
+    def peaks(self, start: float, end: float, period: float) -> list[tuple[float, float]]:
+        """The most environments busy at once in each `period` from start to end, where it changes: the steps of a
+        concurrency chart, no more of them than it can show."""
+        steps = self.concurrency()
+        i, level = 0, 0.0
+        while i < len(steps) and steps[i][0] <= start:
+            level = steps[i][1]
+            i += 1
+        points: list[tuple[float, float]] = []
+        for k in range(max(1, math.ceil((end - start) / period))):
+            bucket_end, peak = start + (k + 1) * period, level
+            while i < len(steps) and steps[i][0] < bucket_end:
+                level = steps[i][1]
+                peak = max(peak, level)
+                i += 1
+            if not points or points[-1][1] != peak:
+                points.append((start + k * period, peak))
+        return points
+
     def span(self) -> tuple[float, float]:
         moments = [e.start for lane in self.lanes for e in lane.inits + lane.invokes] + \
                   [e.start for e in self.throttles] + [e[0].start for e in self.events.values()]
@@ -165,13 +185,19 @@ def per_second(entries: Sequence[TimelineEntry], start: float, end: float) -> li
         summary = f"{window}: p{statistic} {number(percentile(all_durations, statistic))} ms" if all_durations \
             else f"{window}: no invocations"
         series.append(Series(f"Duration p{statistic}", "ms", points, 1, summary))
-    steps = [(t, v) for t, v in Picture.of(entries).concurrency() if t <= end]
-    before = [v for t, v in steps if t <= start]
-    shown = [(start, before[-1])] if before else []
-    shown += [(t, v) for t, v in steps if t > start]
+    picture = Picture.of(entries)
+    shown = picture.peaks(start, end, 1)
     highest = max((v for _, v in shown), default=0)
     series.append(Series("Concurrent executions", "count", shown, 1, f"{window}: at most {number(highest)}",
                          step=True))
+    ages: dict[int, float] = {}  # the oldest event taken from the queue each second, as AsyncEventAge
+    for steps in picture.events.values():
+        for entry in steps[1:] if steps[0].kind == "queued" else ():
+            if entry.kind == "invoke" and start - 1 <= entry.start <= end:
+                second = int(entry.start)
+                ages[second] = max(ages.get(second, 0.0), (entry.start - steps[0].start) * 1000)
+    oldest = f"{window}: at most {number(max(ages.values()))} ms" if ages else f"{window}: no async events"
+    series.append(Series("Async event age", "ms", sorted((float(s), v) for s, v in ages.items()), 1, oldest))
     return series
 
 
@@ -210,11 +236,10 @@ def timeline_svg(picture: Picture, start: float, end: float, now: float | None =
                      f"font-size='11' fill='{AXIS}'>no execution environment in this window</text>")
     height = rows_bottom + 24
     svg = svg_document(WIDTH, height, "lambdanb-timeline", "".join(parts))
-    steps = picture.concurrency()
-    before = [v for t, v in steps if t <= start]
-    shown = ([(start, before[-1])] if before else []) + [(t, v) for t, v in steps if start < t <= end]
+    period = (end - start) / 400  # about two pixels
+    shown = picture.peaks(start, end, period)
     highest = max((v for _, v in shown), default=0)
-    chart = line_chart(Series("Concurrent executions", "count", shown, 0,
+    chart = line_chart(Series("Concurrent executions", "count", shown, period,
                               f"in this window: at most {number(highest)}", step=True),
                        start, end, width=WIDTH, height=130, left=LABEL_WIDTH,
                        reference=(reserved, f"reserved concurrency {reserved}") if reserved else None)
@@ -258,17 +283,22 @@ def _lane_svg(lane: Lane, axis: TimeAxis, y: float, now: float) -> str:
                  "and warm between invokes</title></line>")
     init_ends = {e.request_id: e.end for e in lane.inits if e.request_id}
     for number_of_init, entry in enumerate(lane.inits):
+        if entry.end < axis.start:
+            continue
         label = "INIT" if number_of_init == 0 else "re-INIT after a reset"
         failed = f", failed: {entry.outcome}" if entry.outcome else ""
         parts.append(_bar(axis, entry.start, entry.end, y + 4, ROW - 8, INIT_COLOR,
                           f"{label} of env {lane.number}{failed}\n{precise(entry.start)} → {precise(entry.end)} "
                           f"({(entry.end - entry.start) * 1000:,.0f} ms)", "init"))
-    for entry in lane.invokes:
-        begins = max(entry.start, init_ends.get(entry.request_id, entry.start))
-        result = outcome(entry)
-        parts.append(_bar(axis, begins, entry.end, y + 4, ROW - 8, OUTCOME_COLORS[result], describe(entry),
-                          f"invoke {result.replace(' ', '-')}",
-                          TYPE_COLORS[request_kind(entry)]))
+    for group in _runs([e for e in lane.invokes if e.end >= axis.start and e.start <= axis.end], axis):
+        first, last = group[0], group[-1]
+        begins = max(first.start, init_ends.get(first.request_id, first.start))
+        result, kind = outcome(first), request_kind(first)
+        hover = describe(first) if len(group) == 1 else (
+            f"{len(group)} invokes, {result}, {kind}: {precise(first.start)} → {precise(last.end)}\n"
+            "too close together to draw apart here: a shorter window shows each; the list below has their REPORTs")
+        parts.append(_bar(axis, begins, last.end, y + 4, ROW - 8, OUTCOME_COLORS[result], hover,
+                          f"invoke {result.replace(' ', '-')}", TYPE_COLORS[kind], len(group)))
         if result in RESETS:
             x = axis.x(entry.end)
             parts.append(f"<text x='{x + 2:.1f}' y='{y + 15}' font-size='12' fill='{INK}' class='reset'>"
@@ -283,13 +313,28 @@ def _lane_svg(lane: Lane, axis: TimeAxis, y: float, now: float) -> str:
     return "".join(parts)
 
 
+def _runs(invokes: list[TimelineEntry], axis: TimeAxis) -> list[list[TimelineEntry]]:
+    """Invokes of one lane in runs that look alike (outcome and kind) and lie within a few pixels of each other:
+    one bar each, so that thousands of invokes stay a small picture."""
+    runs: list[list[TimelineEntry]] = []
+    for entry in invokes:
+        run = runs[-1] if runs else None
+        if (run is not None and axis.x(entry.start) - axis.x(run[-1].end) < 2 and axis.x(entry.end) -
+                axis.x(entry.start) < 3 and (outcome(entry), request_kind(entry)) ==
+                (outcome(run[-1]), request_kind(run[-1]))):
+            run.append(entry)
+        else:
+            runs.append([entry])
+    return runs
+
+
 def _bar(axis: TimeAxis, start: float, end: float, y: float, height: float, color: str, hover: str,
-         css: str, band: str | None = None) -> str:
+         css: str, band: str | None = None, count: int = 1) -> str:
     x = axis.x(start)
     width = max(axis.x(end) - x, 2.0)  # a 1 ms invoke stays visible
     band_svg = f"<rect x='{x:.1f}' y='{y}' width='{width:.1f}' height='3' fill='{band}'/>" if band else ""
-    return (f"<g class='{css}'><title>{escape(hover)}</title><rect x='{x:.1f}' y='{y}' width='{width:.1f}' "
-            f"height='{height}' fill='{color}' rx='1.5'/>{band_svg}</g>")
+    return (f"<g class='{css}' data-count='{count}'><title>{escape(hover)}</title><rect x='{x:.1f}' y='{y}' "
+            f"width='{width:.1f}' height='{height}' fill='{color}' rx='1.5'/>{band_svg}</g>")
 
 
 def legend_html() -> str:
