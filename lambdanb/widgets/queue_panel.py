@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from ..service.lambda_service import LambdaService
 
 WINDOWS = {"30 s": 30, "1 min": 60, "5 min": 300, "15 min": 900}
-LISTED = 20  # waiting events listed by name
+LISTED = 8  # waiting events listed by name, soonest first
 
 
 class QueuePanel:
