@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
 
     from .widgets.console import Console
-    from .widgets.timeline import Timeline
+    from .widgets.lanes import Timeline
 
 __version__ = "0.1.0"
 
@@ -80,7 +80,7 @@ def timeline(function_name: str, seconds: float | None = None) -> Timeline:
     """A picture of the function's execution environments as lanes (INIT, invokes by outcome, idle, resets,
     retirement), its throttles and its concurrency over time; it stays in the saved notebook. `seconds`: the
     window, ending with the last thing that happened (default: all of it, at most 15 minutes)."""
-    from .widgets.timeline import Timeline
+    from .widgets.lanes import Timeline
     return Timeline(lambda_service(), function_name, seconds)
 
 

@@ -14,10 +14,11 @@ from lambdanb.errors import LambdaNBError, TooManyRequestsException
 from lambdanb.service.lambda_service import LambdaService
 from lambdanb.widgets.console import Console
 from lambdanb.widgets.environments_panel import NO_DETAILS
+from lambdanb.widgets.lanes import Timeline
 from lambdanb.widgets.logs_panel import LEVELS
 from lambdanb.widgets.monitor_panel import RESOLUTIONS, usd
 from lambdanb.widgets.test_panel import ASYNC_QUEUE
-from lambdanb.widgets.timeline import Picture, Timeline
+from lambdanb.widgets.timeline import Picture
 
 HANDLER = '''
 import time

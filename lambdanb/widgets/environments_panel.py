@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 import ipywidgets as widgets
 
 from .charts import FONT, clock
-from .timeline import Picture, describe, legend_html, outcome, timeline_svg
+from .lanes import legend_html, timeline_svg
+from .timeline import Picture, describe, outcome
 
 if TYPE_CHECKING:
     from ..service.lambda_service import LambdaService

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 import ipywidgets as widgets
 
 from .charts import FONT, INK
-from .timeline import Picture, async_events_svg
+from .lanes import async_events_svg
+from .timeline import Picture
 
 if TYPE_CHECKING:
     from ..service.lambda_service import LambdaService
