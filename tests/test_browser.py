@@ -102,14 +102,8 @@ def test_console_test_button(jupyter, page, ui, path):
     page.goto(f"{base}/{path}/{saved.name}?token={token}")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
-    page.click("text=Run", timeout=30_000)  # the Run menu
-    page.click("text=Run All Cells", timeout=30_000)
+    run_all(page)
     test_button = page.locator("button.jupyter-button:has-text('Test')").first
-    kernel_dialog = page.locator(".jp-Dialog button.jp-mod-accept")
-    page.locator("button.jupyter-button:has-text('Test'), .jp-Dialog button.jp-mod-accept").first.wait_for(
-        timeout=120_000)
-    if kernel_dialog.count():  # the kernel's session was not ready when Run All came: JupyterLab asks for one
-        kernel_dialog.first.click()
     test_button.wait_for(timeout=120_000)
     no_news = page.locator(".jp-toast-button:has-text('No'), .Toastify button:has-text('No')")
     if no_news.count():
@@ -193,6 +187,24 @@ def test_console_test_button(jupyter, page, ui, path):
     assert page.locator(".lambdanb-console-snapshot").count() == 3
     assert page.locator(".lambdanb-console-snapshot svg.lambdanb-timeline g.lane").count() == 2
     page.locator(".lambdanb-console-snapshot").last.screenshot(path=str(ARTIFACTS / f"{ui}-saved-notebook.png"))
+
+
+def run_all(page) -> None:
+    """Run every cell. JupyterLab may drop the first request (or ask for a kernel) while it still connects the
+    notebook's kernel: then ask again, a few times."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    for _ in range(3):
+        page.click("text=Run", timeout=30_000)  # the Run menu
+        page.click("text=Run All Cells", timeout=30_000)
+        try:
+            page.wait_for_selector(".jp-OutputArea-output:has-text('lambdanb from')", timeout=60_000)
+            return
+        except PlaywrightTimeout:
+            kernel_dialog = page.locator(".jp-Dialog button.jp-mod-accept")
+            if kernel_dialog.count():
+                kernel_dialog.first.click()
+            page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+    raise AssertionError("the notebook's cells never ran")
 
 
 def shoot(cell, ui: str, tab: str) -> None:
