@@ -85,7 +85,7 @@ def page():
             executable_path=CHROMIUM, headless=True,
             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                   "--disable-sync", "--disable-quic", "--no-first-run"])
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page = browser.new_page(viewport={"width": 1280, "height": 1800})  # whole consoles in the pictures
         yield page
         browser.close()
 

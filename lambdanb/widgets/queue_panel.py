@@ -34,9 +34,10 @@ class QueuePanel:
     def refresh(self) -> None:
         status = self.service.async_queue_status(self.function_name)
         tiles = [("Received", status.outcomes.received, "accepted with 202"),
-                 ("Waiting", status.waiting, "for a first attempt"), ("Retrying", status.retrying,
-                                                                     "waiting for another attempt"),
-                 ("In flight", status.in_flight, "running now"), ("Succeeded", status.outcomes.succeeded, ""),
+                 ("Waiting", status.waiting, "for a first attempt"),
+                 ("Retrying", status.retrying, "waiting for another attempt"),
+                 ("In flight", status.in_flight, "running now"),
+                 ("Succeeded", status.outcomes.succeeded, "ran without error"),
                  ("To on-success", status.to_on_success, "destination"),
                  ("To on-failure", status.to_on_failure, "destination"),
                  ("To DLQ", status.to_dead_letter_queue, "dead-letter queue"),
