@@ -142,6 +142,24 @@ class LogEvent(NamedTuple):
         return self.message
 
 
+class TimelineEntry(NamedTuple):
+    """One raw happening in a function's environments or async queue, as recorded (a tuple: one is made for every
+    invoke); the console's Environments and Async queue views derive everything else from these when they read."""
+
+    kind: str  # "init", "invoke", "throttle", "retire"; async events: "queued", "retry", "ended"
+    function_name: str
+    version: str
+    lane: str  # the environment's log stream (one per environment); "" for what happens outside environments
+    start: float  # seconds since the epoch
+    end: float
+    request_id: str = ""
+    invocation_type: str = ""  # an InvocationType value
+    source: str = ""  # who asked: api, endpoint, event-source, s3, destination, ...
+    attempt: int = 1  # of an async event
+    outcome: str = ""  # invoke: the environment's status (ok, error, failed, timeout, oom, exit); others: why
+    report: str = ""  # invoke: the REPORT line
+
+
 class LogEvents(list[LogEvent]):
     """Events returned by a query; shows as the plain log text."""
 

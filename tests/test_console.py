@@ -2,15 +2,23 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 
 import pytest
 from support import eventually
 
+import lambdanb
 from lambdanb import events
-from lambdanb.errors import LambdaNBError
+from lambdanb.errors import LambdaNBError, TooManyRequestsException
+from lambdanb.service.lambda_service import LambdaService
 from lambdanb.widgets.console import Console
+from lambdanb.widgets.environments_panel import NO_DETAILS
+from lambdanb.widgets.lanes import Timeline
+from lambdanb.widgets.logs_panel import LEVELS
+from lambdanb.widgets.monitor_panel import RESOLUTIONS, usd
 from lambdanb.widgets.test_panel import ASYNC_QUEUE
+from lambdanb.widgets.timeline import Picture
 
 HANDLER = '''
 import time
@@ -23,6 +31,27 @@ def lambda_handler(event, context):
 '''
 
 
+SLEEPER = "import time\ndef lambda_handler(event, context):\n    time.sleep(event.get('sleep', 0.3))\n    return 1\n"
+SINK_ARN = "arn:aws:lambda:us-east-1:123456789012:function:sink"
+
+
+@pytest.fixture
+def fast():
+    """A service whose async retries and throttle back-off take a fraction of a second."""
+    lambda_service = LambdaService(async_retry_delays=(0.3, 0.3), throttle_retry_delays=(0.2, 0.5))
+    yield lambda_service
+    lambda_service.close()
+
+
+def svg_classes(html: str, name: str) -> int:
+    return len(re.findall(rf"class='{name}[' ]", html))
+
+
+def drawn(html: str, name: str) -> int:
+    """How many things the marks of a kind stand for (close ones are drawn as one mark with their number)."""
+    return sum(int(n) for n in re.findall(rf"class='{name}' data-count='(\d+)'", html))
+
+
 @pytest.fixture
 def console(service):
     service.create_function("hello", HANDLER)
@@ -32,7 +61,8 @@ def console(service):
 
 
 def test_tabs_and_templates(console):
-    assert [console.tabs.get_title(i) for i in range(4)] == ["Test", "Logs", "Monitor", "Configuration"]
+    assert [console.tabs.get_title(i) for i in range(6)] == ["Test", "Environments", "Async queue", "Logs",
+                                                             "Monitor", "Configuration"]
     assert set(events.TEMPLATES) <= set(console.test.template.options)
     console.test.template.value = "s3-put"
     assert json.loads(console.test.editor.value)["Records"][0]["eventSource"] == "aws:s3"
@@ -47,11 +77,15 @@ def test_test_button_runs_in_the_background_and_shows_the_result(console):
     assert "&quot;body&quot;: &quot;value1&quot;" in console.test.result.value
 
 
-def test_invalid_json_is_refused_with_line_and_column(console):
+def test_invalid_json_is_refused_with_line_and_column_and_the_last_result_goes(console):
+    console.test.editor.value = json.dumps({"key1": "first"})
+    console.test.test.click()
+    assert eventually(lambda: "Execution result: succeeded" in console.test.result.value)
     console.test.editor.value = '{\n  "key1": "value1",\n  oops\n}'
     console.test.test.click()
     assert "line 3, column 3" in console.test.status.value and "Nothing was sent" in console.test.status.value
-    assert console.service.get_logs("hello") == []
+    assert console.test.result.value == ""
+    assert len(console.service.get_logs("hello", pattern="START RequestId")) == 1
 
 
 def test_saved_test_events(console):
@@ -75,24 +109,45 @@ def test_async_and_batch_with_progress_and_live_logs_and_monitor(console):
     assert eventually(lambda: "Accepted (202)" in console.test.status.value)
     assert console.service.drain(30)
     assert eventually(lambda: console.logs.tail.value.count("got batch") == 26)
-    assert eventually(lambda: "Invocations</b> <span style='color: #555'>26" in console.monitor.charts.value)
+    assert eventually(lambda: "last 2 min: 26 invocations" in console.monitor.charts.value)
+    assert eventually(lambda: ">26<" in console.queue.counts.value)  # received
     assert "Cost estimate" in console.monitor.cost.value
 
 
-def test_logs_filter_stream_and_errors_apart(console):
+def test_logs_filter_by_text_request_level_and_stream_with_errors_marked(console):
     console.service.invoke("hello", {"key1": "alpha"})
     failed = console.service.invoke("hello", {"key1": "beta", "fail": True})
     assert eventually(lambda: "got beta" in console.logs.tail.value)
-    assert "Errors (1)" in console.logs.errors.value and "asked to fail" in console.logs.errors.value
-    console.logs.filter.value = failed.request_id
-    assert "got alpha" not in console.logs.tail.value and "got" not in console.logs.tail.value.replace(
-        "got beta", "")
+    assert "Errors (1)" in console.logs.errors.value
+    error_rows = re.findall(r"<tr class='log-row level-error'.*?</tr>", console.logs.tail.value, re.S)
+    assert len(error_rows) == 1 and "asked to fail" in error_rows[0]
+    assert failed.request_id in console.logs.request.options
+    console.logs.request.value = failed.request_id
+    assert "got beta" in console.logs.tail.value and "got alpha" not in console.logs.tail.value
+    console.logs.request.value = ""
     console.logs.filter.value = "alpha"
     assert "got alpha" in console.logs.tail.value and "got beta" not in console.logs.tail.value
     console.logs.filter.value = ""
+    console.logs.level.value = LEVELS[1]  # errors only
+    assert "asked to fail" in console.logs.tail.value and "got alpha" not in console.logs.tail.value
+    console.logs.level.value = LEVELS[0]
     stream = console.logs.stream.options[1]
     console.logs.stream.value = stream
     assert "got alpha" in console.logs.tail.value
+
+
+def test_logs_group_each_invocation_newest_at_the_bottom_with_report_fields(console):
+    first = console.service.invoke("hello", {"key1": "one"})
+    second = console.service.invoke("hello", {"key1": "two"})
+    assert eventually(lambda: "got two" in console.logs.tail.value)
+    tail = console.logs.tail.value
+    groups = re.findall(r"<details class='log-group'.*?</details>", tail, re.S)
+    assert len(groups) == 2
+    assert first.request_id in groups[0] and second.request_id in groups[1]  # oldest first, newest at the bottom
+    assert "START RequestId" in groups[1] and "got two" in groups[1] and "END RequestId" in groups[1]
+    assert "<span style='color:#5f6b7a'>Billed Duration</span>" in groups[1]  # REPORT as its fields
+    assert console.logs.tail.layout.flex_flow == "column-reverse"  # the view follows the newest events
+    assert console.logs.tail.layout.overflow == "auto"
 
 
 def test_logs_tail_stays_bounded(console):
@@ -101,7 +156,7 @@ def test_logs_tail_stays_bounded(console):
     try:
         console.service.invoke("chatty")
         assert eventually(lambda: "line 1999" in chatty.logs.tail.value)
-        assert chatty.logs.tail.value.count("\n") < 400
+        assert chatty.logs.tail.value.count("<tr") == 300
     finally:
         chatty.close()
 
@@ -149,3 +204,182 @@ def test_console_magic(shell):
     shell.run("c = %lambda console hello")
     assert shell.value("type(c).__name__") == "Console"
     shell.run("c.close()")
+
+
+def test_every_invoke_throttle_init_and_retirement_is_on_the_timeline(service):
+    service.create_function("lane", SLEEPER)
+    first = service.invoke("lane", {"sleep": 0})
+    second = service.invoke("lane", {"sleep": 0})
+    service.put_function_concurrency("lane", 0)
+    with pytest.raises(TooManyRequestsException):
+        service.invoke("lane", {"sleep": 0})
+    service.delete_function_concurrency("lane")
+    service.update_function("lane", SLEEPER + "# changed\n")
+    kinds = [(e.kind, e.request_id) for e in service.timeline("lane")]
+    assert kinds[:3] == [("init", first.request_id), ("invoke", first.request_id), ("invoke", second.request_id)]
+    assert [k for k, _ in kinds[3:]] == ["throttle", "retire"]
+    invoke = service.timeline("lane")[1]
+    assert invoke.lane and invoke.invocation_type == "RequestResponse" and invoke.source == "api"
+    assert invoke.report.startswith(f"REPORT RequestId: {first.request_id}") and invoke.start <= invoke.end
+    assert service.timeline("lane")[-1].outcome == "code changed"
+    with pytest.raises(LambdaNBError, match="Function not found"):
+        service.timeline("ghost")
+
+
+def test_async_attempts_retries_and_the_end_are_on_the_timeline(fast):
+    fast.create_function("sink", "def lambda_handler(event, context):\n    return 1\n")
+    fast.create_function("doomed", "def lambda_handler(event, context):\n    raise ValueError('no')\n")
+    fast.put_function_event_invoke_config("doomed", maximum_retry_attempts=1,
+                                          destination_config={"OnFailure": {"Destination": SINK_ARN}})
+    accepted = fast.invoke("doomed", {}, invocation_type="Event")
+    assert fast.drain(30)
+    steps = [(e.kind, e.attempt) for e in fast.timeline("doomed") if e.kind != "init"]
+    assert steps == [("queued", 0), ("invoke", 1), ("retry", 1), ("invoke", 2), ("ended", 2)]
+    ended = fast.timeline("doomed")[-1]
+    assert ended.request_id == accepted.request_id and ended.outcome == "failed (RetriesExhausted), sent to on-failure"
+    status = fast.async_queue_status("doomed")
+    assert (status.outcomes.received, status.outcomes.failed, status.to_on_failure, status.outcomes.dropped) == \
+        (1, 1, 1, 0)
+
+
+def test_environments_tab_tells_an_async_burst_from_a_sync_burst(fast):
+    """20 async events against reserved concurrency 2 wait in the queue and are retried; 20 sync calls from
+    threads get 429s at once. Both run in two environments."""
+    fast.create_function("queued", SLEEPER)
+    fast.create_function("direct", SLEEPER)
+    for name in ("queued", "direct"):
+        fast.put_function_concurrency(name, 2)
+    for _ in range(20):
+        fast.invoke("queued", {"sleep": 0.3}, invocation_type="Event")
+    refused = []
+
+    def call() -> None:
+        try:
+            fast.invoke("direct", {"sleep": 1})
+        except TooManyRequestsException:
+            refused.append(1)
+
+    threads = [threading.Thread(target=call) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert fast.drain(60)
+    queued, direct = Console(fast, "queued", refresh_seconds=60), Console(fast, "direct", refresh_seconds=60)
+    try:
+        queued.environments.window.value = direct.environments.window.value = "5 min"
+        async_view, sync_view = queued.environments.view.value, direct.environments.view.value
+        assert svg_classes(async_view, "lane") == 2 and svg_classes(sync_view, "lane") == 2
+        assert drawn(async_view, "invoke success") == 20 and drawn(sync_view, "invoke success") == 2
+        assert drawn(sync_view, "throttle refused") == len(refused) == 18
+        assert svg_classes(sync_view, "throttle retried") == 0
+        assert svg_classes(async_view, "throttle retried") > 0 and svg_classes(async_view, "throttle refused") == 0
+        assert "reserved concurrency 2" in async_view
+        steps = Picture.of(fast.timeline("queued")).concurrency()
+        assert max(level for _, level in steps) == 2
+        events = queued.queue.events.value
+        assert svg_classes(events, "attempt") == 20 and svg_classes(events, "ended") == 20
+        assert svg_classes(events, "retry") > 0  # throttled events waited for another try
+        assert ">20<" in queued.queue.counts.value  # received and succeeded
+    finally:
+        queued.close()
+        direct.close()
+
+
+def test_environments_tab_colours_outcomes_marks_resets_and_shows_an_invoke(service):
+    service.create_function("moody", "import os, time\ndef lambda_handler(event, context):\n"
+                            "    if event == 'crash': os._exit(3)\n    if event == 'slow': time.sleep(5)\n"
+                            "    if event == 'fail': raise ValueError('no')\n    return 1\n", timeout=1)
+    console = Console(service, "moody", refresh_seconds=60)
+    try:
+        ok = service.invoke("moody", "fine")
+        for event in ("fail", "slow", "crash"):
+            service.invoke("moody", event)
+        console.refresh()
+        view = console.environments.view.value
+        for css in ("invoke success", "invoke function-error", "invoke timeout", "invoke crash"):
+            assert drawn(view, css) == 1, css
+        assert svg_classes(view, "reset") == 2 and svg_classes(view, "init") == 2  # re-INIT after the timeout
+        picked = next(o for o in console.environments.invoke.options if ok.request_id in o)
+        console.environments.invoke.value = picked
+        details = console.environments.details.value
+        assert ok.request_id in details and "synchronous (RequestResponse), from api" in details
+        assert "Billed Duration:" in details
+        console.environments.live.value = False
+        assert console.environments.live.description == "Paused"
+        service.invoke("moody", "fine")
+        console.refresh()
+        assert console.environments.view.value == view  # paused: the picture stays still
+    finally:
+        console.close()
+    assert console.environments.invoke.options[0] == NO_DETAILS
+
+
+def test_monitor_charts_have_axes_units_one_window_and_say_what_their_figure_is(console):
+    for key in ("a", "b", "c"):
+        console.service.invoke("hello", {"key1": key})
+    console.refresh()
+    charts = console.monitor.charts.value
+    assert charts.count("class='lambdanb-chart'") == 7
+    assert "class='axis-time'" in charts and "class='axis-value'" in charts and ">ms</text>" in charts
+    assert "last 2 min: 3 invocations" in charts and "last 2 min: 0 errors" in charts
+    console.monitor.resolution.value = list(RESOLUTIONS)[1]
+    charts = console.monitor.charts.value
+    assert charts.count("class='lambdanb-chart'") == 8 and "last 15 min: 3 invocations" in charts
+    ticks = re.findall(r"class='axis-time'>([0-9:]+)<", charts)
+    assert len(set(ticks)) == len(ticks) // 8  # every chart has the same time axis
+    duration = charts.split("Duration p50")[1].split("</svg>")[0]
+    single = re.findall(r"<circle cx='([0-9.]+)'", duration)
+    assert len(single) == 1 and float(single[0]) > 300  # the one minute with data sits at its time, not the left edge
+    assert "USD" in console.monitor.cost.value and "0.00000" not in console.monitor.cost.value
+
+
+def test_cost_is_rounded_as_the_pricing_calculator_shows_it():
+    assert usd(0) == "0.00 USD" and usd(1234.5678) == "1,234.57 USD"
+    assert usd(0.000004) == "0.00 USD (less than a cent)"
+
+
+def test_saved_notebooks_get_a_picture_beside_the_widget(console):
+    console.service.invoke("hello", {"key1": "saved"})
+    bundle = console._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert "<svg" in bundle["text/html"] and "VBox(" not in bundle["text/html"]
+    assert "VBox(" not in bundle["text/plain"]
+
+
+def test_timeline_outside_the_console(shell):
+    shell.run("%%lambda tl\ndef lambda_handler(event, context):\n    return 1\n")
+    shell.run("lambdanb.invoke('tl'); lambdanb.invoke('tl')")
+    picture = shell.value("lambdanb.timeline('tl')")
+    assert isinstance(picture, Timeline)
+    html = picture._repr_mimebundle_()["text/html"]
+    assert "<svg" in html and svg_classes(html, "lane") == 1 and drawn(html, "invoke success") == 2
+    assert repr(picture) == "<timeline of tl: 1 environments, 2 invokes, 0 throttles>"
+    assert callable(lambdanb.timeline)
+
+
+def test_thousands_of_invokes_stay_a_small_picture(service):
+    service.create_function("many", "def lambda_handler(event, context):\n    return 1\n")
+    for _ in range(1500):
+        service.invoke("many")
+    console = Console(service, "many", refresh_seconds=60)
+    try:
+        view = console.environments.view.value
+        assert drawn(view, "invoke success") == 1500
+        assert len(view) < 100_000 and len(console.monitor.charts.value) < 150_000
+    finally:
+        console.close()
+
+
+def test_idle_environments_are_recycled_on_the_timeline():
+    service = LambdaService(idle_environment_timeout=0.4)
+    try:
+        service.create_function("idle", SLEEPER)
+        service.invoke("idle", {"sleep": 0})
+        assert eventually(lambda: service.timeline("idle")[-1].kind == "retire")
+        assert service.timeline("idle")[-1].outcome == "idle"
+        console = Console(service, "idle", refresh_seconds=60)
+        assert svg_classes(console.environments.view.value, "retire") == 1
+        console.close()
+    finally:
+        service.close()

@@ -14,7 +14,7 @@ from ..arns import function_arn
 from ..clock import Clock
 from ..errors import LambdaNBError, ResourceNotFoundException, TooManyRequestsException, ValidationException
 from ..log import problem
-from ..records import EventInvokeConfig, FunctionConfig, Invocation, InvocationRequest
+from ..records import EventInvokeConfig, FunctionConfig, Invocation, InvocationRequest, TimelineEntry
 from .destinations import check_destination, send_record, send_to_dead_letter_queue
 from .metrics import MetricStore
 from .settings import Settings
@@ -74,6 +74,31 @@ class Outcomes:
     dropped: int = 0  # failed events that no destination or DLQ took
 
 
+@dataclass
+class WaitingEvent:
+    """An event in the internal queue, as the console's Async queue view lists it."""
+
+    request_id: str
+    attempts: int  # runs so far
+    throttles: int
+    due_in: float  # seconds until a poller may take it
+    age: float  # seconds since it was accepted
+
+
+@dataclass
+class AsyncQueueStatus:
+    """A function's internal queue now: what waits, what runs, and where the finished events went."""
+
+    outcomes: Outcomes
+    waiting: int  # for their first attempt
+    retrying: int  # for another attempt, after a function error or a throttle
+    in_flight: int
+    to_on_success: int  # success records delivered to the on-success destination
+    to_on_failure: int  # failure records delivered to the on-failure destination
+    to_dead_letter_queue: int
+    events: list[WaitingEvent]  # soonest first
+
+
 class FunctionQueue:
     """One function's queue, served by a few poller threads; it ends with the function."""
 
@@ -82,6 +107,7 @@ class FunctionQueue:
         self.heap: list[AsyncEvent] = []
         self.in_flight = 0
         self.outcomes = Outcomes()
+        self.delivered = {"on-success": 0, "on-failure": 0, "dead-letter queue": 0}
         self.pollers: list[threading.Thread] = []
         self.closed = False
 
@@ -108,11 +134,24 @@ class AsyncQueues:
             heapq.heappush(queue.heap, event)
             self._changed.notify_all()
         self.metrics.put(request.function_name, "AsyncEventsReceived", 1, now)
+        self._on_timeline("queued", request, now, now)
 
     def outcomes(self, function_name: str) -> Outcomes:
         with self._changed:
             queue = self._queues.get(function_name)
             return Outcomes(**vars(queue.outcomes)) if queue else Outcomes()
+
+    def status(self, function_name: str) -> AsyncQueueStatus:
+        """What waits in a function's queue now, what runs, and where its finished events went."""
+        now = time.monotonic()
+        with self._changed:
+            queue = self._queues.get(function_name) or FunctionQueue(function_name)
+            events = [WaitingEvent(e.request.request_id, e.attempts, e.throttles, max(0.0, e.due - now),
+                                   time.time() - e.received_at) for e in sorted(queue.heap)]
+            retrying = sum(1 for e in events if e.attempts or e.throttles)
+            return AsyncQueueStatus(Outcomes(**vars(queue.outcomes)), len(events) - retrying, retrying,
+                                    queue.in_flight, queue.delivered["on-success"], queue.delivered["on-failure"],
+                                    queue.delivered["dead-letter queue"], events)
 
     def pending(self, function_name: str | None = None) -> int:
         """Events waiting or in flight, of one function or of all."""
@@ -193,7 +232,9 @@ class AsyncQueues:
                     queue.in_flight -= 1
                     self._changed.notify_all()
 
-    def _retry_later(self, queue: FunctionQueue, event: AsyncEvent, delay: float) -> None:
+    def _retry_later(self, queue: FunctionQueue, event: AsyncEvent, delay: float, why: str) -> None:
+        now = time.time()
+        self._on_timeline("retry", event.request, now, now + delay, event.attempts, why)
         event.due = time.monotonic() + delay
         event.sequence = next(self._sequence)
         with self._changed:
@@ -222,11 +263,11 @@ class AsyncQueues:
             self._end(queue, event, invoke_config, config, "RetriesExhausted")
             return
         try:
-            invocation = self.frontend.invoker.run(request, config)
+            invocation = self.frontend.invoker.run(request, config, event.attempts + 1)
         except TooManyRequestsException:
             first, largest = self.settings.throttle_retry_delays
             event.throttles += 1
-            self._retry_later(queue, event, min(first * 2 ** (event.throttles - 1), largest))
+            self._retry_later(queue, event, min(first * 2 ** (event.throttles - 1), largest), "throttled")
             return
         except LambdaNBError:
             self._end(queue, event, invoke_config, config, "FunctionDeleted")
@@ -237,33 +278,55 @@ class AsyncQueues:
         if invocation.function_error is None:
             with self._changed:
                 queue.outcomes.succeeded += 1
+            ended = "succeeded"
             if invoke_config.on_success:
                 on_success = invoke_config.on_success
                 record = self._record(event, config, "Success")
-                self._try(event, "DestinationDeliveryFailures",
-                          lambda: send_record(self.frontend, on_success, record))
+                if self._try(event, "DestinationDeliveryFailures",
+                             lambda: send_record(self.frontend, on_success, record)):
+                    ended += self._delivered(queue, "on-success")
+            now = time.time()
+            self._on_timeline("ended", request, now, now, event.attempts, ended)
             return
         if event.attempts > invoke_config.maximum_retry_attempts:
             self._end(queue, event, invoke_config, config, "RetriesExhausted")
             return
         delays = self.settings.async_retry_delays
-        self._retry_later(queue, event, delays[min(event.attempts - 1, len(delays) - 1)])
+        self._retry_later(queue, event, delays[min(event.attempts - 1, len(delays) - 1)], "function error")
 
     def _end(self, queue: FunctionQueue, event: AsyncEvent, invoke_config: EventInvokeConfig,
              config: FunctionConfig | None, condition: str) -> None:
         """The event failed for good: an on-failure record, else a DLQ message; the drop is counted either way."""
-        taken = False
+        taken, where = False, ""
         dead_letter_arn = config.dead_letter_target_arn if config else None
         if invoke_config.on_failure:
             on_failure = invoke_config.on_failure
             record = self._record(event, config, condition)
             taken = self._try(event, "DestinationDeliveryFailures",
                               lambda: send_record(self.frontend, on_failure, record))
+            where = self._delivered(queue, "on-failure") if taken else ""
         elif dead_letter_arn:
             attributes = self._dead_letter_attributes(event)
             taken = self._try(event, "DeadLetterErrors", lambda: send_to_dead_letter_queue(
                 dead_letter_arn, event.request.payload, attributes))
+            where = self._delivered(queue, "dead-letter queue") if taken else ""
+        now = time.time()
+        ended = f"failed ({condition}){where or ', dropped'}"
+        self._on_timeline("ended", event.request, now, now, event.attempts, ended)
         self._count_end(queue, event, taken)
+
+    def _delivered(self, queue: FunctionQueue, where: str) -> str:
+        """Count a delivery; says where it went, for the timeline."""
+        with self._changed:
+            queue.delivered[where] += 1
+        return f", sent to {where}"
+
+    def _on_timeline(self, kind: str, request: InvocationRequest, start: float, end: float, attempt: int = 0,
+                     outcome: str = "") -> None:
+        """An async event's step on the function's timeline (the attempts themselves are the Invoker's)."""
+        self.frontend.invoker.timelines[request.function_name].append(TimelineEntry(
+            kind, request.function_name, "", "", start, end, request.request_id, request.invocation_type,
+            request.source, attempt, outcome))
 
     def _count_end(self, queue: FunctionQueue, event: AsyncEvent, taken: bool) -> None:
         with self._changed:

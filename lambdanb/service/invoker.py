@@ -9,7 +9,7 @@ from typing import Any
 
 from ..clock import Clock, now_ms
 from ..errors import TooManyRequestsException
-from ..records import FunctionConfig, Invocation, InvocationRequest, LogEvent
+from ..records import FunctionConfig, Invocation, InvocationRequest, LogEvent, TimelineEntry
 from ..sandbox.environment import ExecutionEnvironment, RunResult, RunStatus
 from . import billing, logs
 from .logs import LogStore, ReportStatus
@@ -25,18 +25,31 @@ class Invoker:
         self.log_store = log_store
         self.metrics = metrics
         self.clock = clock
+        self.timelines = placement.timelines
 
-    def run(self, request: InvocationRequest, config: FunctionConfig) -> Invocation:
-        """Run the request on the version `config` (which the Frontend or the queue resolved from its qualifier)."""
+    def run(self, request: InvocationRequest, config: FunctionConfig, attempt: int = 1) -> Invocation:
+        """Run the request on the version `config` (which the Frontend or the queue resolved from its qualifier);
+        `attempt` counts the runs of an async event."""
+        started = time.time()
         try:
             environment, concurrency = self.placement.acquire(config)
-        except TooManyRequestsException:
-            self.metrics.put(config.name, "Throttles", 1, time.time())  # throttles are not Invocations
+        except TooManyRequestsException as error:
+            self.metrics.put(config.name, "Throttles", 1, started)  # throttles are not Invocations
+            self.timelines[config.name].append(TimelineEntry(
+                "throttle", config.name, config.version, "", started, started, request.request_id,
+                request.invocation_type, request.source, attempt, str(error)))
             raise
         try:
-            return self._run(config, environment, request, concurrency)
+            invocation = self._run(config, environment, request, concurrency)
         finally:
             self.placement.release(config, environment)
+        # The one record of the invoke; the views work out the rest (outcome, duration) from its REPORT line.
+        # tuple.__new__ skips the NamedTuple's Python-level constructor: this runs on every invoke.
+        self.timelines[config.name].append(tuple.__new__(TimelineEntry, (
+            "invoke", config.name, config.version, environment.spec.log_stream, started, time.time(),
+            request.request_id, request.invocation_type, request.source, attempt, invocation.function_error or "",
+            invocation.log_events[-1].message)))
+        return invocation
 
     def _run(self, config: FunctionConfig, environment: ExecutionEnvironment, request: InvocationRequest,
              concurrency: int) -> Invocation:
@@ -53,7 +66,9 @@ class Invoker:
             cold = environment.starts == 0
             if cold:
                 log(logs.init_start(config.runtime))
+            init_started = time.time()
             init = environment.start(request_id)
+            self._record_init(config, environment, init_started, init.error, request)
             events.extend(logs.split_output(init.output, stream, request_id, now_ms()))
             if init.error is not None:
                 init_ms_shown = self.clock.shown(init.init_ms, Clock.FIXED_INIT_MS)
@@ -78,13 +93,22 @@ class Invoker:
         """INIT of a provisioned environment, before any invoke; its log lines go to its own stream."""
         stream = environment.spec.log_stream
         events = [LogEvent(now_ms(), logs.init_start(config.runtime), stream)]
+        init_started = time.time()
         init = environment.start()
+        self._record_init(config, environment, init_started, init.error)
         events += logs.split_output(init.output, stream, "", now_ms())
         if init.error is not None:
             events.append(LogEvent(now_ms(), logs.init_report(init.init_ms, init.error_type, init.timed_out),
                                    stream))
         if config.logs_delivered:
             self.log_store.put(config.log_group, events)
+
+    def _record_init(self, config: FunctionConfig, environment: ExecutionEnvironment, started: float,
+                     error: dict | None, request: InvocationRequest | None = None) -> None:
+        self.timelines[config.name].append(TimelineEntry(
+            "init", config.name, config.version, environment.spec.log_stream, started, time.time(),
+            request.request_id if request else "", request.invocation_type if request else "",
+            request.source if request else "provisioned-concurrency", 1, error["errorType"] if error else ""))
 
     def _finish(self, config: FunctionConfig, result: RunResult, request_id: str, events: list[LogEvent],
                 log: Callable[[str], None], init_ms: float | None, concurrency: int) -> Invocation:

@@ -20,10 +20,10 @@ from ..errors import (
     ValidationException,
 )
 from ..ids import IdSource
-from ..records import EventInvokeConfig, FunctionConfig, Invocation, InvocationType
+from ..records import EventInvokeConfig, FunctionConfig, Invocation, InvocationType, TimelineEntry
 from ..sandbox import leftovers
 from . import billing, packages
-from .async_queue import Outcomes, event_invoke_config
+from .async_queue import AsyncQueueStatus, Outcomes, event_invoke_config
 from .billing import CostEstimate
 from .event_sources import EventSources
 from .frontend import NO_PAYLOAD, Frontend
@@ -396,6 +396,18 @@ class LambdaService:
     def async_outcomes(self, name: str) -> Outcomes:
         """How the function's accepted async events ended: received, succeeded, failed, dropped."""
         return self.queue.outcomes(name)
+
+    def async_queue_status(self, name: str) -> AsyncQueueStatus:
+        """The function's internal queue now: events waiting (for a first attempt or a retry), in flight, and
+        where the finished ones went (destinations, dead-letter queue, dropped)."""
+        self.functions.get(name)
+        return self.queue.status(name)
+
+    def timeline(self, name: str) -> list[TimelineEntry]:
+        """What happened in the function's execution environments and async queue, oldest first: INITs, invokes,
+        throttles, retirements, and each async event's queueing, retries and end (the most recent few thousand)."""
+        self.functions.get(name)
+        return list(self.placement.timelines.get(name, ()))
 
     def drain(self, timeout: float | None = None) -> bool:
         """Wait until the async queues are empty, nothing is in flight and every event source mapping has read all

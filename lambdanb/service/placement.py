@@ -6,8 +6,10 @@ import itertools
 import os
 import threading
 import time
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from .. import aws
@@ -15,7 +17,7 @@ from ..arns import REGION
 from ..errors import InvalidParameterValueException, TooManyRequestsException
 from ..ids import IdSource
 from ..log import problem
-from ..records import FunctionConfig
+from ..records import FunctionConfig, TimelineEntry
 from ..sandbox.environment import EnvironmentSpec, ExecutionEnvironment
 from ..sandbox.limits import MemoryWatchdog
 from . import packages
@@ -23,6 +25,7 @@ from .functions import FunctionRegistry
 from .settings import Settings
 
 SANDBOX_DIR = str(Path(__file__).resolve().parent.parent / "sandbox")
+TIMELINE_KEPT = 5000  # timeline entries per function: a lesson's worth, bounded in memory
 
 
 @dataclass
@@ -58,6 +61,8 @@ class Placement:
         self._lock = threading.Lock()
         self._closed = threading.Event()
         self._recycler: threading.Thread | None = None
+        # What happened in each function's environments, appended by the Invoker, the queue and the recycling here
+        self.timelines: defaultdict[str, deque[TimelineEntry]] = defaultdict(partial(deque, maxlen=TIMELINE_KEPT))
 
     # The rules of concurrency
 
@@ -141,7 +146,9 @@ class Placement:
                 pool.busy.add(environment)
             concurrency = self._in_use(lambda n: n == config.name)
             self._start_recycler()
-        _close_all(stale)
+        if stale:
+            self._record_retired(stale, "code changed")
+            _close_all(stale)
         if environment is not None:
             return environment, concurrency
         try:
@@ -163,6 +170,7 @@ class Placement:
                     environment.idle_since = time.monotonic()
                     pool.idle.append(environment)
                     return
+        self._record_retired([environment], "lifetime reached" if self._too_old(environment) else "code changed")
         environment.close()
 
     def provision(self, config: FunctionConfig, count: int) -> list[ExecutionEnvironment]:
@@ -173,6 +181,7 @@ class Placement:
         with self._lock:
             pool, stale = self._pool(config)
             pool.idle.extend(made)
+        self._record_retired(stale, "code changed")
         _close_all(stale)
         return made
 
@@ -184,6 +193,7 @@ class Placement:
                     and (version is None or k == f"{function_name}:{version}")]
             pools = [self._pools.pop(key) for key in keys]
         for pool in pools:
+            self._record_retired(pool.idle, "code changed" if version else "function deleted")
             _close_all(pool.idle)
 
     def function_deleted(self, function_name: str) -> None:
@@ -232,7 +242,16 @@ class Placement:
                         e.provisioned or now - e.idle_since <= self.settings.idle_environment_timeout)]
                     retired += [e for e in pool.idle if e not in keep]
                     pool.idle[:] = keep
+            for environment in retired:
+                self._record_retired([environment], "lifetime reached" if self._too_old(environment) else "idle")
             _close_all(retired)
+
+    def _record_retired(self, environments: Iterable[ExecutionEnvironment], reason: str) -> None:
+        now = time.time()
+        for environment in environments:
+            spec = environment.spec
+            self.timelines[spec.function_name].append(
+                TimelineEntry("retire", spec.function_name, spec.version, spec.log_stream, now, now, outcome=reason))
 
     def _pool(self, config: FunctionConfig) -> tuple[Pool, list[ExecutionEnvironment]]:
         """The version's pool, made anew when its code changed; the old pool's idle environments are returned to

@@ -1,27 +1,147 @@
-"""Small SVG line charts for the Monitor tab: plain HTML, so they render with no lab extension."""
+"""SVG charts for the console (time axes, line and step charts with grid, units and hover values): plain markup,
+so the same picture is live in a widget and stays in a saved notebook with no lab extension."""
 from __future__ import annotations
 
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from html import escape
 
+FONT = 'font-family:-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;line-height:1.4'
+INK, GRID, AXIS, BLUE = "#16191f", "#e9ebed", "#8c8c94", "#0972d3"
+_TICK_STEPS = (1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400)
 
-def sparkline(title: str, points: list[tuple[int, float]], unit: str = "", width: int = 220,
-              height: int = 60) -> str:
-    """A titled chart of (minute, value) points with its latest value."""
-    latest = f"{points[-1][1]:,.2f}".rstrip("0").rstrip(".") if points else "-"
-    head = (f"<div style='font-size: 12px;'><b>{escape(title)}</b> "
-            f"<span style='color: #555'>{escape(latest)}{escape(unit) if points else ''}</span></div>")
-    if not points:
-        body = (f"<div style='width:{width}px;height:{height + 2}px;color:#999;font-size:11px;"
-                f"box-sizing:border-box;border:1px dashed #ddd;padding:4px'>no data yet</div>")
-        return f"<div style='display:inline-block;margin:4px 12px 8px 0'>{head}{body}</div>"
-    values = [value for _, value in points]
-    low, high = min(0.0, min(values)), max(values)
-    span = (high - low) or 1.0
-    step = width / max(len(points) - 1, 1)
-    coordinates = " ".join(f"{i * step:.1f},{height - 4 - (v - low) / span * (height - 8):.1f}"
-                           for i, v in enumerate(values))
-    dots = "".join(f"<circle cx='{i * step:.1f}' cy='{height - 4 - (v - low) / span * (height - 8):.1f}' r='2' "
-                   f"fill='#0972d3'/>" for i, v in enumerate(values))
-    svg = (f"<svg width='{width}' height='{height}' style='background:#f8f8f8;border:1px solid #ddd'>"
-           f"<polyline fill='none' stroke='#0972d3' stroke-width='2' points='{coordinates}'/>{dots}</svg>")
-    return f"<div style='display:inline-block;margin:4px 12px 8px 0'>{head}{svg}</div>"
+
+def clock(t: float, seconds: bool = True) -> str:
+    """A moment as the kernel's local time of day."""
+    return time.strftime("%H:%M:%S" if seconds else "%H:%M", time.localtime(t))
+
+
+def precise(t: float) -> str:
+    return f"{clock(t)}.{int(t * 1000) % 1000:03d}"
+
+
+def number(value: float) -> str:
+    """A value as a chart labels it: no trailing zeros, thousands apart, at most two decimals."""
+    if value >= 100 or value == int(value):
+        return f"{value:,.0f}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
+
+
+@dataclass(frozen=True)
+class TimeAxis:
+    """A window of time mapped onto the pixels between `left` and `left + width`."""
+
+    start: float  # seconds since the epoch
+    end: float
+    left: float
+    width: float
+
+    def x(self, t: float) -> float:
+        return self.left + (min(max(t, self.start), self.end) - self.start) / (self.end - self.start) * self.width
+
+    def ticks(self, most: int = 8) -> list[float]:
+        span = self.end - self.start
+        step = next((s for s in _TICK_STEPS if span / s <= most), _TICK_STEPS[-1])
+        offset = time.localtime(self.start).tm_gmtoff  # ticks on round local times
+        first = math.ceil((self.start + offset) / step) * step - offset
+        return [first + i * step for i in range(int((self.end - first) // step) + 1)]
+
+    def svg(self, top: float, bottom: float, most: int = 8) -> str:
+        """Vertical grid lines from `top` to `bottom`, and the times under them (`most` of them)."""
+        span = self.end - self.start
+        parts = [f"<line x1='{self.left}' x2='{self.left + self.width}' y1='{bottom}' y2='{bottom}' "
+                 f"stroke='{AXIS}'/>"]
+        for t in self.ticks(most):
+            x = self.x(t)
+            parts.append(f"<line x1='{x:.1f}' x2='{x:.1f}' y1='{top}' y2='{bottom + 4}' stroke='{GRID}'/>"
+                         f"<text x='{x:.1f}' y='{bottom + 15}' text-anchor='middle' font-size='10' fill='{AXIS}' "
+                         f"class='axis-time'>{clock(t, seconds=span < 600)}</text>")
+        return "".join(parts)
+
+
+def window_ending_now(seconds: float, now: float | None = None) -> tuple[float, float]:
+    end = time.time() if now is None else now
+    return end - seconds, end
+
+
+@dataclass
+class Series:
+    """A chart's data: (time, value) points, and how to say what they are."""
+
+    title: str
+    unit: str  # "count", "ms", ...
+    points: Sequence[tuple[float, float]]
+    period: float  # seconds each point covers
+    summary: str  # the figure beside the title, saying what it is
+    step: bool = False  # a level that holds until the next point (concurrency), rather than a measurement
+
+
+def line_chart(series: Series, start: float, end: float, width: int = 440, height: int = 150,
+               reference: tuple[float, str] | None = None, left: int = 46, share: str = "100%") -> str:
+    """A titled chart with a time axis, a value axis in its unit, a grid and a value on every point's hover;
+    `reference` draws a dashed level such as a concurrency limit; `left` is where the plot begins; `share` is the
+    part of the row the chart takes (it never grows past `width`)."""
+    right, top, bottom = 26, 8, height - 22
+    axis = TimeAxis(start, end, left, width - left - right)
+    values = [v for _, v in series.points]
+    ceiling = max([*values, reference[0] if reference else 0.0, 0.0])
+    y_step = _nice_step(ceiling / 4) if ceiling > 0 else 1.0
+    if series.unit == "count":
+        y_step = max(y_step, 1.0)
+    y_max = max(y_step * math.ceil(ceiling / y_step), y_step)
+
+    def y(value: float) -> float:
+        return bottom - value / y_max * (bottom - top)
+
+    parts = [axis.svg(top, bottom, most=max(3, width // 70))]
+    for i in range(int(round(y_max / y_step)) + 1):
+        level = i * y_step
+        parts.append(f"<line x1='{left}' x2='{left + axis.width}' y1='{y(level):.1f}' y2='{y(level):.1f}' "
+                     f"stroke='{GRID}'/><text x='{left - 4}' y='{y(level) + 3:.1f}' text-anchor='end' "
+                     f"font-size='10' fill='{AXIS}' class='axis-value'>{number(level)}</text>")
+    parts.append(f"<text x='{left - 42}' y='{top + 2}' font-size='10' fill='{AXIS}' dominant-baseline='hanging' "
+                 f"transform='rotate(-90 {left - 42} {top + 2})' text-anchor='end' class='axis-unit'>"
+                 f"{escape(series.unit)}</text>")
+    if reference:
+        parts.append(f"<line x1='{left}' x2='{left + axis.width}' y1='{y(reference[0]):.1f}' "
+                     f"y2='{y(reference[0]):.1f}' stroke='#d13212' stroke-dasharray='4 3'><title>"
+                     f"{escape(reference[1])}</title></line>")
+    shown = [(t, v) for t, v in series.points if start - series.period < t <= end]
+    if shown:
+        coordinates = []
+        for i, (t, v) in enumerate(shown):
+            if series.step and i:
+                coordinates.append(f"{axis.x(t):.1f},{y(shown[i - 1][1]):.1f}")
+            coordinates.append(f"{axis.x(t):.1f},{y(v):.1f}")
+        if series.step:
+            coordinates.append(f"{axis.x(end):.1f},{y(shown[-1][1]):.1f}")
+        parts.append(f"<polyline fill='none' stroke='{BLUE}' stroke-width='1.5' points='{' '.join(coordinates)}'/>")
+        dot = 2.5 if len(shown) < 60 else 1.5
+        fill = "transparent" if series.step else BLUE  # a level's changes are its corners: hover only
+        for t, v in shown:
+            when = f"{clock(t)}–{clock(t + series.period)}" if series.period > 1 else clock(t)
+            parts.append(f"<circle cx='{axis.x(t):.1f}' cy='{y(v):.1f}' r='{dot}' fill='{fill}' class='point'>"
+                         f"<title>{escape(series.title)}: {number(v)} {escape(series.unit)} ({when})</title>"
+                         "</circle>")
+    else:
+        parts.append(f"<text x='{left + axis.width / 2}' y='{(top + bottom) / 2}' text-anchor='middle' "
+                     f"font-size='11' fill='{AXIS}'>no data in this window</text>")
+    svg = svg_document(width, height, "lambdanb-chart", "".join(parts))
+    head = (f"<div style='font-size:13px;{FONT};color:{INK}'><b>{escape(series.title)}</b> "
+            f"<span style='color:#5f6b7a'>{escape(series.summary)}</span></div>")
+    return (f"<div style='display:inline-block;vertical-align:top;width:{share};max-width:{width}px;"
+            f"margin:4px 14px 10px 0'>{head}{svg}</div>")
+
+
+def svg_document(width: float, height: float, css_class: str, body: str) -> str:
+    """An SVG drawn on a width x height canvas that shrinks with its container (never grows past its size)."""
+    return (f"<svg xmlns='http://www.w3.org/2000/svg' width='100%' viewBox='0 0 {width} {height}' "
+            f"class='{css_class}' style='{FONT};max-width:{width}px;height:auto;display:block'>{body}</svg>")
+
+
+def _nice_step(raw: float) -> float:
+    """1, 2 or 5 times a power of ten, at least `raw`."""
+    power = 10 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)

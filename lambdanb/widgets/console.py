@@ -1,4 +1,5 @@
-"""The Lambda console of one function in the notebook: Test, Logs, Monitor and Configuration tabs, kept live."""
+"""The Lambda console of one function in the notebook: Test, Environments, Async queue, Logs, Monitor and
+Configuration tabs, kept live, with a static picture of itself for notebooks read without a kernel."""
 from __future__ import annotations
 
 import threading
@@ -10,30 +11,34 @@ import ipywidgets as widgets
 from ..errors import ResourceNotFoundException
 from ..log import problem
 from .config_panel import ConfigPanel
+from .environments_panel import EnvironmentsPanel
 from .logs_panel import LogsPanel
 from .monitor_panel import MonitorPanel
+from .queue_panel import QueuePanel
 from .test_panel import TestPanel
 
 if TYPE_CHECKING:
     from ..service.lambda_service import LambdaService
 
+TITLES = ("Test", "Environments", "Async queue", "Logs", "Monitor", "Configuration")
+
 
 class Console:
-    """One panel per tab; a single background thread refreshes Logs, Monitor and Configuration while it is open."""
+    """One panel per tab; a single background thread refreshes them while the console is open."""
 
     def __init__(self, service: LambdaService, function_name: str, refresh_seconds: float = 1.0) -> None:
         service.get_function(function_name)  # a clear error for an unknown function, before any widget
         self.service = service
         self.function_name = function_name
         self.test = TestPanel(service, function_name)
+        self.environments = EnvironmentsPanel(service, function_name)
+        self.queue = QueuePanel(service, function_name)
         self.logs = LogsPanel(service, function_name)
         self.monitor = MonitorPanel(service, function_name)
         self.configuration = ConfigPanel(service, function_name)
-        self.tabs = widgets.Tab(children=[self.test.root, self.logs.root, self.monitor.root,
-                                          self.configuration.root],
-                                titles=("Test", "Logs", "Monitor", "Configuration"))
-        title = widgets.HTML(f"<b>λ {escape(function_name)}</b> <span style='color:#777'>"
-                             f"{escape(service.get_function(function_name).arn)}</span>")
+        self.panels = (self.test, self.environments, self.queue, self.logs, self.monitor, self.configuration)
+        self.tabs = widgets.Tab(children=[panel.root for panel in self.panels], titles=TITLES)
+        title = widgets.HTML(self._title_html())
         self.close_button = widgets.Button(description="Close", icon="times", layout=widgets.Layout(width="90px"))
         self.close_button.on_click(lambda _: self.close())
         self.root = widgets.VBox([widgets.HBox([title, self.close_button]), self.tabs])
@@ -43,7 +48,7 @@ class Console:
         self._ticker.start()
 
     def refresh(self) -> None:
-        for panel in (self.test, self.logs, self.monitor, self.configuration):
+        for panel in self.panels:
             panel.refresh()
 
     def _tick(self, seconds: float) -> None:
@@ -67,8 +72,40 @@ class Console:
             self._ticker.join(5)
         _close_tree(self.root)
 
+    def snapshot(self) -> Snapshot:
+        """The console as it is now, as a static picture (HTML and SVG) that stays in the saved notebook."""
+        self.refresh()
+        sections = [("Environments", self.environments.summary.value + self.environments.legend.value
+                     + self.environments.view.value),
+                    ("Async queue", self.queue.counts.value + self.queue.events.value),
+                    ("Monitor", self.monitor.charts.value + self.monitor.cost.value),
+                    ("Logs", self.logs.tail.value)]
+        if self.test.result.value:
+            sections.insert(0, ("Test: execution result", self.test.result.value))
+        body = "".join(f"<h4 style='margin:12px 0 4px'>{escape(title)}</h4>{html}" for title, html in sections)
+        return Snapshot(f"<div class='lambdanb-console-snapshot'>{self._title_html()}{body}</div>")
+
+    def _title_html(self) -> str:
+        return (f"<div><b>λ {escape(self.function_name)}</b> <span style='color:#777'>"
+                f"{escape(self.service.get_function(self.function_name).arn)}</span></div>")
+
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.root._repr_mimebundle_(**kwargs)
+        """The live widget, and beside it (for GitHub, nbviewer and nbconvert, which run no kernel) the console's
+        picture when it was shown."""
+        bundle = self.root._repr_mimebundle_(**kwargs)
+        bundle["text/html"] = self.snapshot()._repr_html_()
+        bundle["text/plain"] = f"<lambdanb console of {self.function_name}>"
+        return bundle
+
+
+class Snapshot:
+    """Static HTML of a console, displayable anywhere."""
+
+    def __init__(self, html: str) -> None:
+        self.html = html
+
+    def _repr_html_(self) -> str:
+        return self.html
 
 
 def _close_tree(widget: widgets.Widget) -> None:

@@ -1,4 +1,5 @@
-"""The Monitor tab: live charts of the function's metrics, per minute, and its cost estimate."""
+"""The Monitor tab: the function's metrics on one time window, live at one-second resolution or as CloudWatch's
+one-minute statistics, and its cost as the AWS pricing calculator shows it."""
 from __future__ import annotations
 
 import time
@@ -7,45 +8,86 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 
-from .charts import sparkline
+from .charts import FONT, Series, line_chart, number
+from .timeline import per_second
 
 if TYPE_CHECKING:
+    from ..service.billing import CostEstimate
     from ..service.lambda_service import LambdaService
 
-# (title, metric, statistic, unit) as the Lambda console's Monitor tab shows them
-CHARTS = (("Invocations", "Invocations", "Sum", ""), ("Errors", "Errors", "Sum", ""),
-          ("Duration p50", "Duration", "p50", " ms"), ("Duration p99", "Duration", "p99", " ms"),
-          ("Throttles", "Throttles", "Sum", ""), ("Concurrent executions", "ConcurrentExecutions", "Maximum", ""),
-          ("Iterator age", "IteratorAge", "Maximum", " ms"), ("Async event age", "AsyncEventAge", "Maximum", " ms"))
-MINUTES_SHOWN = 15
+LIVE = "Live: 1-second points, last 2 min"
+RESOLUTIONS = {LIVE: 120, "CloudWatch: 1-minute statistics, last 15 min": 900,
+               "CloudWatch: 1-minute statistics, last 3 h": 10800}
+# (title, metric, statistic, unit, what the figure beside the title adds up), as the Lambda console's Monitor shows
+METRICS = (("Invocations", "Invocations", "Sum", "count", "invocations"),
+           ("Errors", "Errors", "Sum", "count", "errors"), ("Throttles", "Throttles", "Sum", "count", "throttles"),
+           ("Duration p50", "Duration", "p50", "ms", ""), ("Duration p99", "Duration", "p99", "ms", ""),
+           ("Concurrent executions", "ConcurrentExecutions", "Maximum", "count", ""),
+           ("Async event age", "AsyncEventAge", "Maximum", "ms", ""),
+           ("Iterator age", "IteratorAge", "Maximum", "ms", ""))
+
+
+def usd(amount: float) -> str:
+    """Dollars as the AWS pricing calculator shows them: two decimals, and no pretending a fraction is nothing."""
+    if 0 < amount < 0.005:
+        return "0.00 USD (less than a cent)"
+    return f"{amount:,.2f} USD"
+
+
+def cost_html(estimate: CostEstimate) -> str:
+    return (f"<div style='font-size:13px;{FONT}' class='cost'><b>Cost estimate</b> (us-east-1, x86; this usage in a "
+            f"month): <b>{usd(estimate.cost)}</b> = requests {usd(estimate.request_cost)} + compute "
+            f"{usd(estimate.compute_cost)} for {estimate.requests:,} requests and {estimate.gb_seconds:,.2f} GB-s; "
+            f"after the free tier: {usd(estimate.cost_after_free_tier)}</div>")
 
 
 class MonitorPanel:
     def __init__(self, service: LambdaService, function_name: str) -> None:
         self.service = service
         self.function_name = function_name
-        self.charts = widgets.HTML()
+        self.resolution = widgets.ToggleButtons(options=list(RESOLUTIONS), value=LIVE,
+                                                style={"button_width": "300px"})
+        self.charts = widgets.HTML(layout=widgets.Layout(width="100%"))
         self.cost = widgets.HTML()
-        self.root = widgets.VBox([self.charts, self.cost])
+        self.resolution.observe(lambda change: self.refresh(), names="value")
+        self.root = widgets.VBox([self.resolution, self.charts, self.cost])
         self.refresh()
 
-    def refresh(self) -> None:
-        this_minute = int(time.time()) // 60 * 60
-        minutes = range(this_minute - (MINUTES_SHOWN - 1) * 60, this_minute + 60, 60)
-        html = []
-        for title, metric, statistic, unit in CHARTS:
+    def series(self, end: float) -> tuple[list[Series], float]:
+        """The charts' data and the window's start."""
+        seconds = RESOLUTIONS[self.resolution.value]
+        if self.resolution.value == LIVE:
+            start = end - seconds
+            return per_second(self.service.timeline(self.function_name), start, end), start
+        this_minute = int(end) // 60 * 60
+        start = this_minute - seconds + 60
+        minutes = range(int(start), this_minute + 60, 60)
+        window = f"last {seconds // 60} min" if seconds < 3600 else f"last {seconds // 3600} h"
+        series = []
+        for title, metric, statistic, unit, noun in METRICS:
             found = {p["Timestamp"]: p[statistic] for p in self.service.get_metric_statistics(
-                self.function_name, metric, statistic) if p["Timestamp"] >= minutes[0]}
-            if statistic == "Sum" and found:  # a minute without invocations counts 0; other statistics have gaps
-                points = [(minute, found.get(minute, 0.0)) for minute in minutes]
+                self.function_name, metric, statistic) if p["Timestamp"] >= start}
+            if statistic == "Sum":  # a minute without invocations counts 0; other statistics have gaps
+                points = [(float(m), found.get(m, 0.0)) for m in minutes]
+                summary = f"{window}: {number(sum(found.values()))} {noun}"
             else:
-                points = sorted(found.items())
-            html.append(sparkline(title, points, unit))
-        charts = "<div>" + "".join(html) + "<div style='font-size:11px;color:#777'>one point per minute, " \
-                 f"last {MINUTES_SHOWN} minutes</div></div>"
+                points = sorted((float(m), v) for m, v in found.items())
+                summary = f"{window}: highest minute {number(max(found.values()))} {unit}" if found \
+                    else f"{window}: no data"
+            series.append(Series(title, unit, points, 60, summary))
+        return series, start
+
+    def refresh(self) -> None:
+        end = time.time()
+        series, start = self.series(end)
+        note = ("one point per second, worked out from the timeline while the console is open" if
+                self.resolution.value == LIVE else "one datapoint per minute, as GetMetricStatistics returns them")
+        pictures = "".join(line_chart(s, start, end, share="calc(50% - 16px)") for s in series)
+        charts = (f"<div class='lambdanb-monitor' style='{FONT}'>{pictures}"
+                  + f"<div style='font-size:11px;color:#5f6b7a;{FONT}'>{escape(note)}; times are the kernel's "
+                  f"local time ({time.strftime('%Z')}). Hover over a point for its value.</div></div>")
         if charts != self.charts.value:
             self.charts.value = charts
-        estimate = self.service.get_cost(self.function_name)
-        cost = f"<div style='font-size:12px'><b>Cost estimate</b> {escape(str(estimate))}</div>"
+        cost = cost_html(self.service.get_cost(self.function_name))
         if cost != self.cost.value:
             self.cost.value = cost

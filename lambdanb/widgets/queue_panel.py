@@ -1,0 +1,68 @@
+"""The Async queue tab: the function's internal queue live: counts, each event's way through it, what waits."""
+from __future__ import annotations
+
+import time
+from html import escape
+from typing import TYPE_CHECKING
+
+import ipywidgets as widgets
+
+from .charts import FONT, INK
+from .lanes import async_events_svg
+from .timeline import Picture
+
+if TYPE_CHECKING:
+    from ..service.lambda_service import LambdaService
+
+WINDOWS = {"30 s": 30, "1 min": 60, "5 min": 300, "15 min": 900}
+LISTED = 8  # waiting events listed by name, soonest first
+
+
+class QueuePanel:
+    def __init__(self, service: LambdaService, function_name: str) -> None:
+        self.service = service
+        self.function_name = function_name
+        self.window = widgets.ToggleButtons(options=list(WINDOWS), value="1 min", description="Window",
+                                            style={"button_width": "64px"})
+        self.counts = widgets.HTML()
+        self.events = widgets.HTML(layout=widgets.Layout(width="100%"))
+        self.waiting = widgets.HTML()
+        self.window.observe(lambda change: self.refresh(), names="value")
+        self.root = widgets.VBox([self.counts, self.window, self.events, self.waiting])
+        self.refresh()
+
+    def refresh(self) -> None:
+        status = self.service.async_queue_status(self.function_name)
+        tiles = [("Received", status.outcomes.received, "accepted with 202"),
+                 ("Waiting", status.waiting, "for a first attempt"),
+                 ("Retrying", status.retrying, "waiting for another attempt"),
+                 ("In flight", status.in_flight, "running now"),
+                 ("Succeeded", status.outcomes.succeeded, "ran without error"),
+                 ("To on-success", status.to_on_success, "destination"),
+                 ("To on-failure", status.to_on_failure, "destination"),
+                 ("To DLQ", status.to_dead_letter_queue, "dead-letter queue"),
+                 ("Dropped", status.outcomes.dropped, "failed, taken by nobody")]
+        counts = f"<div style='{FONT};color:{INK}'>" + "".join(
+            f"<div class='queue-count' style='display:inline-block;min-width:92px;margin:0 8px 8px 0;padding:4px 8px;"
+            f"border-left:3px solid #0972d3'><div style='font-size:11px;color:#5f6b7a'>{escape(title)}</div>"
+            f"<div style='font-size:22px'>{value}</div><div style='font-size:10px;color:#5f6b7a'>{escape(note)}"
+            "</div></div>" for title, value, note in tiles) + "</div>"
+        if counts != self.counts.value:
+            self.counts.value = counts
+        end = time.time()
+        picture = Picture.of(self.service.timeline(self.function_name))
+        events = (f"<div style='font-size:12px;color:#5f6b7a;{FONT}'>One row per event: ▬ waiting in the queue, "
+                  "a bar per attempt (coloured by outcome), - - wait before a retry, ✕ throttled, ✓ succeeded, "
+                  "➜ sent to a destination or DLQ, ✗ dropped. Hover for details.</div>"
+                  + async_events_svg(picture, end - WINDOWS[self.window.value], end, now=end))
+        if events != self.events.value:
+            self.events.value = events
+        rows = "".join(f"<tr><td><code>{escape(e.request_id)}</code></td><td>{e.attempts}</td><td>{e.throttles}"
+                       f"</td><td>{e.due_in:.1f} s</td><td>{e.age:.1f} s</td></tr>" for e in status.events[:LISTED])
+        waiting = "" if not rows else (
+            f"<table style='{FONT};font-size:12px'><tr><th>waiting request</th><th>attempts</th><th>throttles</th>"
+            f"<th>due in</th><th>age</th></tr>{rows}</table>"
+            + (f"<div style='font-size:12px'>and {len(status.events) - LISTED} more</div>"
+               if len(status.events) > LISTED else ""))
+        if waiting != self.waiting.value:
+            self.waiting.value = waiting
