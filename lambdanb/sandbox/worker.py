@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import sys
+import sysconfig
 import time
 from collections.abc import Callable
 from typing import Any
@@ -154,6 +155,18 @@ def trace_id() -> str:
     """A new X-Ray trace header, as Lambda gives each invoke (not sampled: nothing is sent to X-Ray)."""
     random = os.urandom(20).hex()
     return f"Root=1-{int(time.time()):08x}-{random[:24]};Parent={random[24:]};Sampled=0"
+
+
+def _forget_kernel_modules() -> None:
+    """The template process imported lambdanb, and with it packages of the kernel's (moto, boto3, yaml ...): they
+    leave sys.modules, so that the function imports only what its own path gives it. The standard library and
+    this runtime stay."""
+    standard = tuple({sysconfig.get_paths()[name] for name in ("stdlib", "platstdlib")})
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None) or ""
+        runtime = name == "lambdanb" or name.startswith("lambdanb.sandbox")
+        if file and not runtime and (not file.startswith(standard) or "-packages" in file):
+            del sys.modules[name]
 
 
 def _not_loaded(event: Any, context: Any) -> Any:
@@ -311,6 +324,8 @@ def main(connection: Any) -> None:
     # set by placement; not one of Lambda's variables, so the function does not see it.
     sys_path = os.environ.pop("LAMBDANB_SYS_PATH", None)
     sys.path[:] = [setup["task_root"], *(sys_path.split(os.pathsep) if sys_path is not None else sys.path)]
+    if sys_path is not None:
+        _forget_kernel_modules()
     sys.dont_write_bytecode = True  # the task root is read-only on Lambda: no __pycache__ there
     stdout = LogWriter(1, setup["max_output_bytes"])
     log_handler = LambdaLogHandler(setup["fixed_clock"])
