@@ -1,78 +1,8 @@
 """lambdanb: AWS Lambda inside a Jupyter notebook, for learning and prototyping."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from . import events
-from .api import (
-    add_permission,
-    add_s3_trigger,
-    async_outcomes,
-    async_queue_status,
-    configure,
-    create_alias,
-    create_event_source_mapping,
-    create_function,
-    create_function_url_config,
-    delete_alias,
-    delete_event_source_mapping,
-    delete_function,
-    delete_function_concurrency,
-    delete_function_event_invoke_config,
-    delete_function_url_config,
-    delete_layer_version,
-    delete_provisioned_concurrency_config,
-    deploy_function,
-    drain,
-    export_function,
-    get_account_settings,
-    get_alias,
-    get_cost,
-    get_custom_metrics,
-    get_event_source_mapping,
-    get_function,
-    get_function_concurrency,
-    get_function_configuration,
-    get_function_event_invoke_config,
-    get_function_url_config,
-    get_layer_version,
-    get_layer_version_by_arn,
-    get_logs,
-    get_metric_statistics,
-    get_metrics,
-    get_policy,
-    get_provisioned_concurrency_config,
-    invoke,
-    lambda_service,
-    list_aliases,
-    list_event_source_mappings,
-    list_functions,
-    list_layer_versions,
-    list_layers,
-    list_tags,
-    list_test_events,
-    list_triggers,
-    list_versions_by_function,
-    package_info,
-    publish_layer_version,
-    publish_version,
-    put_function_concurrency,
-    put_function_event_invoke_config,
-    put_function_file,
-    put_provisioned_concurrency_config,
-    remove_permission,
-    save_test_event,
-    start_endpoint,
-    tag_resource,
-    untag_resource,
-    update_alias,
-    update_event_source_mapping,
-    update_function,
-    update_function_code,
-    update_function_configuration,
-)
-from .errors import LambdaNBError
-from .records import Invocation
+import importlib
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from IPython.core.interactiveshell import InteractiveShell
@@ -81,6 +11,26 @@ if TYPE_CHECKING:
     from .widgets.lanes import Timeline
 
 __version__ = "0.1.0"
+
+# The Python API, imported on first use: an execution environment imports lambdanb's sandbox and needs none of it,
+# and %load_ext stays quick.
+_FROM_API = (
+    "add_permission", "add_s3_trigger", "async_outcomes", "async_queue_status", "configure", "create_alias",
+    "create_event_source_mapping", "create_function", "create_function_url_config", "delete_alias",
+    "delete_event_source_mapping", "delete_function", "delete_function_concurrency",
+    "delete_function_event_invoke_config", "delete_function_url_config", "delete_layer_version",
+    "delete_provisioned_concurrency_config", "deploy_function", "drain", "export_function", "get_account_settings",
+    "get_alias", "get_cost", "get_custom_metrics", "get_event_source_mapping", "get_function",
+    "get_function_concurrency", "get_function_configuration", "get_function_event_invoke_config",
+    "get_function_url_config", "get_layer_version", "get_layer_version_by_arn", "get_logs",
+    "get_metric_statistics", "get_metrics", "get_policy", "get_provisioned_concurrency_config", "invoke",
+    "lambda_service", "list_aliases", "list_event_source_mappings", "list_functions", "list_layer_versions",
+    "list_layers", "list_tags", "list_test_events", "list_triggers", "list_versions_by_function", "package_info",
+    "publish_layer_version", "publish_version", "put_function_concurrency", "put_function_event_invoke_config",
+    "put_function_file", "put_provisioned_concurrency_config", "remove_permission", "save_test_event",
+    "start_endpoint", "tag_resource", "untag_resource", "update_alias", "update_event_source_mapping",
+    "update_function", "update_function_code", "update_function_configuration",)
+_ELSEWHERE = {"LambdaNBError": "errors", "Invocation": "records"}
 
 __all__ = [
     "add_permission", "add_s3_trigger", "async_outcomes", "async_queue_status", "configure", "create_alias",
@@ -101,6 +51,20 @@ __all__ = [
     "console", "events", "timeline"]
 
 
+def __getattr__(name: str) -> Any:
+    if name in _FROM_API:
+        value = getattr(importlib.import_module(".api", __name__), name)
+    elif name in _ELSEWHERE:
+        value = getattr(importlib.import_module(f".{_ELSEWHERE[name]}", __name__), name)
+    else:
+        try:
+            value = importlib.import_module(f".{name}", __name__)  # lambdanb.aws, lambdanb.events, ...
+        except ModuleNotFoundError:
+            raise AttributeError(f"module 'lambdanb' has no attribute '{name}'") from None
+    globals()[name] = value
+    return value
+
+
 def console(function_name: str, refresh_seconds: float = 1.0) -> Console:
     """The Lambda console of a function in the notebook: Test, Logs, Monitor and Configuration tabs."""
     from .widgets import console as make_console
@@ -111,6 +75,7 @@ def timeline(function_name: str, seconds: float | None = None) -> Timeline:
     """A picture of the function's execution environments as lanes (INIT, invokes by outcome, idle, resets,
     retirement), its throttles and its concurrency over time; it stays in the saved notebook. `seconds`: the
     window, ending with the last thing that happened (default: all of it, at most 15 minutes)."""
+    from .api import lambda_service
     from .widgets.lanes import Timeline
     return Timeline(lambda_service(), function_name, seconds)
 
