@@ -169,7 +169,9 @@ def test_console_test_button(jupyter, page, ui, path):
     assert sum(int(mark.get_attribute("data-count")) for mark in refused.all()) == 18
     assert burst.locator(".lambdanb-timeline g.invoke").count() >= 2
     timeline = burst.locator("svg.lambdanb-timeline").first
-    assert timeline.bounding_box()["width"] <= burst.locator(".jp-OutputArea").bounding_box()["width"]  # all in view
+    timeline.scroll_into_view_if_needed()  # Notebook 7 renders cells out of view lazily: no box until seen
+    output = burst.locator(".jp-OutputArea").first
+    assert timeline.bounding_box()["width"] <= output.bounding_box()["width"]  # all in view
     burst.locator(".lambdanb-environments-window button[data-value='1%20min']").click()
     shoot(burst, ui, "environments")
     burst.locator(".lm-TabBar-tab:has-text('Async queue')").click()
