@@ -32,23 +32,7 @@ _FROM_API = (
     "update_function", "update_function_code", "update_function_configuration",)
 _ELSEWHERE = {"LambdaNBError": "errors", "Invocation": "records"}
 
-__all__ = [
-    "add_permission", "add_s3_trigger", "async_outcomes", "async_queue_status", "configure", "create_alias",
-    "create_event_source_mapping", "create_function", "create_function_url_config", "delete_alias",
-    "delete_event_source_mapping", "delete_function", "delete_function_concurrency",
-    "delete_function_event_invoke_config", "delete_function_url_config", "delete_layer_version",
-    "delete_provisioned_concurrency_config", "deploy_function", "drain", "export_function", "get_account_settings",
-    "get_alias", "get_cost", "get_custom_metrics", "get_event_source_mapping", "get_function",
-    "get_function_concurrency", "get_function_configuration", "get_function_event_invoke_config",
-    "get_function_url_config", "get_layer_version", "get_layer_version_by_arn", "get_logs",
-    "get_metric_statistics", "get_metrics", "get_policy", "get_provisioned_concurrency_config", "invoke",
-    "lambda_service", "list_aliases", "list_event_source_mappings", "list_functions", "list_layer_versions",
-    "list_layers", "list_tags", "list_test_events", "list_triggers", "list_versions_by_function", "package_info",
-    "publish_layer_version", "publish_version", "put_function_concurrency", "put_function_event_invoke_config",
-    "put_function_file", "put_provisioned_concurrency_config", "remove_permission", "save_test_event",
-    "start_endpoint", "tag_resource", "untag_resource", "update_alias", "update_event_source_mapping",
-    "update_function", "update_function_code", "update_function_configuration", "LambdaNBError", "Invocation",
-    "console", "events", "timeline"]
+__all__ = [*_FROM_API, "LambdaNBError", "Invocation", "console", "events", "timeline"]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,10 +1,12 @@
 """Fixtures: a fresh Lambda service per test, and an IPython shell with the extension loaded."""
 from __future__ import annotations
 
+import boto3
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
 import lambdanb
+from lambdanb.endpoint import LambdaEndpoint
 
 
 @pytest.fixture
@@ -12,6 +14,22 @@ def service():
     """The kernel's Lambda service, fresh: the local AWS delivers its own invokes (S3, SNS) to it."""
     yield lambdanb.configure()
     lambdanb.api.shutdown()
+
+
+@pytest.fixture
+def endpoint(service):
+    """The service's Lambda API on a URL of its own, as start_endpoint() gives it."""
+    serving = LambdaEndpoint(service)
+    service.use_lambda_endpoint(serving.url)
+    yield serving
+    serving.stop()
+
+
+@pytest.fixture
+def client(endpoint):
+    """A boto3 Lambda client of that URL, as a script or the AWS CLI would use."""
+    return boto3.client("lambda", endpoint_url=endpoint.url, region_name="us-east-1", aws_access_key_id="local",
+                        aws_secret_access_key="local")
 
 
 @pytest.fixture

@@ -9,12 +9,10 @@ import sys
 import uuid
 from pathlib import Path
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from lambdanb import aws
-from lambdanb.endpoint import LambdaEndpoint
 
 HELLO = '''
 def lambda_handler(event, context):
@@ -26,18 +24,9 @@ def lambda_handler(event, context):
 
 
 @pytest.fixture
-def endpoint(service):
-    serving = LambdaEndpoint(service)
-    service.use_lambda_endpoint(serving.url)
-    yield serving
-    serving.stop()
-
-
-@pytest.fixture
-def client(service, endpoint):
+def client(client, service):
     service.create_function("hello", HELLO)
-    return boto3.client("lambda", endpoint_url=endpoint.url, region_name="us-east-1", aws_access_key_id="local",
-                        aws_secret_access_key="local")
+    return client
 
 
 def test_boto3_invoke_sync_with_tail_logs(client):

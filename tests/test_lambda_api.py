@@ -13,13 +13,11 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 from support import zipped
 
 from lambdanb import aws
-from lambdanb.endpoint import LambdaEndpoint
 
 DEFAULT_ROLE = "arn:aws:iam::123456789012:role/lambdanb-default"  # a function without a role of its own
 V1 = 'def lambda_handler(event, context):\n    return {"version": 1, "event": event}\n'
@@ -30,18 +28,6 @@ def sha256(data: bytes) -> str:
     return base64.b64encode(hashlib.sha256(data).digest()).decode()
 
 
-@pytest.fixture
-def endpoint(service):
-    serving = LambdaEndpoint(service)
-    service.use_lambda_endpoint(serving.url)
-    yield serving
-    serving.stop()
-
-
-@pytest.fixture
-def client(endpoint):
-    return boto3.client("lambda", endpoint_url=endpoint.url, region_name="us-east-1", aws_access_key_id="local",
-                        aws_secret_access_key="local")
 
 
 def test_aws_cli_tutorial(endpoint, tmp_path):
