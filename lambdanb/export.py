@@ -3,9 +3,10 @@ role policies, event source mappings and async configuration, ready for `sam dep
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import re
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 import yaml
@@ -15,13 +16,14 @@ from .arns import name_of, service_of
 from .errors import LambdaNBError
 
 if TYPE_CHECKING:
+    from .records import FunctionConfig
     from .service.lambda_service import LambdaService
 
 # Packages a Lambda Python runtime already has: nothing to list in requirements.txt for them.
 _IN_RUNTIME = {"boto3", "botocore", "awslambdaric", "s3transfer", "jmespath", "dateutil", "urllib3", "six"}
 
 
-def _requirements(code: str, task_root: Path) -> list[str]:
+def _imports(code: str, own: set[str]) -> list[str]:
     """Third-party top-level imports of a Python handler (standard library, the runtime's own and the package's
     own modules left out)."""
     try:
@@ -34,8 +36,28 @@ def _requirements(code: str, task_root: Path) -> list[str]:
             names.update(alias.name.split(".")[0] for alias in node.names)
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
             names.add(node.module.split(".")[0])
-    own = {p.stem for p in task_root.glob("*.py")}
     return sorted(n for n in names if n not in sys.stdlib_module_names and n not in _IN_RUNTIME and n not in own)
+
+
+def requirements(config: FunctionConfig) -> list[str]:
+    """requirements.txt for `sam build`: the function's declared requirements, else the distributions that give
+    its imports, pinned to the versions this kernel has (PIL is pillow, yaml is PyYAML); an import no installed
+    distribution gives stays as a comment to fill in."""
+    if config.requirements:
+        return list(config.requirements)
+    files = config.package.files if config.package else {}
+    own = {PurePosixPath(path).parts[0].removesuffix(".py") for path in files} | \
+        {p.stem for p in config.task_root.glob("*.py")}
+    givers = importlib.metadata.packages_distributions()
+    lines = []
+    for name in _imports(config.code, own):
+        distributions = givers.get(name)
+        if not distributions:
+            lines.append(f"# {name}: no installed distribution gives it; name the one to install here")
+            continue
+        distribution = distributions[0]
+        lines.append(f"{distribution}=={importlib.metadata.version(distribution)}")
+    return sorted(set(lines))
 
 
 def _logical_id(name: str) -> str:
@@ -124,14 +146,17 @@ def export_function(service: LambdaService, name: str, directory: str | Path) ->
     document = template(service, name)
     try:
         target.mkdir(parents=True, exist_ok=True)
+        for inside, data in (config.package.files if config.package else {}).items():  # the package's own files
+            written = target / inside
+            written.parent.mkdir(parents=True, exist_ok=True)
+            written.write_bytes(data)
         code_file = target / config.handler_file
         code_file.parent.mkdir(parents=True, exist_ok=True)
         code_file.write_text(config.code)
         if config.runtime in runtimes.PROVIDED:
             code_file.chmod(0o755)
         if config.runtime in runtimes.PYTHON:
-            requirements = _requirements(config.code, config.task_root)
-            (target / "requirements.txt").write_text("".join(f"{r}\n" for r in requirements))
+            (target / "requirements.txt").write_text("".join(f"{line}\n" for line in requirements(config)))
         path = target / "template.yaml"
         path.write_text(yaml.safe_dump(document, sort_keys=False))
     except OSError as error:

@@ -1,6 +1,7 @@
 """Export to SAM: code, requirements and a template.yaml that cfn-lint accepts, for every kind of function."""
 from __future__ import annotations
 
+import importlib.metadata
 import subprocess
 import sys
 import uuid
@@ -40,8 +41,8 @@ def test_export_a_python_function_with_everything(service, tmp_path):
                                         function_response_types=["ReportBatchItemFailures"])
     template_path = Path(export_function(service, "order-processor", tmp_path / "export"))
     assert (tmp_path / "export" / "lambda_function.py").read_text() == code
-    assert (tmp_path / "export" / "requirements.txt").read_text() == "helpers_of_mine\nrequests\n" or \
-        (tmp_path / "export" / "requirements.txt").read_text() == "requests\n"
+    assert (tmp_path / "export" / "requirements.txt").read_text() == \
+        f"requests=={importlib.metadata.version('requests')}\n"  # helpers_of_mine is the package's own
     template = yaml.safe_load(template_path.read_text())
     properties = template["Resources"]["OrderProcessor"]["Properties"]
     assert properties["Handler"] == "lambda_function.lambda_handler" and properties["Runtime"] == "python3.12"
@@ -75,3 +76,14 @@ def test_export_magic(shell, tmp_path):
     out = shell.run(f"%lambda export hello {tmp_path}")
     assert "sam build && sam deploy --guided" in out
     assert (tmp_path / "template.yaml").exists()
+
+
+def test_export_writes_distribution_names_and_the_package_files(service, tmp_path):
+    service.create_function("thumbs", "import PIL, yaml, not_installed_anywhere\nimport helpers\n"
+                            "def lambda_handler(event, context):\n    return 1\n", kernel_packages=True)
+    service.put_function_file("thumbs", "helpers.py", "VALUE = 1\n")
+    export_function(service, "thumbs", tmp_path)
+    assert (tmp_path / "helpers.py").read_text() == "VALUE = 1\n"
+    assert (tmp_path / "requirements.txt").read_text().splitlines() == sorted([
+        "# not_installed_anywhere: no installed distribution gives it; name the one to install here",
+        f"PyYAML=={importlib.metadata.version('PyYAML')}", f"pillow=={importlib.metadata.version('pillow')}"])
