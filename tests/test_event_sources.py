@@ -37,6 +37,14 @@ def make_queue(visibility_timeout=30):
     return sqs, url, arn
 
 
+def make_stream(prefix: str):
+    kinesis = aws.client("kinesis")
+    stream = unique(prefix)
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    arn = kinesis.describe_stream(StreamName=stream)["StreamDescription"]["StreamARN"]
+    return kinesis, stream, arn
+
+
 def test_sqs_batches_in_lambdas_record_shape(service):
     sqs, url, arn = make_queue()
     service.create_function("orders", RECORDER)
@@ -101,10 +109,7 @@ def test_disable_enable_delete(service):
 
 
 def test_kinesis_in_order_with_retries_and_on_failure(service):
-    kinesis = aws.client("kinesis")
-    stream = unique("clicks")
-    kinesis.create_stream(StreamName=stream, ShardCount=1)
-    arn = kinesis.describe_stream(StreamName=stream)["StreamDescription"]["StreamARN"]
+    kinesis, stream, arn = make_stream("clicks")
     sqs, failures_url, failures_arn = make_queue()
     service.create_function("clicks", '''
 import base64, json
@@ -241,10 +246,7 @@ def test_bad_filter_patterns_get_one_sentence(service):
 
 
 def test_kinesis_and_dynamodb_filters_skip_records(service):
-    kinesis = aws.client("kinesis")
-    stream = unique("temperatures")
-    kinesis.create_stream(StreamName=stream, ShardCount=1)
-    arn = kinesis.describe_stream(StreamName=stream)["StreamDescription"]["StreamARN"]
+    kinesis, stream, arn = make_stream("temperatures")
     service.create_function("hot", RECORDER)
     for reading in ({"celsius": 41}, {"celsius": 12}, {"celsius": 38}):
         kinesis.put_record(StreamName=stream, Data=json.dumps(reading).encode(), PartitionKey="one")
@@ -273,10 +275,7 @@ def test_kinesis_and_dynamodb_filters_skip_records(service):
 
 
 def test_stream_records_as_lambda_writes_them(service):
-    kinesis = aws.client("kinesis")
-    stream = unique("clicks")
-    kinesis.create_stream(StreamName=stream, ShardCount=1)
-    arn = kinesis.describe_stream(StreamName=stream)["StreamDescription"]["StreamARN"]
+    kinesis, stream, arn = make_stream("clicks")
     role = aws.create_role(unique("reader"), ["AWSLambdaBasicExecutionRole"])
     service.create_function("withrole", RECORDER, role=role)
     service.create_function("norole", RECORDER)
@@ -303,10 +302,7 @@ def test_stream_records_as_lambda_writes_them(service):
 
 
 def test_a_batch_retried_for_ever_backs_off_and_drain_ends(service):
-    kinesis = aws.client("kinesis")
-    stream = unique("poison")
-    kinesis.create_stream(StreamName=stream, ShardCount=1)
-    arn = kinesis.describe_stream(StreamName=stream)["StreamDescription"]["StreamARN"]
+    kinesis, stream, arn = make_stream("poison")
     service.create_function("fails", '''
 def lambda_handler(event, context):
     raise ValueError("never")
