@@ -45,6 +45,17 @@ def make_stream(prefix: str):
     return kinesis, stream, arn
 
 
+def make_table(prefix: str, view_type: str):
+    """A DynamoDB table with a stream; returns the client, the table's name and its stream's ARN."""
+    dynamodb = aws.client("dynamodb")
+    table = unique(prefix)
+    description = dynamodb.create_table(
+        TableName=table, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": view_type})["TableDescription"]
+    return dynamodb, table, description["LatestStreamArn"]
+
+
 def test_sqs_batches_in_lambdas_record_shape(service):
     sqs, url, arn = make_queue()
     service.create_function("orders", RECORDER)
@@ -141,14 +152,9 @@ def lambda_handler(event, context):
 
 
 def test_dynamodb_stream_records(service):
-    dynamodb = aws.client("dynamodb")
-    table = unique("players")
-    description = dynamodb.create_table(
-        TableName=table, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})["TableDescription"]
+    dynamodb, table, stream_arn = make_table("players", "NEW_AND_OLD_IMAGES")
     service.create_function("players", RECORDER)
-    service.create_event_source_mapping("players", description["LatestStreamArn"], starting_position="TRIM_HORIZON")
+    service.create_event_source_mapping("players", stream_arn, starting_position="TRIM_HORIZON")
     dynamodb.put_item(TableName=table, Item={"id": {"S": "ada"}, "score": {"N": "1"}})
     dynamodb.update_item(TableName=table, Key={"id": {"S": "ada"}}, UpdateExpression="SET score = :s",
                          ExpressionAttributeValues={":s": {"N": "2"}})
@@ -158,7 +164,7 @@ def test_dynamodb_stream_records(service):
     assert records[1]["dynamodb"]["OldImage"]["score"] == {"N": "1"}
     assert records[1]["dynamodb"]["NewImage"]["score"] == {"N": "2"}
     assert records[0]["eventSource"] == "aws:dynamodb"
-    assert records[0]["eventSourceARN"] == description["LatestStreamArn"]
+    assert records[0]["eventSourceARN"] == stream_arn
 
 
 def test_bad_mappings_get_one_sentence(service):
@@ -254,14 +260,9 @@ def test_kinesis_and_dynamodb_filters_skip_records(service):
     service.create_event_source_mapping("hot", arn, starting_position="TRIM_HORIZON", filter_criteria={
         "Filters": [{"Pattern": json.dumps({"data": {"celsius": [{"numeric": [">", 35]}]}})}]})
 
-    dynamodb = aws.client("dynamodb")
-    table = unique("players")
-    description = dynamodb.create_table(
-        TableName=table, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})["TableDescription"]
+    dynamodb, table, stream_arn = make_table("players", "NEW_AND_OLD_IMAGES")
     service.create_function("removed", RECORDER)
-    service.create_event_source_mapping("removed", description["LatestStreamArn"], starting_position="TRIM_HORIZON",
+    service.create_event_source_mapping("removed", stream_arn, starting_position="TRIM_HORIZON",
                                         filter_criteria={"Filters": [{"Pattern": json.dumps(
                                             {"eventName": ["REMOVE"], "dynamodb": {"Keys": {"id": {"S": ["ada"]}}}})}]})
     for player in ("ada", "bob"):
@@ -282,14 +283,9 @@ def test_stream_records_as_lambda_writes_them(service):
     kinesis.put_record(StreamName=stream, Data=b"x", PartitionKey="one")
     for name in ("withrole", "norole"):
         service.create_event_source_mapping(name, arn, starting_position="TRIM_HORIZON")
-    dynamodb = aws.client("dynamodb")
-    table = unique("scores")
-    description = dynamodb.create_table(
-        TableName=table, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"})["TableDescription"]
+    dynamodb, table, stream_arn = make_table("scores", "NEW_IMAGE")
     service.create_function("scores", RECORDER)
-    service.create_event_source_mapping("scores", description["LatestStreamArn"], starting_position="TRIM_HORIZON")
+    service.create_event_source_mapping("scores", stream_arn, starting_position="TRIM_HORIZON")
     dynamodb.put_item(TableName=table, Item={"id": {"S": "ada"}})
     assert service.drain(60)
     assert batches(service, "withrole")[0][0]["invokeIdentityArn"] == role
