@@ -1,6 +1,16 @@
-"""The labs: each runs top to bottom with papermill, and the committed outputs still match under nbval."""
+"""The labs: each runs top to bottom with papermill, its self-checks grade right and wrong answers without raising,
+and the committed outputs still match under nbval.
+
+A lab says how it is checked in its notebook metadata, under "lambdanb":
+  ci_parameters  papermill parameters for a small, fast run
+  needs          commands of this machine its functions run (the test skips, saying so, where one is missing)
+  right_answers  {"parameters": {...}, "replace": {"cell tag": "source"}}: a student who got everything right
+  wrong_answers  a list of the same: students who got things wrong (wrong type, None, missing key, syntax error)
+Self-check cells carry the cell tag "self-check" and print a line starting "Correct!" or "Not yet".
+"""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -14,20 +24,51 @@ import lambdanb
 
 LABS = sorted((Path(__file__).parent.parent / "labs").glob("[0-9][0-9]-*.ipynb"))
 SANITIZE = Path(lambdanb.__file__).parent / "nbval-sanitize.cfg"
-# Small runs for CI; a lab's own parameters cell has the fuller defaults.
-SMALL = {"01": {"extra_invocations": 1}, "02": {"orders": 6}, "05": {"players": 4, "rows": 10},
-         "07": {"invocations": 20}, "08": {"memory_sizes": [128, 256]}}
-# Commands of this machine a lab's functions run: Node.js and a bash bootstrap that calls curl.
-NEEDS = {"06": ["node", "curl"]}
 
 
-def lab_params() -> list:
+def settings(lab: Path) -> dict:
+    return json.loads(lab.read_text())["metadata"].get("lambdanb", {})
+
+
+def lab_params(with_answers: str | None = None) -> list:
     params = []
     for lab in LABS:
-        missing = [command for command in NEEDS.get(lab.name[:2], []) if shutil.which(command) is None]
+        lab_settings = settings(lab)
+        missing = [command for command in lab_settings.get("needs", []) if shutil.which(command) is None]
         mark = pytest.mark.skipif(bool(missing), reason=f"{lab.name} needs {' and '.join(missing)}, not installed")
-        params.append(pytest.param(lab, id=lab.stem, marks=mark))
+        if with_answers is None:
+            params.append(pytest.param(lab, id=lab.stem, marks=mark))
+            continue
+        answers = lab_settings.get(with_answers, [])
+        for number, answer in enumerate(answers if isinstance(answers, list) else [answers]):
+            params.append(pytest.param(lab, answer, id=f"{lab.stem}-{number}", marks=mark))
     return params
+
+
+def run_lab(lab: Path, tmp_path: Path, answer: dict | None = None) -> list[dict]:
+    """Runs the lab as a student would (with the answer's cells and parameters), returns the executed cells."""
+    answer = answer or {}
+    notebook = json.loads(lab.read_text())
+    for cell in notebook["cells"]:
+        for tag, source in answer.get("replace", {}).items():
+            if tag in cell["metadata"].get("tags", []):
+                cell["source"] = source
+    student = tmp_path / lab.name
+    student.write_text(json.dumps(notebook))
+    parameters = {**settings(lab).get("ci_parameters", {}), **answer.get("parameters", {})}
+    out = tmp_path / f"executed-{lab.name}"
+    papermill.execute_notebook(str(student), str(out), parameters=parameters, cwd=str(lab.parent),
+                               kernel_name="python3", progress_bar=False)
+    cells = json.loads(out.read_text())["cells"]
+    errors = [output for cell in cells for output in cell.get("outputs", []) if output["output_type"] == "error"]
+    assert not errors, "\n".join(line for error in errors for line in error["traceback"])[-3000:]
+    return cells
+
+
+def self_checks(cells: list[dict]) -> list[str]:
+    """The text each self-check cell printed."""
+    return ["".join("".join(output.get("text", "")) for output in cell.get("outputs", []))
+            for cell in cells if "self-check" in cell["metadata"].get("tags", [])]
 
 
 def test_there_is_a_first_lab():
@@ -36,16 +77,28 @@ def test_there_is_a_first_lab():
 
 @pytest.mark.parametrize("lab", lab_params())
 def test_lab_runs_with_papermill(lab, tmp_path):
-    out = tmp_path / lab.name
-    papermill.execute_notebook(str(lab), str(out), parameters=SMALL.get(lab.name[:2], {}), cwd=str(lab.parent),
-                               kernel_name="python3", progress_bar=False)
-    executed = out.read_text()
-    assert '"output_type": "error"' not in executed
+    cells = run_lab(lab, tmp_path)
+    for printed in self_checks(cells):
+        assert printed.startswith(("Correct!", "Not yet")), printed
+
+
+@pytest.mark.parametrize("lab,answer", lab_params("right_answers"))
+def test_right_answers_are_graded_correct(lab, answer, tmp_path):
+    printed = self_checks(run_lab(lab, tmp_path, answer))
+    assert printed and all(text.startswith("Correct!") for text in printed), printed
+
+
+@pytest.mark.parametrize("lab,answer", lab_params("wrong_answers"))
+def test_wrong_answers_get_a_helpful_not_yet(lab, answer, tmp_path):
+    printed = self_checks(run_lab(lab, tmp_path, answer))
+    assert all(text.startswith(("Correct!", "Not yet")) for text in printed), printed
+    assert any(text.startswith("Not yet") for text in printed), printed
 
 
 @pytest.mark.parametrize("lab", lab_params())
 def test_lab_outputs_match_with_nbval(lab):
-    env = dict(os.environ, LAMBDANB_DETERMINISTIC="1")
+    # Committed outputs are real runs; the sanitize file masks what varies from run to run.
+    env = {key: value for key, value in os.environ.items() if key != "LAMBDANB_DETERMINISTIC"}
     check = subprocess.run(
         [sys.executable, "-m", "pytest", "--nbval", str(lab), "--nbval-sanitize-with", str(SANITIZE),
          "-p", "no:cacheprovider", "-q"],
