@@ -97,6 +97,7 @@ def test_the_wheel_holds_every_file_of_the_package(dist):
     assert source - packaged == set()
     metadata = zipfile.ZipFile(wheel).read(next(name for name in names if name.endswith(".dist-info/METADATA")))
     assert b"License-Expression: MIT" in metadata and b"Provides-Extra: lab" in metadata
+    assert any(name.endswith(".dist-info/licenses/LICENSE") for name in names)
 
 
 @needs_index
