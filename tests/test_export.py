@@ -1,10 +1,10 @@
-"""Export to SAM: code, requirements and a template.yaml that cfn-lint accepts, for every kind of function."""
+"""Export to SAM: code, layers, requirements and a template.yaml whose resources and events are the stack's own,
+checked by cfn-lint, `sam validate --lint` and the SAM translator for every kind of trigger."""
 from __future__ import annotations
 
 import importlib.metadata
-import subprocess
-import sys
-import uuid
+import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -12,50 +12,167 @@ import yaml
 
 from lambdanb import aws
 from lambdanb.export import export_function
+from support import SAM, check_template, make_queue, make_stream, make_table, unique, zipped
 
-CFN_LINT = Path(sys.executable).with_name("cfn-lint")
+HANDLER = "def lambda_handler(event, context):\n    return 1\n"
 
 
-def lint(template: Path) -> None:
-    done = subprocess.run([str(CFN_LINT), str(template)], capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stdout + done.stderr
+def exported(service, name, directory: Path) -> tuple[dict, dict]:
+    """Export the function, check its template, and return the template and the function's properties."""
+    path = export_function(service, name, directory)
+    translated = check_template(path)
+    assert SAM is None or "AWS::Lambda::Function" in translated.split()
+    template = yaml.safe_load(path.read_text())
+    functions = [r for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::Function"]
+    assert len(functions) == 1
+    return template, functions[0]["Properties"]
+
+
+def get_att(template: dict, resource_type: str, attribute: str = "Arn") -> dict:
+    """The one resource of a type in the template, as !GetAtt of its attribute."""
+    [logical] = [k for k, r in template["Resources"].items() if r["Type"] == resource_type]
+    return {"Fn::GetAtt": [logical, attribute]}
 
 
 def test_export_a_python_function_with_everything(service, tmp_path):
-    suffix = uuid.uuid4().hex[:8]
-    role = f"exported-{suffix}"
-    aws.create_role(role, ["AWSLambdaBasicExecutionRole"], {"read": {
-        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]}})
-    sqs = aws.client("sqs")
-    url = sqs.create_queue(QueueName=f"orders-{suffix}")["QueueUrl"]
-    queue = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    code = "import json\nimport requests\nimport boto3\nimport helpers_of_mine\n\n" \
-           "def lambda_handler(event, context):\n    return 1\n"
-    service.create_function("order-processor", code, memory_size=256, timeout=30, environment={"STAGE": "prod"},
-                            description="Processes orders", role=role, dead_letter_config={"TargetArn": queue})
+    sqs, url, queue = make_queue(visibility_timeout=45)
+    _, failures_url, failures = make_queue()
+    dynamodb, table, _ = make_table("orders", "NEW_IMAGE")
+    role = unique("exported")
+    aws.create_role(role, ["AWSLambdaBasicExecutionRole"], {"read": {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": queue},
+        {"Effect": "Allow", "Action": "dynamodb:Query", "Resource": f"arn:aws:dynamodb:us-east-1:123456789012:"
+                                                                     f"table/{table}/index/*"}]}})
+    code = "import json\nimport requests\nimport boto3\nimport helpers_of_mine\n\n" + HANDLER
+    service.create_function("order-processor", code, memory_size=256, timeout=30, ephemeral_storage=1024,
+                            environment={"STAGE": "prod", "TABLE": table, "QUEUE_URL": url},
+                            description="Processes orders", role=role, dead_letter_config={"TargetArn": failures})
     (service.get_function("order-processor").task_root / "helpers_of_mine.py").write_text("")
     service.put_function_concurrency("order-processor", 5)
     service.put_function_event_invoke_config("order-processor", maximum_retry_attempts=1, destination_config={
-        "OnFailure": {"Destination": queue}})
+        "OnFailure": {"Destination": failures}})
     service.create_event_source_mapping("order-processor", queue, batch_size=5,
                                         function_response_types=["ReportBatchItemFailures"])
-    template_path = Path(export_function(service, "order-processor", tmp_path / "export"))
+    template, properties = exported(service, "order-processor", tmp_path / "export")
     assert (tmp_path / "export" / "lambda_function.py").read_text() == code
     assert (tmp_path / "export" / "requirements.txt").read_text() == \
         f"requests=={importlib.metadata.version('requests')}\n"  # helpers_of_mine is the package's own
-    template = yaml.safe_load(template_path.read_text())
-    properties = template["Resources"]["OrderProcessor"]["Properties"]
     assert properties["Handler"] == "lambda_function.lambda_handler" and properties["Runtime"] == "python3.12"
     assert properties["MemorySize"] == 256 and properties["Timeout"] == 30
-    assert properties["Environment"] == {"Variables": {"STAGE": "prod"}}
+    assert properties["EphemeralStorage"] == {"Size": 1024} and properties["Architectures"] == ["x86_64"]
     assert properties["ReservedConcurrentExecutions"] == 5
-    assert properties["DeadLetterQueue"] == {"Type": "SQS", "TargetArn": queue}
-    assert properties["EventInvokeConfig"]["MaximumRetryAttempts"] == 1
-    assert properties["Events"]["Queue1"]["Properties"]["Queue"] == queue
-    assert "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole" in properties["Policies"]
-    assert {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject",
-                                                     "Resource": "*"}]} in properties["Policies"]
-    lint(template_path)
+    assert "123456789012" not in json.dumps(properties)  # the local account's ARNs are gone
+    queues = {r["Properties"]["QueueName"]["Ref"]: k for k, r in template["Resources"].items()
+              if r["Type"] == "AWS::SQS::Queue"}
+    names = {template["Parameters"][parameter]["Default"]: queues[parameter] for parameter in queues}
+    orders, failed = names[queue.rsplit(":", 1)[1]], names[failures.rsplit(":", 1)[1]]
+    assert template["Resources"][orders]["Properties"]["VisibilityTimeout"] == 45
+    [table_id] = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"]
+    assert template["Resources"][table_id]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+    assert properties["Environment"] == {"Variables": {"STAGE": "prod", "TABLE": {"Ref": table_id},
+                                                       "QUEUE_URL": {"Ref": orders}}}
+    assert properties["DeadLetterQueue"] == {"Type": "SQS", "TargetArn": {"Fn::GetAtt": [failed, "Arn"]}}
+    assert properties["EventInvokeConfig"] == {"MaximumRetryAttempts": 1, "MaximumEventAgeInSeconds": 21600,
+                                               "DestinationConfig": {"OnFailure": {
+                                                   "Type": "SQS", "Destination": {"Fn::GetAtt": [failed, "Arn"]}}}}
+    [event] = properties["Events"].values()
+    assert event == {"Type": "SQS", "Properties": {"Queue": {"Fn::GetAtt": [orders, "Arn"]}, "BatchSize": 5,
+                                                   "Enabled": True,
+                                                   "FunctionResponseTypes": ["ReportBatchItemFailures"]}}
+    assert properties["Policies"] == [
+        "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole",
+        {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": {"Fn::GetAtt": [orders, "Arn"]}},
+            {"Effect": "Allow", "Action": "dynamodb:Query", "Resource": {"Fn::Sub": f"${{{table_id}.Arn}}/index/*"}}]}]
+
+
+def test_export_stream_mappings_with_their_failure_destinations_and_filters(service, tmp_path):
+    _, _, stream = make_stream("clicks")
+    _, table, table_stream = make_table("players", "NEW_AND_OLD_IMAGES")
+    _, _, failures = make_queue()
+    service.create_function("streams", HANDLER)
+    service.create_event_source_mapping("streams", stream, starting_position="TRIM_HORIZON", batch_size=50,
+                                        bisect_batch_on_function_error=True, maximum_retry_attempts=2,
+                                        destination_config={"OnFailure": {"Destination": failures}})
+    pattern = json.dumps({"eventName": ["INSERT"]})
+    service.create_event_source_mapping("streams", table_stream, starting_position="LATEST",
+                                        filter_criteria={"Filters": [{"Pattern": pattern}]})
+    template, properties = exported(service, "streams", tmp_path)
+    events = {event["Type"]: event["Properties"] for event in properties["Events"].values()}
+    assert events["Kinesis"] == {
+        "Stream": get_att(template, "AWS::Kinesis::Stream"), "BatchSize": 50, "Enabled": True,
+        "StartingPosition": "TRIM_HORIZON", "BisectBatchOnFunctionError": True, "MaximumRetryAttempts": 2,
+        "DestinationConfig": {"OnFailure": {"Destination": get_att(template, "AWS::SQS::Queue"), "Type": "SQS"}}}
+    assert events["DynamoDB"] == {"Stream": get_att(template, "AWS::DynamoDB::Table", "StreamArn"), "BatchSize": 100,
+                                  "Enabled": True, "StartingPosition": "LATEST",
+                                  "FilterCriteria": {"Filters": [{"Pattern": pattern}]}}
+    [kinesis] = [r for r in template["Resources"].values() if r["Type"] == "AWS::Kinesis::Stream"]
+    assert kinesis["Properties"]["ShardCount"] == 1
+    assert {p["Default"] for p in template["Parameters"].values()} >= {stream.rsplit("/", 1)[1], table}
+
+
+def test_export_pushed_triggers_and_the_function_url(service, tmp_path):
+    service.create_function("pushed", HANDLER)
+    arn = service.get_function("pushed").arn
+    bucket = unique("photos")
+    aws.client("s3").create_bucket(Bucket=bucket)
+    service.add_s3_trigger("pushed", bucket, prefix="uploads/", suffix=".jpg")
+    sns = aws.client("sns")
+    topic = sns.create_topic(Name=unique("news"))["TopicArn"]
+    sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=arn,
+                  Attributes={"FilterPolicy": json.dumps({"kind": ["sale"]})})
+    events = aws.client("events")
+    rule = unique("every-five")
+    events.put_rule(Name=rule, ScheduleExpression="rate(5 minutes)")
+    events.put_targets(Rule=rule, Targets=[{"Id": "1", "Arn": arn, "Input": '{"job": "tidy"}'}])
+    bus = unique("shop")
+    events.create_event_bus(Name=bus)
+    events.put_rule(Name="orders", EventBusName=bus, EventPattern=json.dumps({"source": ["shop.orders"]}))
+    events.put_targets(Rule="orders", EventBusName=bus, Targets=[{"Id": "1", "Arn": arn}])
+    aws.client("scheduler").create_schedule(
+        Name=unique("nightly"), ScheduleExpression="cron(0 3 * * ? *)", FlexibleTimeWindow={"Mode": "OFF"},
+        Target={"Arn": arn, "RoleArn": "arn:aws:iam::123456789012:role/scheduler", "Input": '{"job": "report"}'})
+    service.create_function_url_config("pushed", cors={"AllowOrigins": ["*"], "AllowMethods": ["GET"]})
+    template, properties = exported(service, "pushed", tmp_path)
+    found = {event["Type"]: event["Properties"] for event in properties["Events"].values()}
+    [bucket_id] = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::S3::Bucket"]
+    assert found["S3"] == {"Bucket": {"Ref": bucket_id}, "Events": ["s3:ObjectCreated:*"], "Filter": {"S3Key": {
+        "Rules": [{"Name": "prefix", "Value": "uploads/"}, {"Name": "suffix", "Value": ".jpg"}]}}}
+    [topic_id] = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::SNS::Topic"]
+    assert found["SNS"] == {"Topic": {"Ref": topic_id}, "FilterPolicy": {"kind": ["sale"]},
+                            "FilterPolicyScope": "MessageAttributes"}
+    assert found["Schedule"] == {"Schedule": "rate(5 minutes)", "State": "ENABLED", "Input": '{"job": "tidy"}'}
+    [bus_id] = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::Events::EventBus"]
+    assert found["EventBridgeRule"] == {"State": "ENABLED", "Pattern": {"source": ["shop.orders"]},
+                                        "EventBusName": {"Ref": bus_id}}
+    assert found["ScheduleV2"]["ScheduleExpression"] == "cron(0 3 * * ? *)"
+    assert found["ScheduleV2"]["Input"] == '{"job": "report"}'
+    assert properties["FunctionUrlConfig"] == {"AuthType": "NONE", "InvokeMode": "BUFFERED",
+                                               "Cors": {"AllowOrigins": ["*"], "AllowMethods": ["GET"]}}
+    assert template["Parameters"][template["Resources"][bucket_id]["Properties"]["BucketName"]["Ref"]] == {
+        "Type": "String", "Default": bucket, "Description": f"The name of the S3 bucket ({bucket} in the notebook)"}
+
+
+def test_export_the_layers_beside_the_template(service, tmp_path):
+    layer = service.publish_layer_version("shared-helpers", zipped({"python/shared.py": "VALUE = 42\n"}),
+                                          compatible_runtimes=["python3.12"], description="helpers")
+    service.create_function("layered", "import shared\n" + HANDLER, layers=[layer["LayerVersionArn"]])
+    template, properties = exported(service, "layered", tmp_path)
+    assert (tmp_path / "layers" / "shared-helpers" / "python" / "shared.py").read_text() == "VALUE = 42\n"
+    assert template["Resources"]["SharedHelpersLayer"] == {"Type": "AWS::Serverless::LayerVersion", "Properties": {
+        "LayerName": "shared-helpers", "ContentUri": "layers/shared-helpers", "RetentionPolicy": "Delete",
+        "Description": "helpers", "CompatibleRuntimes": ["python3.12"]}}
+    assert properties["Layers"] == [{"Ref": "SharedHelpersLayer"}]
+    assert (tmp_path / "requirements.txt").read_text() == ""  # the layer gives shared
+
+
+def test_an_arn_the_template_cannot_declare_becomes_a_parameter(service, tmp_path):
+    machine = "arn:aws:states:us-east-1:123456789012:stateMachine:checkout"
+    service.create_function("starter", HANDLER, environment={"STATE_MACHINE": machine})
+    template, properties = exported(service, "starter", tmp_path)
+    [(parameter, declared)] = template["Parameters"].items()
+    assert properties["Environment"]["Variables"]["STATE_MACHINE"] == {"Ref": parameter}
+    assert "Default" not in declared and machine in declared["Description"]  # sam deploy --guided asks for it
 
 
 @pytest.mark.parametrize("runtime, code, files", [
@@ -63,24 +180,23 @@ def test_export_a_python_function_with_everything(service, tmp_path):
     ("provided.al2023", "#!/bin/bash\necho hi\n", ["bootstrap"]),
 ])
 def test_export_other_runtimes(service, tmp_path, runtime, code, files, monkeypatch):
-    import shutil
     monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/node")
     service.create_function("other", code, runtime=runtime)
-    template_path = Path(export_function(service, "other", tmp_path))
+    template, properties = exported(service, "other", tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*files, "template.yaml"])
-    lint(template_path)
+    assert properties["Runtime"] == runtime and "Policies" not in properties  # SAM's role writes logs
 
 
 def test_export_magic(shell, tmp_path):
-    shell.run("%%lambda hello\ndef lambda_handler(event, context):\n    return 1\n")
+    shell.run("%%lambda hello\n" + HANDLER)
     out = shell.run(f"%lambda export hello {tmp_path}")
     assert "sam build && sam deploy --guided" in out
     assert (tmp_path / "template.yaml").exists()
 
 
 def test_export_writes_distribution_names_and_the_package_files(service, tmp_path):
-    service.create_function("thumbs", "import PIL, yaml, not_installed_anywhere\nimport helpers\n"
-                            "def lambda_handler(event, context):\n    return 1\n", kernel_packages=True)
+    service.create_function("thumbs", "import PIL, yaml, not_installed_anywhere\nimport helpers\n" + HANDLER,
+                            kernel_packages=True)
     service.put_function_file("thumbs", "helpers.py", "VALUE = 1\n")
     export_function(service, "thumbs", tmp_path)
     assert (tmp_path / "helpers.py").read_text() == "VALUE = 1\n"
