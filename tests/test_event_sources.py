@@ -7,12 +7,12 @@ import uuid
 
 import boto3
 import pytest
+from support import make_queue, make_stream, make_table, unique
 
 from lambdanb import aws
 from lambdanb.endpoint import LambdaEndpoint
 from lambdanb.errors import InvalidParameterValueException
 from lambdanb.service.event_sources.filters import parse_filter_criteria
-from support import make_queue, make_stream, make_table, unique
 
 RECORDER = '''
 import json

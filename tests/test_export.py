@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support import SAM, check_template, make_queue, make_stream, make_table, unique, zipped
 
 from lambdanb import aws
 from lambdanb.export import export_function
-from support import SAM, check_template, make_queue, make_stream, make_table, unique, zipped
 
 HANDLER = "def lambda_handler(event, context):\n    return 1\n"
 
@@ -49,6 +49,7 @@ def test_export_a_python_function_with_everything(service, tmp_path):
                             description="Processes orders", role=role, dead_letter_config={"TargetArn": failures})
     (service.get_function("order-processor").task_root / "helpers_of_mine.py").write_text("")
     service.put_function_concurrency("order-processor", 5)
+    service.tag_resource(service.get_function("order-processor").arn, {"course": "serverless"})
     service.put_function_event_invoke_config("order-processor", maximum_retry_attempts=1, destination_config={
         "OnFailure": {"Destination": failures}})
     service.create_event_source_mapping("order-processor", queue, batch_size=5,
@@ -60,7 +61,7 @@ def test_export_a_python_function_with_everything(service, tmp_path):
     assert properties["Handler"] == "lambda_function.lambda_handler" and properties["Runtime"] == "python3.12"
     assert properties["MemorySize"] == 256 and properties["Timeout"] == 30
     assert properties["EphemeralStorage"] == {"Size": 1024} and properties["Architectures"] == ["x86_64"]
-    assert properties["ReservedConcurrentExecutions"] == 5
+    assert properties["ReservedConcurrentExecutions"] == 5 and properties["Tags"] == {"course": "serverless"}
     assert "123456789012" not in json.dumps(properties)  # the local account's ARNs are gone
     queues = {r["Properties"]["QueueName"]["Ref"]: k for k, r in template["Resources"].items()
               if r["Type"] == "AWS::SQS::Queue"}
@@ -192,6 +193,16 @@ def test_export_magic(shell, tmp_path):
     out = shell.run(f"%lambda export hello {tmp_path}")
     assert "sam build && sam deploy --guided" in out
     assert (tmp_path / "template.yaml").exists()
+
+
+@pytest.mark.parametrize("target, words", [("missing", "Function not found"), ("file", "Cannot write the export")])
+def test_bad_exports_get_one_sentence(shell, tmp_path, target, words):
+    shell.run("%%lambda hello\n" + HANDLER)
+    (tmp_path / "taken").write_text("a file, not a folder")
+    line = f"%lambda export nosuchfunction {tmp_path}" if target == "missing" else \
+        f"%lambda export hello {tmp_path / 'taken'}"
+    error, printed = shell.fail(line)
+    assert words in printed and "Traceback" not in printed
 
 
 def test_export_writes_distribution_names_and_the_package_files(service, tmp_path):

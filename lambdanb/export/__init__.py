@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
+from botocore.exceptions import BotoCoreError, ClientError
 
 from .. import runtimes
 from ..arns import service_of
@@ -49,6 +50,9 @@ def template(service: LambdaService, name: str) -> dict[str, Any]:
                                                    for key, value in config.environment.items()}}
     if config.layers:
         properties["Layers"] = [{"Ref": logical_id(layer.name, "Layer")} for layer in config.layers]
+    tags = service.list_tags(config.arn)
+    if tags:
+        properties["Tags"] = tags
     reserved = service.get_function_concurrency(name).get("ReservedConcurrentExecutions")
     if reserved is not None:
         properties["ReservedConcurrentExecutions"] = reserved
@@ -132,7 +136,10 @@ def export_function(service: LambdaService, name: str, directory: str | Path) ->
     template's path."""
     config = service.get_function(name)
     target = Path(directory)
-    document = template(service, name)
+    try:
+        document = template(service, name)
+    except (ClientError, BotoCoreError) as error:
+        raise LambdaNBError(f"Cannot read what {name} uses from the local AWS: {error}") from None
     try:
         target.mkdir(parents=True, exist_ok=True)
         _write(target, config.package.files if config.package else {})  # the package's own files

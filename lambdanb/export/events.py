@@ -14,8 +14,8 @@ if TYPE_CHECKING:
     from ..service.lambda_service import LambdaService
 
 # The Lambda (and SAM) defaults of a mapping: left out of the template.
-_MAPPING_DEFAULTS = {"MaximumBatchingWindowInSeconds": 0, "FunctionResponseTypes": [], "BisectBatchOnFunctionError": False,
-                     "MaximumRetryAttempts": -1}
+_MAPPING_DEFAULTS = {"MaximumBatchingWindowInSeconds": 0, "FunctionResponseTypes": [],
+                     "BisectBatchOnFunctionError": False, "MaximumRetryAttempts": -1}
 _MAPPING_EVENT = {"sqs": ("SQS", "Queue"), "kinesis": ("Kinesis", "Stream"), "dynamodb": ("DynamoDB", "Stream")}
 
 

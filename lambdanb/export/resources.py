@@ -15,8 +15,9 @@ from .. import aws
 from ..arns import ACCOUNT_ID, REGION, Arn
 
 # What a resource of each kind is called in a template, and its parameter's description.
-_KINDS = {"sqs": ("Queue", "SQS queue"), "dynamodb": ("Table", "DynamoDB table"), "kinesis": ("Stream", "Kinesis stream"),
-          "s3": ("Bucket", "S3 bucket"), "sns": ("Topic", "SNS topic"), "events": ("EventBus", "EventBridge event bus")}
+_KINDS = {"sqs": ("Queue", "SQS queue"), "dynamodb": ("Table", "DynamoDB table"),
+          "kinesis": ("Stream", "Kinesis stream"), "s3": ("Bucket", "S3 bucket"), "sns": ("Topic", "SNS topic"),
+          "events": ("EventBus", "EventBridge event bus")}
 _QUEUE_URL = re.compile(rf"https?://[^/\s]+/{ACCOUNT_ID}/(?P<name>[A-Za-z0-9_.-]+)")
 _QUEUE_DEFAULTS = {"DelaySeconds": "0", "MaximumMessageSize": "262144", "MessageRetentionPeriod": "345600",
                    "ReceiveMessageWaitTimeSeconds": "0"}
