@@ -45,13 +45,15 @@ def test_export_a_python_function_with_everything(service, tmp_path):
                                                                      f"table/{table}/index/*"}]}})
     code = "import json\nimport requests\nimport boto3\nimport helpers_of_mine\n\n" + HANDLER
     service.create_function("order-processor", code, memory_size=256, timeout=30, ephemeral_storage=1024,
-                            environment={"STAGE": "prod", "TABLE": table, "QUEUE_URL": url},
+                            environment={"STAGE": "prod", "TABLE": table, "QUEUE_URL": url,
+                                         "FAILURES": failures.rsplit(":", 1)[1]},
                             description="Processes orders", role=role, dead_letter_config={"TargetArn": failures})
     (service.get_function("order-processor").task_root / "helpers_of_mine.py").write_text("")
     service.put_function_concurrency("order-processor", 5)
     service.tag_resource(service.get_function("order-processor").arn, {"course": "serverless"})
+    service.create_function("audit", HANDLER)
     service.put_function_event_invoke_config("order-processor", maximum_retry_attempts=1, destination_config={
-        "OnFailure": {"Destination": failures}})
+        "OnFailure": {"Destination": failures}, "OnSuccess": {"Destination": service.get_function("audit").arn}})
     service.create_event_source_mapping("order-processor", queue, batch_size=5,
                                         function_response_types=["ReportBatchItemFailures"])
     template, properties = exported(service, "order-processor", tmp_path / "export")
@@ -71,11 +73,15 @@ def test_export_a_python_function_with_everything(service, tmp_path):
     [table_id] = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"]
     assert template["Resources"][table_id]["Properties"]["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
     assert properties["Environment"] == {"Variables": {"STAGE": "prod", "TABLE": {"Ref": table_id},
-                                                       "QUEUE_URL": {"Ref": orders}}}
+                                                       "QUEUE_URL": {"Ref": orders},
+                                                       "FAILURES": {"Fn::GetAtt": [failed, "QueueName"]}}}
     assert properties["DeadLetterQueue"] == {"Type": "SQS", "TargetArn": {"Fn::GetAtt": [failed, "Arn"]}}
     assert properties["EventInvokeConfig"] == {"MaximumRetryAttempts": 1, "MaximumEventAgeInSeconds": 21600,
-                                               "DestinationConfig": {"OnFailure": {
-                                                   "Type": "SQS", "Destination": {"Fn::GetAtt": [failed, "Arn"]}}}}
+                                               "DestinationConfig": {
+                                                   "OnSuccess": {"Type": "Lambda", "Destination": {"Ref": "AuditLambdaArn"}},
+                                                   "OnFailure": {"Type": "SQS",
+                                                                 "Destination": {"Fn::GetAtt": [failed, "Arn"]}}}}
+    assert "Default" not in template["Parameters"]["AuditLambdaArn"]  # another function: its ARN on AWS is asked for
     [event] = properties["Events"].values()
     assert event == {"Type": "SQS", "Properties": {"Queue": {"Fn::GetAtt": [orders, "Arn"]}, "BatchSize": 5,
                                                    "Enabled": True,
@@ -174,6 +180,22 @@ def test_an_arn_the_template_cannot_declare_becomes_a_parameter(service, tmp_pat
     [(parameter, declared)] = template["Parameters"].items()
     assert properties["Environment"]["Variables"]["STATE_MACHINE"] == {"Ref": parameter}
     assert "Default" not in declared and machine in declared["Description"]  # sam deploy --guided asks for it
+
+
+@pytest.mark.skipif(SAM is None, reason="the SAM CLI is not on PATH (./dev puts it there): exported templates "
+                                       "were checked by cfn-lint only, not by sam validate --lint and the translator")
+def test_the_checks_refuse_a_template_aws_would_refuse(service, tmp_path):
+    _, _, stream = make_stream("clicks")
+    service.create_function("reader", HANDLER)
+    service.create_event_source_mapping("reader", stream, starting_position="LATEST")
+    path = export_function(service, "reader", tmp_path)
+    check_template(path)
+    template = yaml.safe_load(path.read_text())
+    [event] = template["Resources"]["Reader"]["Properties"]["Events"].values()
+    del event["Properties"]["StartingPosition"]  # a Kinesis event without it: CloudFormation would refuse it
+    path.write_text(yaml.safe_dump(template))
+    with pytest.raises(AssertionError, match="refused"):
+        check_template(path)
 
 
 @pytest.mark.parametrize("runtime, code, files", [

@@ -76,12 +76,12 @@ class Stack:
         return declared.arn if part == "" else {"Fn::Sub": f"${{{declared.logical_id}.Arn}}{part}"}
 
     def refer_by_name(self, value: str) -> Any:
-        """For an environment variable: an ARN, a queue URL, or the name of a table, bucket or stream the local
-        AWS has, as the template refers to it; any other value unchanged."""
+        """For an environment variable: an ARN, a queue URL, or the name of a table, bucket, stream or queue the
+        local AWS has, as the template refers to it; any other value unchanged."""
         found = self.refer(value)
         if found != value:
             return found
-        for kind in ("dynamodb", "s3", "kinesis"):
+        for kind in ("dynamodb", "s3", "kinesis", "sqs"):
             declared = self.declare(kind, value) if _exists(kind, value) else None
             if declared:
                 return declared.name
@@ -161,7 +161,8 @@ def _exists(kind: str, name: str) -> bool:
     checks: dict[str, Callable[[], Any]] = {
         "dynamodb": lambda: aws.client("dynamodb").describe_table(TableName=name),
         "s3": lambda: aws.client("s3").head_bucket(Bucket=name),
-        "kinesis": lambda: aws.client("kinesis").describe_stream_summary(StreamName=name)}
+        "kinesis": lambda: aws.client("kinesis").describe_stream_summary(StreamName=name),
+        "sqs": lambda: aws.client("sqs").get_queue_url(QueueName=name)}
     try:
         checks[kind]()
     except (ClientError, BotoCoreError):
