@@ -61,6 +61,8 @@ def test_export_a_python_function_with_everything(service, tmp_path):
     assert (tmp_path / "export" / "requirements.txt").read_text() == \
         f"requests=={importlib.metadata.version('requests')}\n"  # helpers_of_mine is the package's own
     assert properties["Handler"] == "lambda_function.lambda_handler" and properties["Runtime"] == "python3.12"
+    assert properties["FunctionName"] == {"Ref": "OrderProcessorFunctionName"}
+    assert template["Parameters"]["OrderProcessorFunctionName"]["Default"] == "order-processor"
     assert properties["MemorySize"] == 256 and properties["Timeout"] == 30
     assert properties["EphemeralStorage"] == {"Size": 1024} and properties["Architectures"] == ["x86_64"]
     assert properties["ReservedConcurrentExecutions"] == 5 and properties["Tags"] == {"course": "serverless"}
@@ -78,7 +80,8 @@ def test_export_a_python_function_with_everything(service, tmp_path):
     assert properties["DeadLetterQueue"] == {"Type": "SQS", "TargetArn": {"Fn::GetAtt": [failed, "Arn"]}}
     assert properties["EventInvokeConfig"] == {"MaximumRetryAttempts": 1, "MaximumEventAgeInSeconds": 21600,
                                                "DestinationConfig": {
-                                                   "OnSuccess": {"Type": "Lambda", "Destination": {"Ref": "AuditLambdaArn"}},
+                                                   "OnSuccess": {"Type": "Lambda",
+                                                                 "Destination": {"Ref": "AuditLambdaArn"}},
                                                    "OnFailure": {"Type": "SQS",
                                                                  "Destination": {"Fn::GetAtt": [failed, "Arn"]}}}}
     assert "Default" not in template["Parameters"]["AuditLambdaArn"]  # another function: its ARN on AWS is asked for
@@ -177,8 +180,8 @@ def test_an_arn_the_template_cannot_declare_becomes_a_parameter(service, tmp_pat
     machine = "arn:aws:states:us-east-1:123456789012:stateMachine:checkout"
     service.create_function("starter", HANDLER, environment={"STATE_MACHINE": machine})
     template, properties = exported(service, "starter", tmp_path)
-    [(parameter, declared)] = template["Parameters"].items()
-    assert properties["Environment"]["Variables"]["STATE_MACHINE"] == {"Ref": parameter}
+    parameter = properties["Environment"]["Variables"]["STATE_MACHINE"]["Ref"]
+    declared = template["Parameters"][parameter]
     assert "Default" not in declared and machine in declared["Description"]  # sam deploy --guided asks for it
 
 

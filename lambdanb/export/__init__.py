@@ -36,8 +36,11 @@ def template(service: LambdaService, name: str) -> dict[str, Any]:
     config = service.get_function(name)
     stack = Stack()
     function = logical_id(config.name)
+    stack.parameters[function + "FunctionName"] = {
+        "Type": "String", "Default": config.name,
+        "Description": f"The name of the Lambda function ({config.name} in the notebook)"}
     properties: dict[str, Any] = {
-        "FunctionName": config.name, "CodeUri": ".", "Handler": config.handler, "Runtime": config.runtime,
+        "FunctionName": {"Ref": function + "FunctionName"}, "CodeUri": ".", "Handler": config.handler, "Runtime": config.runtime,
         "Architectures": ["x86_64"], "MemorySize": config.memory_size, "Timeout": config.timeout,
         "EphemeralStorage": {"Size": config.ephemeral_storage}}
     role_policies = policies(config.role, stack)
@@ -73,8 +76,7 @@ def template(service: LambdaService, name: str) -> dict[str, Any]:
     resources.update(stack.resources)
     document: dict[str, Any] = {"AWSTemplateFormatVersion": "2010-09-09", "Transform": "AWS::Serverless-2016-10-31",
                                 "Description": f"{config.name}, exported from a lambdanb notebook"}
-    if stack.parameters:
-        document["Parameters"] = stack.parameters
+    document["Parameters"] = stack.parameters
     document["Resources"] = resources
     return document
 
