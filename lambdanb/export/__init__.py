@@ -40,9 +40,9 @@ def template(service: LambdaService, name: str) -> dict[str, Any]:
         "Type": "String", "Default": config.name,
         "Description": f"The name of the Lambda function ({config.name} in the notebook)"}
     properties: dict[str, Any] = {
-        "FunctionName": {"Ref": function + "FunctionName"}, "CodeUri": ".", "Handler": config.handler, "Runtime": config.runtime,
-        "Architectures": ["x86_64"], "MemorySize": config.memory_size, "Timeout": config.timeout,
-        "EphemeralStorage": {"Size": config.ephemeral_storage}}
+        "FunctionName": {"Ref": function + "FunctionName"}, "CodeUri": ".", "Handler": config.handler,
+        "Runtime": config.runtime, "Architectures": ["x86_64"], "MemorySize": config.memory_size,
+        "Timeout": config.timeout, "EphemeralStorage": {"Size": config.ephemeral_storage}}
     role_policies = policies(config.role, stack)
     if role_policies:
         properties["Policies"] = role_policies
