@@ -62,7 +62,9 @@ class Stack:
         if arn is None or arn.account not in (ACCOUNT_ID, ""):
             return value
         found = self._reference(arn)
-        return self.parameter(value, "ARN") if found is None else found
+        if found is None:  # an S3 ARN names no account: only a bucket the local AWS has is the notebook's
+            return self.parameter(value, "ARN") if arn.account == ACCOUNT_ID else value
+        return found
 
     def _reference(self, arn: Arn) -> Any | None:
         """The template's reference for a local ARN of a resource it declares (or part of one: a table's stream,
@@ -82,7 +84,7 @@ class Stack:
         if found != value:
             return found
         for kind in ("dynamodb", "s3", "kinesis", "sqs"):
-            declared = self.declare(kind, value) if _exists(kind, value) else None
+            declared = self.declare(kind, value)
             if declared:
                 return declared.name
         return value
@@ -155,19 +157,6 @@ def _resource_of(arn: Arn) -> tuple[str, str, str]:
             return "dynamodb", name, "stream"
         return arn.service, name, slash + rest
     return "", "", ""
-
-
-def _exists(kind: str, name: str) -> bool:
-    checks: dict[str, Callable[[], Any]] = {
-        "dynamodb": lambda: aws.client("dynamodb").describe_table(TableName=name),
-        "s3": lambda: aws.client("s3").head_bucket(Bucket=name),
-        "kinesis": lambda: aws.client("kinesis").describe_stream_summary(StreamName=name),
-        "sqs": lambda: aws.client("sqs").get_queue_url(QueueName=name)}
-    try:
-        checks[kind]()
-    except (ClientError, BotoCoreError):
-        return False
-    return True
 
 
 def _queue(name: str, stack: Stack, name_ref: Any) -> dict[str, Any]:
