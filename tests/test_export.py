@@ -176,6 +176,16 @@ def test_export_the_layers_beside_the_template(service, tmp_path):
     assert (tmp_path / "requirements.txt").read_text() == ""  # the layer gives shared
 
 
+def test_a_resource_never_takes_the_functions_logical_id(service, tmp_path):
+    _, url, _ = make_queue()
+    name = url.rsplit("/", 1)[1] + "-queue"  # orders-1234abcd-queue, as the queue orders-1234abcd is OrdersQueue
+    service.create_function(name, HANDLER, environment={"QUEUE_URL": url})
+    template, properties = exported(service, name, tmp_path)
+    [queue] = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::SQS::Queue"]
+    [function] = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"]
+    assert queue != function and properties["Environment"]["Variables"]["QUEUE_URL"] == {"Ref": queue}
+
+
 def test_an_arn_the_template_cannot_declare_becomes_a_parameter(service, tmp_path):
     machine = "arn:aws:states:us-east-1:123456789012:stateMachine:checkout"
     service.create_function("starter", HANDLER, environment={"STATE_MACHINE": machine})

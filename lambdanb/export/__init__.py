@@ -34,8 +34,8 @@ def layer_folder(layer_name: str) -> str:
 def template(service: LambdaService, name: str) -> dict[str, Any]:
     """The SAM template of a function, as a dict."""
     config = service.get_function(name)
-    stack = Stack()
     function = logical_id(config.name)
+    stack = Stack({function, *(logical_id(layer.name, "Layer") for layer in config.layers)})
     stack.parameters[function + "FunctionName"] = {
         "Type": "String", "Default": config.name,
         "Description": f"The name of the Lambda function ({config.name} in the notebook)"}

@@ -46,7 +46,8 @@ class Stack:
     """The template's Parameters and Resources besides the function, grown as the export meets values of the
     notebook (ARNs, queue URLs, names) that name resources of the local AWS."""
 
-    def __init__(self) -> None:
+    def __init__(self, taken: set[str]) -> None:
+        self.taken = set(taken)  # logical ids the template gives its function and layers
         self.parameters: dict[str, Any] = {}
         self.resources: dict[str, Any] = {}
         self._declared: dict[tuple[str, str], Declared | None] = {}  # (kind, local name) → declared, or None
@@ -122,7 +123,7 @@ class Stack:
     def _describe(self, kind: str, name: str) -> Declared | None:
         suffix, what = _KINDS[kind]
         logical = logical_id(name, suffix)
-        while logical in self.resources:
+        while logical in self.resources or logical in self.taken:
             logical += "X"
         name_parameter = logical + "Name"
         try:
