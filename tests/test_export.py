@@ -57,8 +57,9 @@ def test_export_a_python_function_with_everything(service, tmp_path):
     service.create_event_source_mapping("order-processor", queue, batch_size=5,
                                         function_response_types=["ReportBatchItemFailures"])
     template, properties = exported(service, "order-processor", tmp_path / "export")
-    assert (tmp_path / "export" / "lambda_function.py").read_text() == code
-    assert (tmp_path / "export" / "requirements.txt").read_text() == \
+    assert (tmp_path / "export" / "function" / "lambda_function.py").read_text() == code
+    assert properties["CodeUri"] == "function/"
+    assert (tmp_path / "export" / "function" / "requirements.txt").read_text() == \
         f"requests=={importlib.metadata.version('requests')}\n"  # helpers_of_mine is the package's own
     assert properties["Handler"] == "lambda_function.lambda_handler" and properties["Runtime"] == "python3.12"
     assert properties["FunctionName"] == {"Ref": "OrderProcessorFunctionName"}
@@ -173,7 +174,8 @@ def test_export_the_layers_beside_the_template(service, tmp_path):
         "LayerName": "shared-helpers", "ContentUri": "layers/shared-helpers", "RetentionPolicy": "Delete",
         "Description": "helpers", "CompatibleRuntimes": ["python3.12"]}}
     assert properties["Layers"] == [{"Ref": "SharedHelpersLayer"}]
-    assert (tmp_path / "requirements.txt").read_text() == ""  # the layer gives shared
+    assert (tmp_path / "function" / "requirements.txt").read_text() == ""  # the layer gives shared
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["function", "layers", "template.yaml"]
 
 
 def test_a_resource_never_takes_the_functions_logical_id(service, tmp_path):
@@ -219,7 +221,8 @@ def test_export_other_runtimes(service, tmp_path, runtime, code, files, monkeypa
     monkeypatch.setattr(shutil, "which", lambda name: "/usr/bin/node")
     service.create_function("other", code, runtime=runtime)
     template, properties = exported(service, "other", tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*files, "template.yaml"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["function", "template.yaml"]
+    assert sorted(p.name for p in (tmp_path / "function").iterdir()) == files
     assert properties["Runtime"] == runtime and "Policies" not in properties  # SAM's role writes logs
 
 
@@ -245,7 +248,7 @@ def test_export_writes_distribution_names_and_the_package_files(service, tmp_pat
                             kernel_packages=True)
     service.put_function_file("thumbs", "helpers.py", "VALUE = 1\n")
     export_function(service, "thumbs", tmp_path)
-    assert (tmp_path / "helpers.py").read_text() == "VALUE = 1\n"
-    assert (tmp_path / "requirements.txt").read_text().splitlines() == sorted([
+    assert (tmp_path / "function" / "helpers.py").read_text() == "VALUE = 1\n"
+    assert (tmp_path / "function" / "requirements.txt").read_text().splitlines() == sorted([
         "# not_installed_anywhere: no installed distribution gives it; name the one to install here",
         f"PyYAML=={importlib.metadata.version('PyYAML')}", f"pillow=={importlib.metadata.version('pillow')}"])

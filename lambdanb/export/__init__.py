@@ -26,8 +26,11 @@ _DESTINATION_TYPES = {"sqs": "SQS", "sns": "SNS", "lambda": "Lambda", "events": 
 _URL_CORS = ("AllowCredentials", "AllowHeaders", "AllowMethods", "AllowOrigins", "ExposeHeaders", "MaxAge")
 
 
+CODE_FOLDER = "function"  # the package and requirements.txt, apart from the layers so that its zip holds no layer
+
+
 def layer_folder(layer_name: str) -> str:
-    """Where an exported layer's content goes, beside template.yaml."""
+    """Where an exported layer's content goes, beside the function's folder."""
     return f"layers/{layer_name}"
 
 
@@ -40,7 +43,7 @@ def template(service: LambdaService, name: str) -> dict[str, Any]:
         "Type": "String", "Default": config.name,
         "Description": f"The name of the Lambda function ({config.name} in the notebook)"}
     properties: dict[str, Any] = {
-        "FunctionName": {"Ref": function + "FunctionName"}, "CodeUri": ".", "Handler": config.handler,
+        "FunctionName": {"Ref": function + "FunctionName"}, "CodeUri": f"{CODE_FOLDER}/", "Handler": config.handler,
         "Runtime": config.runtime, "Architectures": ["x86_64"], "MemorySize": config.memory_size,
         "Timeout": config.timeout, "EphemeralStorage": {"Size": config.ephemeral_storage}}
     role_policies = policies(config.role, stack)
@@ -134,8 +137,8 @@ def _write(root: Path, files: dict[str, bytes]) -> None:
 
 
 def export_function(service: LambdaService, name: str, directory: str | Path) -> Path:
-    """Write the function's code, its layers, requirements.txt and template.yaml into `directory`; returns the
-    template's path."""
+    """Write template.yaml into `directory`, the function's package and requirements.txt into its function/
+    folder, and each layer's content into layers/NAME/; returns the template's path."""
     config = service.get_function(name)
     target = Path(directory)
     try:
@@ -143,15 +146,16 @@ def export_function(service: LambdaService, name: str, directory: str | Path) ->
     except (ClientError, BotoCoreError) as error:
         raise LambdaNBError(f"Cannot read what {name} uses from the local AWS: {error}") from None
     try:
-        target.mkdir(parents=True, exist_ok=True)
-        _write(target, config.package.files if config.package else {})  # the package's own files
-        code_file = target / config.handler_file
+        code = target / CODE_FOLDER
+        code.mkdir(parents=True, exist_ok=True)
+        _write(code, config.package.files if config.package else {})  # the package's own files
+        code_file = code / config.handler_file
         code_file.parent.mkdir(parents=True, exist_ok=True)
         code_file.write_text(config.code)
         if config.runtime in runtimes.PROVIDED:
             code_file.chmod(0o755)
         if config.runtime in runtimes.PYTHON:
-            (target / "requirements.txt").write_text("".join(f"{line}\n" for line in requirements(config)))
+            (code / "requirements.txt").write_text("".join(f"{line}\n" for line in requirements(config)))
         for layer in config.layers:
             _write(target / layer_folder(layer.name), layer.package.files)
         path = target / "template.yaml"
