@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -176,6 +179,23 @@ def test_export_the_layers_beside_the_template(service, tmp_path):
     assert properties["Layers"] == [{"Ref": "SharedHelpersLayer"}]
     assert (tmp_path / "function" / "requirements.txt").read_text() == ""  # the layer gives shared
     assert sorted(p.name for p in tmp_path.iterdir()) == ["function", "layers", "template.yaml"]
+
+
+@pytest.mark.skipif(SAM is None, reason="the SAM CLI is not on PATH (./dev puts it there)")
+def test_sam_build_builds_the_export_without_its_layers_in_the_function(service, tmp_path):
+    runtime = f"python3.{sys.version_info.minor}"  # sam build wants this machine to have the runtime's Python
+    layer = service.publish_layer_version("shared-helpers", zipped({"python/shared.py": "VALUE = 42\n"}),
+                                          compatible_runtimes=[runtime])
+    service.create_function("built", "import shared\n" + HANDLER, runtime=runtime, layers=[layer["LayerVersionArn"]])
+    export_function(service, "built", tmp_path)
+    done = subprocess.run([SAM, "build"], cwd=tmp_path, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "SAM_CLI_TELEMETRY": "0"})
+    assert done.returncode == 0, done.stdout + done.stderr
+    build = tmp_path / ".aws-sam" / "build"
+    assert sorted(p.name for p in (build / "Built").iterdir()) == ["lambda_function.py", "requirements.txt"]
+    built = yaml.safe_load((build / "template.yaml").read_text())
+    content = built["Resources"]["SharedHelpersLayer"]["Properties"]["ContentUri"]
+    assert (build / content / "python" / "shared.py").read_text() == "VALUE = 42\n"
 
 
 def test_a_resource_never_takes_the_functions_logical_id(service, tmp_path):
