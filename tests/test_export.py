@@ -109,17 +109,22 @@ def test_export_stream_mappings_with_their_failure_destinations_and_filters(serv
                                         bisect_batch_on_function_error=True, maximum_retry_attempts=2,
                                         destination_config={"OnFailure": {"Destination": failures}})
     pattern = json.dumps({"eventName": ["INSERT"]})
-    service.create_event_source_mapping("streams", table_stream, starting_position="LATEST",
-                                        filter_criteria={"Filters": [{"Pattern": pattern}]})
+    topic = aws.client("sns").create_topic(Name=unique("alarms"))["TopicArn"]
+    service.create_event_source_mapping("streams", table_stream, starting_position="LATEST", batch_size=10,
+                                        filter_criteria={"Filters": [{"Pattern": pattern}]},
+                                        destination_config={"OnFailure": {"Destination": topic}})
     template, properties = exported(service, "streams", tmp_path)
     events = {event["Type"]: event["Properties"] for event in properties["Events"].values()}
     assert events["Kinesis"] == {
         "Stream": get_att(template, "AWS::Kinesis::Stream"), "BatchSize": 50, "Enabled": True,
         "StartingPosition": "TRIM_HORIZON", "BisectBatchOnFunctionError": True, "MaximumRetryAttempts": 2,
         "DestinationConfig": {"OnFailure": {"Destination": get_att(template, "AWS::SQS::Queue"), "Type": "SQS"}}}
-    assert events["DynamoDB"] == {"Stream": get_att(template, "AWS::DynamoDB::Table", "StreamArn"), "BatchSize": 100,
+    [topic_id] = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::SNS::Topic"]
+    assert events["DynamoDB"] == {"Stream": get_att(template, "AWS::DynamoDB::Table", "StreamArn"), "BatchSize": 10,
                                   "Enabled": True, "StartingPosition": "LATEST",
-                                  "FilterCriteria": {"Filters": [{"Pattern": pattern}]}}
+                                  "FilterCriteria": {"Filters": [{"Pattern": pattern}]},
+                                  "DestinationConfig": {"OnFailure": {"Destination": {"Ref": topic_id},
+                                                                      "Type": "SNS"}}}
     [kinesis] = [r for r in template["Resources"].values() if r["Type"] == "AWS::Kinesis::Stream"]
     assert kinesis["Properties"]["ShardCount"] == 1
     assert {p["Default"] for p in template["Parameters"].values()} >= {stream.rsplit("/", 1)[1], table}
