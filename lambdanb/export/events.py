@@ -125,6 +125,7 @@ def _rules(function: str, stack: Stack) -> Iterator[tuple[str, dict[str, Any]]]:
 
 def _schedules(function: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """EventBridge Scheduler schedules targeting the function (enabled ones: the local AWS lists those)."""
+    aws.endpoint()  # the local AWS runs (its schedules are read from it directly: moto refuses signed GETs to them)
     for entry in aws.local.scheduled_lambda_targets():
         if entry["kind"] != "schedule" or not _ours(entry["target"]["Arn"], function):
             continue
