@@ -1,10 +1,39 @@
-"""Small helpers the tests share: waiting for what background threads and processes do, and zips made in memory."""
+"""Small helpers the tests share: waiting for what background threads and processes do, zips made in memory,
+resources of the local AWS made in one call, and the checks an exported SAM template must pass."""
 from __future__ import annotations
 
 import io
+import os
+import shutil
+import subprocess
+import sys
 import time
+import uuid
 import zipfile
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lambdanb import aws
+
+# The SAM CLI lives in an environment of its own (the dev script puts it on PATH), with the SAM translator.
+SAM = shutil.which("sam")
+CFN_LINT = Path(sys.executable).with_name("cfn-lint")
+# The translator reads a packaged template: `sam package` would have uploaded the code and layer folders to S3.
+_TRANSLATE = """
+import sys, boto3
+from samtranslator.translator.transform import transform
+from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader
+from samtranslator.yaml_helper import yaml_parse
+with open(sys.argv[1]) as template:
+    document = yaml_parse(template.read())
+for resource in document["Resources"].values():
+    for key in ("CodeUri", "ContentUri"):
+        if key in resource.get("Properties", {}):
+            resource["Properties"][key] = "s3://uploaded/" + resource["Properties"][key].strip("./")
+cloudformation = transform(document, {}, ManagedPolicyLoader(boto3.client("iam")))
+print(" ".join(sorted({resource["Type"] for resource in cloudformation["Resources"].values()})))
+"""
 
 
 def eventually(check: Callable[[], object], seconds: float = 20) -> bool:
@@ -24,3 +53,53 @@ def zipped(files: dict[str, str]) -> bytes:
         for name, text in files.items():
             archive.writestr(name, text)
     return buffer.getvalue()
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def make_queue(visibility_timeout: int = 30) -> tuple[Any, str, str]:
+    """An SQS queue in the local AWS; returns the client, the queue's URL and its ARN."""
+    sqs = aws.client("sqs")
+    url = sqs.create_queue(QueueName=unique("orders"),
+                           Attributes={"VisibilityTimeout": str(visibility_timeout)})["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return sqs, url, arn
+
+
+def make_stream(prefix: str) -> tuple[Any, str, str]:
+    """A Kinesis stream of one shard; returns the client, the stream's name and its ARN."""
+    kinesis = aws.client("kinesis")
+    stream = unique(prefix)
+    kinesis.create_stream(StreamName=stream, ShardCount=1)
+    arn = kinesis.describe_stream(StreamName=stream)["StreamDescription"]["StreamARN"]
+    return kinesis, stream, arn
+
+
+def make_table(prefix: str, view_type: str) -> tuple[Any, str, str]:
+    """A DynamoDB table with a stream; returns the client, the table's name and its stream's ARN."""
+    dynamodb = aws.client("dynamodb")
+    table = unique(prefix)
+    description = dynamodb.create_table(
+        TableName=table, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": view_type})["TableDescription"]
+    return dynamodb, table, description["LatestStreamArn"]
+
+
+def check_template(template: Path) -> str:
+    """An exported template must pass cfn-lint, `sam validate --lint` and the SAM translator (the last two where
+    the SAM CLI is installed); returns the CloudFormation resource types the translator made, or "" without it."""
+    environment = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")},
+                   "AWS_DEFAULT_REGION": "us-east-1", "SAM_CLI_TELEMETRY": "0"}
+    commands = [[str(CFN_LINT), str(template)]]
+    if SAM:
+        commands += [[SAM, "validate", "--lint", "--template-file", str(template)],
+                     [str(Path(SAM).with_name("python")), "-c", _TRANSLATE, str(template)]]
+    done = None
+    for command in commands:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300, env=environment,
+                              cwd=template.parent)
+        assert done.returncode == 0, f"{Path(command[0]).name} refused {template}:\n{done.stdout}{done.stderr}"
+    return done.stdout.strip() if SAM and done else ""

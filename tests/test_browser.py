@@ -192,6 +192,7 @@ def test_console_test_button(jupyter, page, ui, path):
     shoot(burst, ui, "monitor")
     burst.locator(".lm-TabBar-tab:has-text('Configuration')").click()
     burst.locator("b:has-text('Reserved concurrency')").wait_for(timeout=30_000)
+    assert burst.locator("h4:has-text('Code') + table code:has-text('CodeSha256')").count() == 1  # the package
     shoot(burst, ui, "configuration")
 
     # Saved and rendered without a kernel (as nbviewer does): pictures, not widget reprs

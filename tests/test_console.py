@@ -6,12 +6,13 @@ import re
 import threading
 
 import pytest
-from support import eventually
+from support import eventually, zipped
 
 import lambdanb
 from lambdanb import events
 from lambdanb.errors import LambdaNBError, TooManyRequestsException
 from lambdanb.service.lambda_service import LambdaService
+from lambdanb.widgets.config_panel import ConfigPanel
 from lambdanb.widgets.console import Console
 from lambdanb.widgets.environments_panel import NO_DETAILS
 from lambdanb.widgets.lanes import Timeline
@@ -166,6 +167,20 @@ def test_configuration_view(console):
     assert eventually(lambda: "Reserved concurrency" in console.configuration.view.value
                       and "<code>3</code>" in console.configuration.view.value)
     assert "128 MB" in console.configuration.view.value
+
+
+def test_configuration_shows_the_package_its_layers_and_requirements(service):
+    layer = service.publish_layer_version("helpers", zipped({"python/shared.py": "VALUE = 1\n"}))
+    service.create_function("packaged", zip_file=zipped({"lambda_function.py": HANDLER, "data/prices.json": "{}"}),
+                            layers=[layer["LayerVersionArn"]])
+    config = service.get_function("packaged")
+    panel = ConfigPanel(service, "packaged")
+    rows = dict(panel.package_rows())
+    assert rows["Package"] == f"{config.code_size} bytes zipped, CodeSha256 {config.code_sha256}"
+    assert rows["Files (2)"] == f"data/prices.json (2 bytes), lambda_function.py ({len(HANDLER.encode())} bytes)"
+    assert rows["Layers"].startswith(layer["LayerVersionArn"] + " (")
+    assert rows["Requirements"] == "none"
+    assert "<h4>Code</h4>" in panel.view.value and config.code_sha256 in panel.view.value
 
 
 def test_several_consoles_and_closing_stops_their_threads(service):

@@ -7,6 +7,7 @@ import uuid
 
 import boto3
 import pytest
+from support import make_queue, make_stream, make_table, unique
 
 from lambdanb import aws
 from lambdanb.endpoint import LambdaEndpoint
@@ -21,39 +22,8 @@ def lambda_handler(event, context):
 '''
 
 
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
-
-
 def batches(service, name):
     return [json.loads(e.message)["Records"] for e in service.get_logs(name) if e.message.startswith('{"Records"')]
-
-
-def make_queue(visibility_timeout=30):
-    sqs = aws.client("sqs")
-    url = sqs.create_queue(QueueName=unique("orders"),
-                           Attributes={"VisibilityTimeout": str(visibility_timeout)})["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    return sqs, url, arn
-
-
-def make_stream(prefix: str):
-    kinesis = aws.client("kinesis")
-    stream = unique(prefix)
-    kinesis.create_stream(StreamName=stream, ShardCount=1)
-    arn = kinesis.describe_stream(StreamName=stream)["StreamDescription"]["StreamARN"]
-    return kinesis, stream, arn
-
-
-def make_table(prefix: str, view_type: str):
-    """A DynamoDB table with a stream; returns the client, the table's name and its stream's ARN."""
-    dynamodb = aws.client("dynamodb")
-    table = unique(prefix)
-    description = dynamodb.create_table(
-        TableName=table, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
-        StreamSpecification={"StreamEnabled": True, "StreamViewType": view_type})["TableDescription"]
-    return dynamodb, table, description["LatestStreamArn"]
 
 
 def test_sqs_batches_in_lambdas_record_shape(service):

@@ -1,4 +1,5 @@
-"""The Configuration tab: memory, timeout, environment, role, concurrency, async config, event sources."""
+"""The Configuration tab: memory, timeout, environment, role, concurrency, async config, event sources, and the
+code: the deployment package's files, size and CodeSha256, its layers and requirements."""
 from __future__ import annotations
 
 from html import escape
@@ -46,12 +47,45 @@ class ConfigPanel:
             ("Versions / aliases", f"{', '.join(versions)} / {', '.join(aliases) or 'none'}"),
         ]
 
+    def package_rows(self) -> list[tuple[str, str]]:
+        """The Code section: what the deployment package holds, as the console's Code tab and GetFunction show it."""
+        package = self.service.package_info(self.function_name)
+        files = package["Files"]
+        shown = ", ".join(f"{f['Path']} ({_size(f['Size'])})" for f in files[:_FILES_SHOWN])
+        if len(files) > _FILES_SHOWN:
+            shown += f" and {len(files) - _FILES_SHOWN} more"
+        installed = f" ({package['InstalledFiles']} files installed)" if package["InstalledFiles"] else ""
+        return [
+            ("Package", f"{_size(package['CodeSize'])} zipped, CodeSha256 {package['CodeSha256']}"),
+            (f"Files ({len(files)})", shown or "none"),
+            ("Requirements", ", ".join(package["Requirements"]) + installed if package["Requirements"] else "none"),
+            ("Layers", "; ".join(f"{layer['Arn']} ({_size(layer['CodeSize'])})" for layer in package["Layers"])
+             or "none"),
+            ("Imports", "the kernel's packages too (runs differently on AWS)" if package["KernelPackages"]
+             else "the runtime's (standard library, boto3), the package's and the layers'"),
+        ]
+
     def refresh(self) -> None:
         try:
-            rows = self.rows()
+            sections = [("", self.rows()), ("Code", self.package_rows())]
         except ResourceNotFoundException:
-            rows = [("Function", "deleted")]
-        html = "<table>" + "".join(f"<tr><td style='padding-right:1em'><b>{escape(k)}</b></td>"
-                                   f"<td><code>{escape(v)}</code></td></tr>" for k, v in rows) + "</table>"
+            sections = [("", [("Function", "deleted")])]
+        html = "".join(_section(title, rows) for title, rows in sections)
         if html != self.view.value:
             self.view.value = html
+
+
+_FILES_SHOWN = 20  # a package made from a folder can hold many: the first ones tell what it is
+
+
+def _size(size: int) -> str:
+    """Bytes as the console writes them: 512 bytes, 1.5 KB, 2.0 MB."""
+    if size < 1024:
+        return f"{size} bytes"
+    return f"{size / 1024:.1f} KB" if size < 1024 ** 2 else f"{size / 1024 ** 2:.1f} MB"
+
+
+def _section(title: str, rows: list[tuple[str, str]]) -> str:
+    heading = f"<h4>{escape(title)}</h4>" if title else ""
+    return heading + "<table>" + "".join(f"<tr><td style='padding-right:1em'><b>{escape(k)}</b></td>"
+                                         f"<td><code>{escape(v)}</code></td></tr>" for k, v in rows) + "</table>"

@@ -1,0 +1,138 @@
+"""The function's triggers as SAM events, read from the Lambda service (event source mappings) and from the local
+AWS (bucket notifications, SNS subscriptions, EventBridge rules, Scheduler schedules), their resources the stack's."""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from .. import aws
+from ..arns import Arn, service_of
+from .resources import Stack, logical_id
+
+if TYPE_CHECKING:
+    from ..service.lambda_service import LambdaService
+
+# The Lambda (and SAM) defaults of a mapping: left out of the template.
+_MAPPING_DEFAULTS = {"MaximumBatchingWindowInSeconds": 0, "FunctionResponseTypes": [],
+                     "BisectBatchOnFunctionError": False, "MaximumRetryAttempts": -1}
+_MAPPING_EVENT = {"sqs": ("SQS", "Queue"), "kinesis": ("Kinesis", "Stream"), "dynamodb": ("DynamoDB", "Stream")}
+
+
+def events(service: LambdaService, name: str, stack: Stack) -> dict[str, Any]:
+    """Every trigger of the function, as the Events of its AWS::Serverless::Function, named after their source."""
+    arn = service.get_function(name).arn
+    found: dict[str, Any] = {}
+    for source, event in [*_mappings(service, name, stack), *_bucket_notifications(arn, stack),
+                          *_subscriptions(arn, stack), *_rules(arn, stack), *_schedules(arn)]:
+        key = logical_id(source, event["Type"])
+        while key in found:
+            key += "X"
+        found[key] = event
+    return found
+
+
+def _ours(target: str, function: str) -> bool:
+    """Whether a target ARN is the function's (unqualified, or a version or alias of it)."""
+    return target == function or target.startswith(function + ":")
+
+
+def _mappings(service: LambdaService, name: str, stack: Stack) -> Iterator[tuple[str, dict[str, Any]]]:
+    for mapping in service.list_event_source_mappings(name):
+        arn = mapping["EventSourceArn"]
+        kind = service_of(arn)
+        event_type, source_key = _MAPPING_EVENT[kind]
+        properties: dict[str, Any] = {source_key: stack.refer(arn), "BatchSize": mapping["BatchSize"],
+                                      "Enabled": mapping["State"] in ("Enabled", "Enabling")}
+        if kind != "sqs":
+            properties["StartingPosition"] = mapping["StartingPosition"]
+        for key, default in _MAPPING_DEFAULTS.items():
+            if key in mapping and mapping[key] != default:
+                properties[key] = mapping[key]
+        if mapping.get("FilterCriteria", {}).get("Filters"):
+            properties["FilterCriteria"] = {"Filters": [{"Pattern": f["Pattern"]}
+                                                        for f in mapping["FilterCriteria"]["Filters"]]}
+        on_failure = mapping.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination")
+        if on_failure:
+            properties["DestinationConfig"] = {"OnFailure": {"Destination": stack.refer(on_failure),
+                                                             "Type": service_of(on_failure).upper()}}
+        parts = (Arn.parse(arn) or Arn("", "", "", arn)).resource.split("/")  # queue, stream/S, table/T/stream/L
+        yield parts[1] if len(parts) > 1 else parts[0], {"Type": event_type, "Properties": properties}
+
+
+def _bucket_notifications(function: str, stack: Stack) -> Iterator[tuple[str, dict[str, Any]]]:
+    """S3 events: the buckets' LambdaFunctionConfigurations that invoke the function (SAM wants the bucket in the
+    same template, and writes the notification itself)."""
+    s3 = aws.client("s3")
+    for bucket in s3.list_buckets().get("Buckets", []):
+        configurations = s3.get_bucket_notification_configuration(Bucket=bucket["Name"])
+        for configuration in configurations.get("LambdaFunctionConfigurations", []):
+            if not _ours(configuration["LambdaFunctionArn"], function):
+                continue
+            declared = stack.declare("s3", bucket["Name"])
+            if declared is None:
+                continue
+            properties: dict[str, Any] = {"Bucket": {"Ref": declared.logical_id},
+                                          "Events": list(configuration["Events"])}
+            rules = configuration.get("Filter", {}).get("Key", {}).get("FilterRules", [])
+            if rules:
+                properties["Filter"] = {"S3Key": {"Rules": [{"Name": rule["Name"].lower(), "Value": rule["Value"]}
+                                                            for rule in rules]}}
+            yield bucket["Name"], {"Type": "S3", "Properties": properties}
+
+
+def _subscriptions(function: str, stack: Stack) -> Iterator[tuple[str, dict[str, Any]]]:
+    sns = aws.client("sns")
+    for page in sns.get_paginator("list_subscriptions").paginate():
+        for subscription in page["Subscriptions"]:
+            if subscription["Protocol"] != "lambda" or not _ours(subscription["Endpoint"], function):
+                continue
+            attributes = sns.get_subscription_attributes(
+                SubscriptionArn=subscription["SubscriptionArn"])["Attributes"]
+            properties: dict[str, Any] = {"Topic": stack.refer(subscription["TopicArn"])}
+            if attributes.get("FilterPolicy"):
+                properties["FilterPolicy"] = json.loads(attributes["FilterPolicy"])
+                properties["FilterPolicyScope"] = attributes.get("FilterPolicyScope", "MessageAttributes")
+            yield subscription["TopicArn"].split(":")[-1], {"Type": "SNS", "Properties": properties}
+
+
+def _rules(function: str, stack: Stack) -> Iterator[tuple[str, dict[str, Any]]]:
+    """EventBridge rules targeting the function: a schedule (on the default bus) or an event pattern."""
+    client = aws.client("events")
+    for bus in client.list_event_buses()["EventBuses"]:
+        names = client.list_rule_names_by_target(TargetArn=function, EventBusName=bus["Name"])["RuleNames"]
+        for rule_name in names:
+            rule = client.describe_rule(Name=rule_name, EventBusName=bus["Name"])
+            targets = client.list_targets_by_rule(Rule=rule_name, EventBusName=bus["Name"])["Targets"]
+            target = next(t for t in targets if _ours(t["Arn"], function))
+            properties: dict[str, Any] = {"State": rule.get("State", "ENABLED")}
+            if rule.get("Description"):
+                properties["Description"] = rule["Description"]
+            if target.get("Input"):
+                properties["Input"] = target["Input"]
+            if rule.get("ScheduleExpression"):
+                yield rule_name, {"Type": "Schedule", "Properties": {"Schedule": rule["ScheduleExpression"],
+                                                                     **properties}}
+                continue
+            if target.get("InputPath"):
+                properties["InputPath"] = target["InputPath"]
+            properties["Pattern"] = json.loads(rule["EventPattern"])
+            if bus["Name"] != "default":
+                declared = stack.declare("events", bus["Name"])
+                properties["EventBusName"] = declared.name if declared else bus["Name"]
+            yield rule_name, {"Type": "EventBridgeRule", "Properties": properties}
+
+
+def _schedules(function: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """EventBridge Scheduler schedules targeting the function (enabled ones: the local AWS lists those)."""
+    aws.endpoint()  # the local AWS runs (its schedules are read from it directly: moto refuses signed GETs to them)
+    for entry in aws.local.scheduled_lambda_targets():
+        if entry["kind"] != "schedule" or not _ours(entry["target"]["Arn"], function):
+            continue
+        properties: dict[str, Any] = {"ScheduleExpression": entry["expression"], "State": "ENABLED"}
+        if entry["target"].get("Input"):
+            properties["Input"] = entry["target"]["Input"]
+        retry = entry["target"].get("RetryPolicy")
+        if retry:
+            properties["RetryPolicy"] = retry
+        yield entry["arn"].rsplit("/", 1)[-1], {"Type": "ScheduleV2", "Properties": properties}
