@@ -66,7 +66,9 @@ def _own_namespaces() -> None:
 def _mount_private_tmp(task_root: str, storage_mb: int, home: str | None, imports: Sequence[str]) -> None:
     """A fresh /tmp of the ephemeral storage size; the task root and the folders the function imports from (which
     may live under the machine's /tmp) mounted read-only at the same paths; an empty read-only /dev/shm."""
-    kept = [task_root, *(path for path in imports if path.startswith("/tmp/") and os.path.isdir(path))]
+    # The kernel's own environment may live under /tmp too (a checkout there): the runtime's packages link into it.
+    candidates = [os.path.realpath(path) for path in (*imports, sys.prefix, sys.exec_prefix)]
+    kept = [task_root, *(path for path in candidates if path.startswith("/tmp/") and os.path.isdir(path))]
     folders = {path: os.open(path, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC) for path in dict.fromkeys(kept)}
     try:
         _mount("tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, f"size={storage_mb}m,mode=1777")
