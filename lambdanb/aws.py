@@ -17,6 +17,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from typing import Any
@@ -159,6 +160,17 @@ class LocalAWS:
                                          headers={KERNEL_KEY_HEADER: self._kernel_key})
         with urllib.request.urlopen(request, timeout=30) as response:
             found: list[dict[str, Any]] = json.loads(response.read())
+        return found
+
+    def api_routes(self, api_id: str) -> dict[str, Any] | None:
+        """An API Gateway API's stages, resources or routes and integrations (local_aws_server.api_routes), read by
+        the kernel alone; None when there is no such API."""
+        self.start()
+        request = urllib.request.Request(
+            f"{self.endpoint}{local_aws_server.APIS_PATH}{urllib.parse.quote(api_id, safe='')}",
+            headers={KERNEL_KEY_HEADER: self._kernel_key})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            found: dict[str, Any] | None = json.loads(response.read())
         return found
 
     def stop(self) -> None:

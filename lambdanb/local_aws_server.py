@@ -28,6 +28,11 @@ KERNEL_KEY_HEADER = "X-Lambdanb-Kernel-Key"
 CALLER_HEADER = "X-Lambdanb-Caller-Arn"
 LAMBDA_ROUTE_PATH = "/moto-api/lambdanb/lambda-endpoint"
 SCHEDULES_PATH = "/moto-api/lambdanb/schedules"  # the kernel reads the schedules with Lambda targets here
+APIS_PATH = "/moto-api/lambdanb/apis/"  # + an API's id: the kernel reads an API Gateway API's routes here
+# Who invokes a function on a service's behalf, for lambdanb's Lambda to check the function's resource policy.
+PRINCIPAL_HEADER = "X-Lambdanb-Source-Principal"
+SOURCE_ARN_HEADER = "X-Lambdanb-Source-Arn"
+SOURCE_ACCOUNT_HEADER = "X-Lambdanb-Source-Account"
 KERNEL_ONLY_SERVICES = frozenset({"moto_api", "instance_metadata"})
 # moto's services that invoke Lambda themselves; SQS, Kinesis and DynamoDB do so only for moto's own event source
 # mappings, which cannot exist here (the Lambda API is lambdanb's).
@@ -45,7 +50,8 @@ FORWARD_TIMEOUT_S = 960
 # Hop-by-hop headers, and those each side's HTTP server writes for itself.
 NOT_FORWARDED = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
                            "transfer-encoding", "upgrade", "host", "content-length", "server", "date",
-                           CALLER_HEADER.lower(), KERNEL_KEY_HEADER.lower()})
+                           CALLER_HEADER.lower(), KERNEL_KEY_HEADER.lower(), PRINCIPAL_HEADER.lower(),
+                           SOURCE_ARN_HEADER.lower(), SOURCE_ACCOUNT_HEADER.lower()})
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
@@ -70,20 +76,48 @@ class LambdaRoute:
         finally:
             connection.close()
 
-    def invoke_async(self, function: str, qualifier: str | None, payload: bytes) -> None:
-        """An Event invoke of a function (name or ARN) with the payload moto built; lost when Lambda is not up,
-        as an S3 or SNS delivery to a missing function is lost on AWS."""
+    def invoke_async(self, function: str, qualifier: str | None, payload: bytes, principal: str,
+                     source_arn: str) -> None:
+        """An Event invoke of a function (name or ARN) with the payload moto built, on behalf of a service
+        principal (s3.amazonaws.com...) for a source (the bucket, topic or rule); lost when Lambda is not up or the
+        function's policy does not allow the principal, as such a delivery is lost on AWS."""
         if self.url is None:
             return
+        try:
+            status = self.invoke_as(function, qualifier, payload, "Event", principal, source_arn)
+        except OSError as error:
+            status = 0
+            print(f"lambdanb: an event for {function} was not delivered: {error}", file=sys.stderr)
+        if status == 403:
+            print(f"lambdanb: {principal} may not invoke {function} (its resource policy does not allow "
+                  f"{source_arn}); the event was not delivered.", file=sys.stderr)
+
+    def may_invoke(self, function: str, principal: str, source_arn: str) -> bool:
+        """Whether the function's resource policy lets the principal invoke it for the source (a DryRun invoke,
+        which Lambda authorizes like any other); True when Lambda is not up to say."""
+        if self.url is None:
+            return True
+        try:
+            return self.invoke_as(function, None, b"{}", "DryRun", principal, source_arn) != 403
+        except OSError:
+            return True
+
+    def invoke_as(self, function: str, qualifier: str | None, payload: bytes, invocation_type: str, principal: str,
+                  source_arn: str) -> int:
         name, qualifier = split_function(function, qualifier)
         target = f"/2015-03-31/functions/{urllib.parse.quote(name, safe='')}/invocations"
         if qualifier:
             target += f"?Qualifier={urllib.parse.quote(qualifier, safe='')}"
-        try:
-            self.send("POST", target, {"X-Amz-Invocation-Type": "Event", "Content-Type": "application/json"},
-                      payload, timeout=30)
-        except OSError as error:
-            print(f"lambdanb: an event for {name} was not delivered: {error}", file=sys.stderr)
+        account = source_arn.split(":")[4] if source_arn.count(":") >= 5 else ""
+        headers = {"X-Amz-Invocation-Type": invocation_type, "Content-Type": "application/json",
+                   PRINCIPAL_HEADER: principal, SOURCE_ARN_HEADER: source_arn,
+                   SOURCE_ACCOUNT_HEADER: account or default_account()}
+        return self.send("POST", target, headers, payload, timeout=30)[0]
+
+
+def default_account() -> str:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    return str(DEFAULT_ACCOUNT_ID)
 
 
 def split_function(function: str, qualifier: str | None) -> tuple[str, str | None]:
@@ -103,8 +137,16 @@ class KernelFunction:
     route: LambdaRoute
 
     def invoke(self, body: str, request_headers: Any = None, response_headers: Any = None) -> None:
-        payload = body.encode() if isinstance(body, str) else body
-        self.route.invoke_async(self.arn, self.qualifier, s3_event_as_aws_sends_it(payload))
+        payload = s3_event_as_aws_sends_it(body.encode() if isinstance(body, str) else body)
+        self.route.invoke_async(self.arn, self.qualifier, payload, "s3.amazonaws.com", s3_source_arn(payload))
+
+
+def s3_source_arn(payload: bytes) -> str:
+    """The bucket an S3 event comes from, as the SourceArn S3 invokes with (arn:aws:s3:::bucket)."""
+    try:
+        return str(json.loads(payload)["Records"][0]["s3"]["bucket"]["arn"])
+    except (ValueError, KeyError, IndexError, TypeError):
+        return ""
 
 
 def s3_event_as_aws_sends_it(payload: bytes) -> bytes:
@@ -151,7 +193,9 @@ class KernelLambda:
 
     def invoke(self, function_name: str, qualifier: str | None, body: Any, headers: Any = None,
                response_headers: Any = None) -> None:
-        self.get_function(function_name, qualifier).invoke(body)
+        # moto calls this for AWS services' own events matched by EventBridge rules (it does not say which rule).
+        payload = body.encode() if isinstance(body, str) else body
+        self.route.invoke_async(function_name, qualifier, payload, "events.amazonaws.com", "")
 
     def send_sns_message(self, function_name: str, message: str, subject: str | None = None,
                          qualifier: str | None = None) -> None:
@@ -204,6 +248,9 @@ class FrontDoor:
             return self.set_lambda_route(environ, start_response)
         if path == SCHEDULES_PATH and self.from_kernel(environ):
             return respond(start_response, 200, "application/json", json.dumps(scheduled_lambda_targets()).encode())
+        if path.startswith(APIS_PATH) and self.from_kernel(environ):
+            return respond(start_response, 200, "application/json",
+                           json.dumps(api_routes(path.removeprefix(APIS_PATH))).encode())
         application = self.dispatcher.get_application(environ)
         service = getattr(application, "service", None)
         if service in KERNEL_ONLY_SERVICES and not self.from_kernel(environ):
@@ -390,10 +437,99 @@ def install_kernel_lambda(route: LambdaRoute) -> None:
         if message_structure == "json":
             message = subscription._parse_message_structure(message, "lambda")
         event = sns_event(subscription, subscription.get_post_data(message, message_id, subject, message_attributes))
-        route.invoke_async(subscription.endpoint, None, json.dumps(event).encode())
+        route.invoke_async(subscription.endpoint, None, json.dumps(event).encode(), "sns.amazonaws.com",
+                           subscription.topic.arn)
 
     Subscription.publish = publish_to_lambda  # type: ignore[method-assign,assignment]
     install_eventbridge_to_lambda(route)
+    install_s3_destination_check(route)
+
+
+def install_s3_destination_check(route: LambdaRoute) -> None:
+    """S3 refuses a notification configuration whose functions do not let s3.amazonaws.com invoke them for the
+    bucket, with AWS's error, and keeps the configuration it had."""
+    from moto.s3.exceptions import S3ClientError
+    from moto.s3.models import FakeBucket
+    set_configuration = FakeBucket.set_notification_configuration
+
+    def set_checked(bucket: FakeBucket, notification_config: dict[str, Any] | None) -> None:
+        before = bucket.notification_configuration
+        set_configuration(bucket, notification_config)
+        functions = bucket.notification_configuration.cloud_function if bucket.notification_configuration else []
+        refused = [f.arn for f in functions if not route.may_invoke(f.arn, "s3.amazonaws.com", bucket.arn)]
+        if refused:
+            bucket.notification_configuration = before
+            raise S3ClientError("InvalidArgument", "Unable to validate the following destination configurations")
+
+    FakeBucket.set_notification_configuration = set_checked  # type: ignore[method-assign,assignment]
+
+
+def install_bodiless_signatures() -> None:
+    """moto checks the signature of a GET or DELETE without a body (API Gateway's) as if its headers were the body,
+    and refuses every such request once IAM is enforced: their signed body is empty. (A query-protocol POST, whose
+    form moto has read already, keeps its form as the body.)"""
+    from moto.iam.access_control import IAMRequestBase
+    create_aws_request = IAMRequestBase._create_aws_request
+
+    def with_its_own_body(request: IAMRequestBase) -> Any:
+        if not request._body and request._method in ("GET", "HEAD", "DELETE"):
+            request._data = {}
+        return create_aws_request(request)
+
+    IAMRequestBase._create_aws_request = with_its_own_body  # type: ignore[method-assign]
+
+
+def install_http_api_quick_create() -> None:
+    """apigatewayv2 create_api with Target (quick create, which moto ignores) makes what AWS makes: a Lambda proxy
+    integration with payload format 2.0, the route (RouteKey, else $default) and the auto-deployed $default stage."""
+    from moto.apigatewayv2.responses import ApiGatewayV2Response
+    create_api = ApiGatewayV2Response.create_api
+
+    def create_api_with_target(response: ApiGatewayV2Response) -> Any:
+        status, headers, body = create_api(response)
+        params = json.loads(response.body)
+        if params.get("target") and params.get("protocolType") == "HTTP":
+            api = response.apigatewayv2_backend.get_api(json.loads(body)["apiId"])
+            integration = api.create_integration(connection_type="INTERNET", description="", integration_method="POST",
+                                                 integration_type="AWS_PROXY", integration_uri=params["target"],
+                                                 payload_format_version="2.0")
+            api.create_route(api_key_required=False, authorization_scopes=[],
+                             route_key=params.get("routeKey") or "$default",
+                             target=f"integrations/{integration.id}")
+            api.create_stage({"stageName": "$default", "autoDeploy": True})
+        return status, headers, body
+
+    ApiGatewayV2Response.create_api = create_api_with_target  # type: ignore[method-assign,assignment]
+
+
+def api_routes(api_id: str) -> dict[str, Any] | None:
+    """An API Gateway API as the kernel serves it: {"kind": "REST", "region", "stages": {name: variables},
+    "resources": [{"path", "methods": {method: integration}}]}, or {"kind": "HTTP", "region", "stages",
+    "routes": [{"routeKey", "integration"}]}, integrations as {"type", "uri", "payloadFormatVersion"}; None if no
+    such API."""
+    from moto.apigateway.models import apigateway_backends
+    from moto.apigatewayv2.models import apigatewayv2_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+    for region, rest_backend in apigateway_backends[DEFAULT_ACCOUNT_ID].items():
+        rest = rest_backend.apis.get(api_id)
+        if rest is not None:
+            resources = [{"path": resource.get_path(), "methods": {
+                method: {"type": m.method_integration.integration_type, "uri": m.method_integration.uri,
+                         "payloadFormatVersion": "1.0"} if m.method_integration else None
+                for method, m in resource.resource_methods.items()}} for resource in rest.resources.values()]
+            return {"kind": "REST", "region": region, "resources": resources,
+                    "stages": {name: stage.variables for name, stage in rest.stages.items()}}
+    for region, http_backend in apigatewayv2_backends[DEFAULT_ACCOUNT_ID].items():
+        api = http_backend.apis.get(api_id)
+        if api is not None and api.protocol_type == "HTTP":
+            integrations = {f"integrations/{i.id}": {"type": i.integration_type, "uri": i.integration_uri,
+                                                     "payloadFormatVersion": i.payload_format_version or "2.0"}
+                            for i in api.integrations.values()}
+            routes = [{"routeKey": route.route_key, "integration": integrations.get(route.target or "")}
+                      for route in api.routes.values()]
+            return {"kind": "HTTP", "region": region, "routes": routes,
+                    "stages": {name: stage.stage_variables for name, stage in api.stages.items()}}
+    return None
 
 
 def install_eventbridge_to_lambda(route: LambdaRoute) -> None:
@@ -406,8 +542,14 @@ def install_eventbridge_to_lambda(route: LambdaRoute) -> None:
         lambda_targets = [t for t in rule.targets if t["Arn"].split(":")[2:3] == ["lambda"]]
         if lambda_targets and rule.event_pattern.matches_event(event):  # type: ignore[arg-type]
             for target in lambda_targets:
-                payload = eventbridge_input(target, eventbridge_event(event))
-                route.invoke_async(target["Arn"], None, json.dumps(payload).encode())
+                try:
+                    payload = eventbridge_input(target, eventbridge_event(event))
+                except Exception as error:  # noqa: BLE001 - an input that cannot be built fails this target only
+                    print(f"lambdanb: the rule {rule.name} could not build the input of its target {target['Id']}: "
+                          f"{error}", file=sys.stderr)
+                    continue
+                route.invoke_async(target["Arn"], None, json.dumps(payload).encode(), "events.amazonaws.com",
+                                   rule.arn)
         others = [t for t in rule.targets if t not in lambda_targets]
         if others:
             send_to_targets(_WithTargets(rule, others), event, transform_input)  # type: ignore[arg-type]
@@ -530,8 +672,10 @@ def serve(config: dict[str, str]) -> None:
         install()
         install_step_functions(server.port, config["access_key_id"], config["secret_access_key"])
 
+    bodiless = Once(install_bodiless_signatures)
     door.before = {**{service: install for service in CALLS_LAMBDA}, "iam": Once(lambda: load_managed_policies(iam)),
-                   "stepfunctions": Once(step_functions)}
+                   "stepfunctions": Once(step_functions), "apigateway": bodiless,
+                   "apigatewayv2": Once(lambda: (bodiless(), install_http_api_quick_create()))}
     report({"ready": True})
     threading.Thread(target=warm_up, args=(door, WARM_SERVICES), daemon=True, name="warm-up").start()
     server.serve_forever()

@@ -1,4 +1,5 @@
-"""Small helpers the tests share: waiting for what background threads and processes do, and zips made in memory."""
+"""Small helpers the tests share: waiting for what background threads and processes do, zips made in memory, and
+the shape (key paths) of an event."""
 from __future__ import annotations
 
 import io
@@ -24,3 +25,24 @@ def zipped(files: dict[str, str]) -> bytes:
         for name, text in files.items():
             archive.writestr(name, text)
     return buffer.getvalue()
+
+
+# Maps whose keys are the caller's data (header names, attribute names, item attributes): only their presence counts.
+DATA_MAPS = {"headers", "multiValueHeaders", "queryStringParameters", "multiValueQueryStringParameters",
+             "pathParameters", "stageVariables", "MessageAttributes", "messageAttributes", "Keys", "NewImage",
+             "OldImage", "authentication", "authorizer"}  # the last two: filled only with mTLS or a JWT authorizer
+
+
+def shape(node: object, prefix: str = "") -> set[str]:
+    """The key paths of an event, list items merged, not descending into data maps."""
+    paths: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            path = f"{prefix}.{key}"
+            paths.add(path)
+            if key not in DATA_MAPS:
+                paths |= shape(value, path)
+    elif isinstance(node, list):
+        for item in node:
+            paths |= shape(item, f"{prefix}[]")
+    return paths

@@ -17,6 +17,7 @@ from ...arns import ACCOUNT_ID, REGION
 from ...errors import LambdaNBError
 from ...local_aws_server import eventbridge_input
 from ...log import problem
+from ..permissions import ServiceCaller
 
 if TYPE_CHECKING:
     from ..frontend import Frontend
@@ -131,9 +132,13 @@ class Schedules:
             if scheduled.due is None or scheduled.due > now:
                 continue
             fired_at, scheduled.due = scheduled.due, next_time(scheduled.expression, scheduled.due)
+            # A rule invokes as events.amazonaws.com, which the function's policy must allow; Scheduler assumes the
+            # schedule's role instead.
+            caller = ServiceCaller("events.amazonaws.com", scheduled.resource_arn, ACCOUNT_ID) \
+                if scheduled.kind == "rule" else None
             try:
                 self.frontend.invoke(scheduled.target["Arn"], _payload(scheduled, fired_at), invocation_type="Event",
-                                     source=f"schedule:{scheduled.resource_arn}")
+                                     source=f"schedule:{scheduled.resource_arn}", caller=caller)
             except LambdaNBError as error:
                 problem(f"the schedule {scheduled.resource_arn}", error)
 
