@@ -476,7 +476,7 @@ def install_bodiless_signatures() -> None:
             request._data = {}
         return create_aws_request(request)
 
-    IAMRequestBase._create_aws_request = with_its_own_body  # type: ignore[method-assign]
+    IAMRequestBase._create_aws_request = with_its_own_body  # type: ignore[method-assign,assignment]
 
 
 def install_http_api_quick_create() -> None:
@@ -673,9 +673,14 @@ def serve(config: dict[str, str]) -> None:
         install_step_functions(server.port, config["access_key_id"], config["secret_access_key"])
 
     bodiless = Once(install_bodiless_signatures)
+
+    def http_apis() -> None:
+        bodiless()
+        install_http_api_quick_create()
+
     door.before = {**{service: install for service in CALLS_LAMBDA}, "iam": Once(lambda: load_managed_policies(iam)),
                    "stepfunctions": Once(step_functions), "apigateway": bodiless,
-                   "apigatewayv2": Once(lambda: (bodiless(), install_http_api_quick_create()))}
+                   "apigatewayv2": Once(http_apis)}
     report({"ready": True})
     threading.Thread(target=warm_up, args=(door, WARM_SERVICES), daemon=True, name="warm-up").start()
     server.serve_forever()
