@@ -29,6 +29,7 @@ CALLER_HEADER = "X-Lambdanb-Caller-Arn"
 LAMBDA_ROUTE_PATH = "/moto-api/lambdanb/lambda-endpoint"
 SCHEDULES_PATH = "/moto-api/lambdanb/schedules"  # the kernel reads the schedules with Lambda targets here
 APIS_PATH = "/moto-api/lambdanb/apis/"  # + an API's id: the kernel reads an API Gateway API's routes here
+TRIGGERS_PATH = "/moto-api/lambdanb/triggers"  # the kernel reads every service's Lambda triggers here
 # Who invokes a function on a service's behalf, for lambdanb's Lambda to check the function's resource policy.
 PRINCIPAL_HEADER = "X-Lambdanb-Source-Principal"
 SOURCE_ARN_HEADER = "X-Lambdanb-Source-Arn"
@@ -248,6 +249,8 @@ class FrontDoor:
             return self.set_lambda_route(environ, start_response)
         if path == SCHEDULES_PATH and self.from_kernel(environ):
             return respond(start_response, 200, "application/json", json.dumps(scheduled_lambda_targets()).encode())
+        if path == TRIGGERS_PATH and self.from_kernel(environ):
+            return respond(start_response, 200, "application/json", json.dumps(lambda_triggers()).encode())
         if path.startswith(APIS_PATH) and self.from_kernel(environ):
             return respond(start_response, 200, "application/json",
                            json.dumps(api_routes(path.removeprefix(APIS_PATH))).encode())
@@ -297,9 +300,9 @@ class FrontDoor:
         return [data]
 
 
-def scheduled_lambda_targets() -> list[dict[str, Any]]:
-    """The enabled EventBridge rules with a ScheduleExpression and EventBridge Scheduler schedules, one entry per
-    Lambda target: {"kind": "rule" or "schedule", "arn", "expression", "target"}."""
+def scheduled_lambda_targets(every_state: bool = False) -> list[dict[str, Any]]:
+    """The enabled (or all) EventBridge rules with a ScheduleExpression and EventBridge Scheduler schedules, one
+    entry per Lambda target: {"kind": "rule" or "schedule", "arn", "expression", "state", "target"}."""
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.events.models import events_backends
     from moto.scheduler.models import scheduler_backends
@@ -307,16 +310,81 @@ def scheduled_lambda_targets() -> list[dict[str, Any]]:
     for events in events_backends[DEFAULT_ACCOUNT_ID].values():
         for bus in events.event_buses.values():
             for rule in bus.rules.values():
-                if rule.scheduled_expression and rule.state == "ENABLED":
+                if rule.scheduled_expression and (every_state or rule.state == "ENABLED"):
                     found += [{"kind": "rule", "arn": rule.arn, "expression": rule.scheduled_expression,
-                               "target": target} for target in rule.targets if ":lambda:" in target["Arn"]]
+                               "state": rule.state, "target": target}
+                              for target in rule.targets if ":lambda:" in target["Arn"]]
     for scheduler in scheduler_backends[DEFAULT_ACCOUNT_ID].values():
         for group in scheduler.schedule_groups.values():
             for schedule in group.schedules.values():
-                if schedule.state == "ENABLED" and ":lambda:" in schedule.target["Arn"]:
+                if (every_state or schedule.state == "ENABLED") and ":lambda:" in schedule.target["Arn"]:
                     found.append({"kind": "schedule", "arn": schedule.arn, "expression": schedule.schedule_expression,
-                                  "target": schedule.target})
+                                  "state": schedule.state, "target": schedule.target})
     return found
+
+
+def lambda_triggers() -> list[dict[str, Any]]:
+    """Every configuration in the local AWS that invokes a function, as the console's triggers list shows them:
+    {"Type", "FunctionArn", "Source" (the bucket, topic, rule, schedule or API's ARN), "Detail"}."""
+    from moto.apigateway.models import apigateway_backends
+    from moto.apigatewayv2.models import apigatewayv2_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.s3.models import s3_backends
+    from moto.sns.models import sns_backends
+    account = DEFAULT_ACCOUNT_ID
+    found: list[dict[str, Any]] = []
+    for s3 in s3_backends[account].values():
+        for bucket in s3.buckets.values():
+            configuration = bucket.notification_configuration
+            for notification in configuration.cloud_function if configuration else []:
+                rules = {r["Name"]: r["Value"] for r in notification.filters.get("S3Key", {}).get("FilterRule", [])}
+                detail = ", ".join(notification.events) + "".join(f", {k} {v}" for k, v in sorted(rules.items()))
+                found.append({"Type": "S3", "FunctionArn": notification.arn, "Source": bucket.arn, "Detail": detail})
+    for sns in sns_backends[account].values():
+        for subscription in sns.subscriptions.values():
+            if subscription.protocol == "lambda":
+                policy = subscription.attributes.get("FilterPolicy")
+                found.append({"Type": "SNS", "FunctionArn": subscription.endpoint, "Source": subscription.topic.arn,
+                              "Detail": f"filter policy {policy}" if policy else "every message"})
+    for entry in scheduled_lambda_targets(every_state=True) + event_pattern_targets():
+        kind = "EventBridge Scheduler" if entry["kind"] == "schedule" else "EventBridge"
+        found.append({"Type": kind, "FunctionArn": entry["target"]["Arn"], "Source": entry["arn"],
+                      "Detail": f"{entry['expression']} ({entry['state']})"})
+    for region, rest_backend in apigateway_backends[account].items():
+        for api_id, rest in rest_backend.apis.items():
+            for resource in rest.resources.values():
+                for method, m in resource.resource_methods.items():
+                    uri = m.method_integration.uri if m.method_integration else ""
+                    if uri and ":lambda:" in uri:
+                        found.append({"Type": "API Gateway", "FunctionArn": invoked_function(uri),
+                                      "Detail": f"{method} {resource.get_path()} (REST API {rest.name})",
+                                      "Source": f"arn:aws:execute-api:{region}:{account}:{api_id}"})
+    for region, http_backend in apigatewayv2_backends[account].items():
+        for api in http_backend.apis.values():
+            uris = {f"integrations/{i.id}": i.integration_uri for i in api.integrations.values()}
+            for route in api.routes.values():
+                uri = uris.get(route.target or "") or ""
+                if ":lambda:" in uri:
+                    found.append({"Type": "API Gateway", "FunctionArn": invoked_function(uri),
+                                  "Detail": f"{route.route_key} (HTTP API {api.name})",
+                                  "Source": f"arn:aws:execute-api:{region}:{account}:{api.api_id}"})
+    return found
+
+
+def invoked_function(uri: str) -> str:
+    """The function's ARN in an API Gateway integration URI (.../2015-03-31/functions/ARN/invocations)."""
+    return uri.split("/functions/", 1)[1].removesuffix("/invocations") if "/functions/" in uri else uri
+
+
+def event_pattern_targets() -> list[dict[str, Any]]:
+    """The EventBridge rules with an event pattern, one entry per Lambda target."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.events.models import events_backends
+    return [{"kind": "rule", "arn": rule.arn, "expression": f"pattern {rule.event_pattern.dump()}",
+             "state": rule.state, "target": target}
+            for events in events_backends[DEFAULT_ACCOUNT_ID].values() for bus in events.event_buses.values()
+            for rule in bus.rules.values() if not rule.scheduled_expression
+            for target in rule.targets if ":lambda:" in target["Arn"]]
 
 
 class Refused(Exception):

@@ -458,8 +458,10 @@ class LambdaService:
         return self.triggers.add_s3_trigger(function_name, bucket, list(events), prefix, suffix)
 
     def list_triggers(self, function_name: str) -> list[dict[str, Any]]:
-        """The function's triggers, as the console's Function overview lists them."""
-        return [trigger.describe() for trigger in self.functions.get(function_name).triggers]
+        """The function's triggers of every kind, as the console's Function overview lists them: {"Type" (S3, SNS,
+        EventBridge, EventBridge Scheduler, API Gateway, Function URL, Event source mapping), "FunctionArn",
+        "Source" (the bucket, topic, rule, schedule, API, URL or queue/stream ARN), "Detail"}."""
+        return self.triggers.list_triggers(function_name, self.event_sources.list(function_name))
 
     def api_url(self, api_id: str, stage: str | None = None) -> str:
         """The URL that calls an API Gateway API's stage (REST APIs with Lambda proxy integrations, HTTP APIs) made
