@@ -17,7 +17,8 @@ _MAPPING_SETTINGS = {"BatchSize": "batch_size", "MaximumBatchingWindowInSeconds"
                      "FunctionResponseTypes": "function_response_types", "Enabled": "enabled",
                      "BisectBatchOnFunctionError": "bisect_batch_on_function_error",
                      "MaximumRetryAttempts": "maximum_retry_attempts", "StartingPosition": "starting_position",
-                     "DestinationConfig": "destination_config", "FilterCriteria": "filter_criteria"}
+                     "DestinationConfig": "destination_config", "FilterCriteria": "filter_criteria",
+                     "MaximumRecordAgeInSeconds": "maximum_record_age_in_seconds"}
 
 
 def _name(request: dict[str, Any], operation: str) -> str:
@@ -104,7 +105,8 @@ def get_event_source_mapping(service: LambdaService, request: dict[str, Any]) ->
 def update_event_source_mapping(service: LambdaService, request: dict[str, Any]) -> dict[str, Any]:
     return service.update_event_source_mapping(request["UUID"], enabled=request.get("Enabled"),
                                                batch_size=request.get("BatchSize"),
-                                               filter_criteria=request.get("FilterCriteria"))
+                                               filter_criteria=request.get("FilterCriteria"),
+                                               maximum_record_age_in_seconds=request.get("MaximumRecordAgeInSeconds"))
 
 
 @serves("DeleteEventSourceMapping")
