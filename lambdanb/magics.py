@@ -124,6 +124,7 @@ class LambdaMagics(Magics):
         %lambda endpoint [--port N]                serve the Lambda API for boto3 and the AWS CLI
         %lambda export NAME DIRECTORY              write code, requirements.txt and a SAM template.yaml
         %lambda url NAME [--auth-type NONE|AWS_IAM]  the function's URL (made on first use), for a browser or curl
+        %lambda url API_ID --api [--stage STAGE]   an API Gateway API's invoke URL
         """
         command, _, rest = line.strip().partition(" ")
         if command not in SUBCOMMANDS:
@@ -204,10 +205,18 @@ class LambdaMagics(Magics):
               f"from there ({template}).")
 
     @magic_arguments("%lambda url")
-    @argument("name")
+    @argument("name", help="a function's name, or with --api an API Gateway API's id")
     @argument("--auth-type", default="NONE", choices=("NONE", "AWS_IAM"), help="who may call it (default NONE)")
+    @argument("--api", action="store_true", help="NAME is an API Gateway API's id (REST or HTTP API)")
+    @argument("--stage", help="the API's stage (default: its only stage)")
     def _url(self, line: str) -> None:
         args = _parse(self._url, line)
+        if args.api:
+            url = api.api_url(args.name, args.stage)
+            browser = api.api_url(args.name, args.stage, for_browser=True)
+            print(f"API {args.name}'s invoke URL: {url}"
+                  + (f"\nfrom your browser: {browser}" if browser != url else ""))
+            return
         try:
             described = api.get_function_url_config(args.name)
         except ResourceNotFoundException:

@@ -130,3 +130,16 @@ def test_an_unknown_api_or_stage_is_one_sentence(web):
     api_id = rest_api()
     with pytest.raises(LambdaNBError, match="has the stages prod, not dev"):
         lambdanb.api_url(api_id, "dev")
+
+
+def test_the_magic_prints_the_invoke_url_and_the_browsers_through_jupyterhub(shell, monkeypatch):
+    lambdanb.create_function("web", ECHO)
+    api_id = rest_api()
+    allow_api_gateway(api_id)
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/ada/")
+    printed = shell.run(f"%lambda url {api_id} --api --stage prod")
+    url = lambdanb.api_url(api_id, "prod")
+    port = url.split(":")[2].split("/")[0]
+    assert f"API {api_id}'s invoke URL: {url}" in printed
+    assert f"from your browser: /user/ada/proxy/{port}/prod/" in printed
+    assert requests.get(url + "items/7", timeout=30).headers["X-Seen"] == "/items/7"

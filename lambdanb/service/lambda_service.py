@@ -463,10 +463,11 @@ class LambdaService:
         "Source" (the bucket, topic, rule, schedule, API, URL or queue/stream ARN), "Detail"}."""
         return self.triggers.list_triggers(function_name, self.event_sources.list(function_name))
 
-    def api_url(self, api_id: str, stage: str | None = None) -> str:
+    def api_url(self, api_id: str, stage: str | None = None, for_browser: bool = False) -> str:
         """The URL that calls an API Gateway API's stage (REST APIs with Lambda proxy integrations, HTTP APIs) made
-        in the local AWS, served from now on; on AWS https://{api_id}.execute-api.{region}.amazonaws.com/{stage}/."""
-        return self.api_gateway.url(api_id, stage)
+        in the local AWS, served from now on; on AWS https://{api_id}.execute-api.{region}.amazonaws.com/{stage}/.
+        for_browser: the URL the user's browser opens (through jupyter-server-proxy on JupyterHub)."""
+        return self.api_gateway.url(api_id, stage, for_browser)
 
     # Function URLs
 

@@ -22,6 +22,7 @@ from .http import (
     browser_url,
     http_response,
     json_response,
+    loopback_url,
     payload_v2,
     serve_loopback,
 )
@@ -161,9 +162,9 @@ class ApiGateway:
         self._servers: dict[str, ThreadingHTTPServer] = {}
         self._lock = threading.Lock()
 
-    def url(self, api_id: str, stage: str | None = None) -> str:
-        """The URL to call an API's stage with (for a browser: through jupyter-server-proxy on JupyterHub), which is
-        https://{api_id}.execute-api.{region}.amazonaws.com/{stage}/ on AWS; served from now on."""
+    def url(self, api_id: str, stage: str | None = None, for_browser: bool = False) -> str:
+        """The URL to call an API's stage with, https://{api_id}.execute-api.{region}.amazonaws.com/{stage}/ on AWS
+        (for a browser: through jupyter-server-proxy on JupyterHub); served from now on."""
         api = self.read_api(api_id)
         if api is None:
             raise LambdaNBError(f"The local AWS has no API Gateway API with the id {api_id!r} (apigateway "
@@ -181,7 +182,8 @@ class ApiGateway:
             if server is None:
                 server = serve_loopback(lambda request: self.answer(api_id, request), f"lambdanb-api-{api_id}")
                 self._servers[api_id] = server
-        return browser_url(server) + ("" if stage == "$default" else f"{urllib.parse.quote(stage)}/")
+        base = browser_url(server) if for_browser else loopback_url(server)
+        return base + ("" if stage == "$default" else f"{urllib.parse.quote(stage)}/")
 
     def close(self) -> None:
         with self._lock:
