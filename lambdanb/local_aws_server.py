@@ -94,12 +94,12 @@ class LambdaRoute:
                   f"{source_arn}); the event was not delivered.", file=sys.stderr)
 
     def may_invoke(self, function: str, principal: str, source_arn: str) -> bool:
-        """Whether the function's resource policy lets the principal invoke it for the source (a DryRun invoke,
-        which Lambda authorizes like any other); True when Lambda is not up to say."""
+        """Whether the function exists and its resource policy lets the principal invoke it for the source (a
+        DryRun invoke, which Lambda authorizes like any other); True when Lambda is not up to say."""
         if self.url is None:
             return True
         try:
-            return self.invoke_as(function, None, b"{}", "DryRun", principal, source_arn) != 403
+            return self.invoke_as(function, None, b"{}", "DryRun", principal, source_arn) < 300
         except OSError:
             return True
 

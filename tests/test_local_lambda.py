@@ -164,6 +164,10 @@ def test_s3_refuses_a_function_whose_policy_does_not_allow_it(shell):
         s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=configuration)
     assert refused.value.response["Error"]["Code"] == "InvalidArgument"
     assert "LambdaFunctionConfigurations" not in s3.get_bucket_notification_configuration(Bucket=bucket)
+    missing = {"LambdaFunctionConfigurations": [{
+        "LambdaFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:no-such", "Events": ["s3:ObjectCreated:*"]}]}
+    with pytest.raises(ClientError, match="Unable to validate the following destination configurations"):
+        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=missing)
 
 
 def test_sns_and_eventbridge_deliver_only_where_the_policy_allows(shell):

@@ -194,10 +194,13 @@ class ApiGateway:
 
     def answer(self, api_id: str, request: HttpRequest) -> Response:
         """One request to an API: its stage and route, then the function's answer as API Gateway maps it."""
-        api = self.read_api(api_id)
-        rest = api is not None and api["kind"] == "REST"
+        try:
+            api = self.read_api(api_id)
+        except OSError:  # the local AWS has stopped
+            return json_response(503, {"message": "Service Unavailable"})
         if api is None:
             return json_response(404, {"message": "Not Found"})
+        rest = api["kind"] == "REST"
         path = urllib.parse.urlsplit(request.target).path or "/"
         first, _, rest_of_path = path.lstrip("/").partition("/")
         if first and first in api["stages"] and first != "$default":
