@@ -78,20 +78,21 @@ class LambdaRoute:
             connection.close()
 
     def invoke_async(self, function: str, qualifier: str | None, payload: bytes, principal: str,
-                     source_arn: str) -> None:
+                     source_arn: str) -> bool:
         """An Event invoke of a function (name or ARN) with the payload moto built, on behalf of a service
         principal (s3.amazonaws.com...) for a source (the bucket, topic or rule); lost when Lambda is not up or the
-        function's policy does not allow the principal, as such a delivery is lost on AWS."""
+        function's policy does not allow the principal, as such a delivery is lost on AWS. Whether it was taken."""
         if self.url is None:
-            return
+            return False
         try:
             status = self.invoke_as(function, qualifier, payload, "Event", principal, source_arn)
         except OSError as error:
-            status = 0
             print(f"lambdanb: an event for {function} was not delivered: {error}", file=sys.stderr)
+            return False
         if status == 403:
             print(f"lambdanb: {principal} may not invoke {function} (its resource policy does not allow "
                   f"{source_arn}); the event was not delivered.", file=sys.stderr)
+        return status < 300
 
     def may_invoke(self, function: str, principal: str, source_arn: str) -> bool:
         """Whether the function exists and its resource policy lets the principal invoke it for the source (a
@@ -616,13 +617,26 @@ def install_eventbridge_to_lambda(route: LambdaRoute) -> None:
                     print(f"lambdanb: the rule {rule.name} could not build the input of its target {target['Id']}: "
                           f"{error}", file=sys.stderr)
                     continue
-                route.invoke_async(target["Arn"], None, json.dumps(payload).encode(), "events.amazonaws.com",
-                                   rule.arn)
+                delivered = route.invoke_async(target["Arn"], None, json.dumps(payload).encode(),
+                                               "events.amazonaws.com", rule.arn)
+                count_rule_invocation(rule, delivered)
         others = [t for t in rule.targets if t not in lambda_targets]
         if others:
             send_to_targets(_WithTargets(rule, others), event, transform_input)  # type: ignore[arg-type]
 
     Rule.send_to_targets = send_to_lambda_too  # type: ignore[method-assign,assignment]
+
+
+def count_rule_invocation(rule: Any, delivered: bool) -> None:
+    """EventBridge's metrics of a rule in CloudWatch (namespace AWS/Events, dimension RuleName): Invocations, and
+    FailedInvocations for a target that could not be invoked (its policy refused, or Lambda was down)."""
+    from moto.cloudwatch.models import cloudwatch_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+    region = rule.arn.split(":")[3]
+    names = ["Invocations"] if delivered else ["Invocations", "FailedInvocations"]
+    cloudwatch_backends[DEFAULT_ACCOUNT_ID][region].put_metric_data("AWS/Events", [
+        {"MetricName": name, "Value": 1, "Unit": "Count", "Dimensions": [{"Name": "RuleName", "Value": rule.name}]}
+        for name in names])
 
 
 class _WithTargets:

@@ -190,6 +190,15 @@ def test_sns_and_eventbridge_deliver_only_where_the_policy_allows(shell):
     kinds = sorted("sns" if "Records" in event else "events" for event in received("echo"))
     assert kinds == ["events", "sns"]
     assert received("closed") == []
+    cloudwatch = aws.client("cloudwatch")
+
+    def rule_metric(name: str) -> float:
+        points = cloudwatch.get_metric_statistics(
+            Namespace="AWS/Events", MetricName=name, Dimensions=[{"Name": "RuleName", "Value": rule}],
+            StartTime=time.time() - 600, EndTime=time.time() + 60, Period=60, Statistics=["Sum"])["Datapoints"]
+        return sum(point["Sum"] for point in points)
+
+    assert (rule_metric("Invocations"), rule_metric("FailedInvocations")) == (2, 1)  # closed's was refused
 
 
 def test_a_scheduled_rule_invokes_only_a_function_that_allows_it(shell):
