@@ -138,7 +138,7 @@ def test_scheduled_rules_and_scheduler_schedules_fire_on_the_sped_up_clock(shell
     aws.client("scheduler").create_schedule(
         Name=f"nightly-{uuid.uuid4().hex[:8]}", ScheduleExpression="cron(0/2 * * * ? *)",
         FlexibleTimeWindow={"Mode": "OFF"},
-        Target={"Arn": arn, "RoleArn": "arn:aws:iam::123456789012:role/scheduler", "Input": '{"job": "cleanup"}'})
+        Target={"Arn": arn, "RoleArn": scheduler_role(allowed=True), "Input": '{"job": "cleanup"}'})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         got = received("echo")
@@ -201,19 +201,33 @@ def test_sns_and_eventbridge_deliver_only_where_the_policy_allows(shell):
     assert (rule_metric("Invocations"), rule_metric("FailedInvocations")) == (2, 1)  # closed's was refused
 
 
-def test_a_scheduled_rule_invokes_only_a_function_that_allows_it(shell):
+def scheduler_role(allowed: bool) -> str:
+    """A role for EventBridge Scheduler to invoke with (it needs lambda:InvokeFunction), or one without it."""
+    action = "lambda:InvokeFunction" if allowed else "sqs:SendMessage"
+    return aws.create_role(f"scheduler-{uuid.uuid4().hex[:8]}", (), {"target": {
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]}})
+
+
+def test_schedules_invoke_only_where_the_policy_or_the_schedules_role_allows_it(shell):
+    """A scheduled rule invokes as events.amazonaws.com (the function's policy decides); a Scheduler schedule with
+    its role (the role's policies decide)."""
     lambdanb.configure(schedule_speedup=60)
     lambdanb.create_function("echo", ECHO)
     lambdanb.create_function("closed", ECHO)
     events = aws.client("events")
     for name in ("echo", "closed"):
+        arn = f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
         rule = f"tick-{uuid.uuid4().hex[:8]}"
         rule_arn = events.put_rule(Name=rule, ScheduleExpression="rate(1 minute)")["RuleArn"]
-        events.put_targets(Rule=rule, Targets=[{"Id": "tick",
-                                                "Arn": f"arn:aws:lambda:us-east-1:123456789012:function:{name}"}])
+        events.put_targets(Rule=rule, Targets=[{"Id": "tick", "Arn": arn}])
+        aws.client("scheduler").create_schedule(
+            Name=f"every-{uuid.uuid4().hex[:8]}", ScheduleExpression="rate(1 minute)",
+            FlexibleTimeWindow={"Mode": "OFF"},
+            Target={"Arn": arn, "RoleArn": scheduler_role(allowed=name == "echo"), "Input": '{"job": "cleanup"}'})
         if name == "echo":
             allow(name, "events.amazonaws.com", rule_arn)
-    assert eventually(lambda: len(received("echo")) >= 2, 60)
+    assert eventually(lambda: sum(e.get("detail-type") == "Scheduled Event" for e in received("echo")) >= 2
+                      and received("echo").count({"job": "cleanup"}) >= 2, 60)
     assert received("closed") == []
 
 
