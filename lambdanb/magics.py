@@ -1,6 +1,7 @@
 """%%lambda and %lambda: thin magics that parse a line, call the Python API and display the result."""
 from __future__ import annotations
 
+import contextlib
 import json
 import shlex
 from typing import TYPE_CHECKING, Any
@@ -12,7 +13,7 @@ from IPython.display import display
 
 from . import api, aws
 from . import display as views
-from .errors import LambdaNBError, ResourceNotFoundException
+from .errors import LambdaNBError, ResourceConflictException, ResourceNotFoundException
 from .records import Invocation
 from .service.frontend import NO_PAYLOAD
 from .service.functions import code_warning
@@ -221,6 +222,13 @@ class LambdaMagics(Magics):
             described = api.get_function_url_config(args.name)
         except ResourceNotFoundException:
             described = api.create_function_url_config(args.name, auth_type=args.auth_type)
+            if args.auth_type == "NONE":  # what the console adds with a public URL, unless it is there
+                public: list[tuple[str, str, dict[str, Any]]] = [
+                    ("FunctionURLAllowPublicAccess", "lambda:InvokeFunctionUrl", {"function_url_auth_type": "NONE"}),
+                    ("FunctionURLAllowInvokeAction", "lambda:InvokeFunction", {"invoked_via_function_url": True})]
+                for sid, action, condition in public:
+                    with contextlib.suppress(ResourceConflictException):
+                        api.add_permission(args.name, sid, action, "*", **condition)
         url = described["FunctionUrl"]
         browser = api.lambda_service().function_url_for_browser(args.name)
         print(f"{args.name}'s function URL: {url}" + (f"\nfrom your browser: {browser}" if browser != url else ""))

@@ -143,7 +143,8 @@ def add_permission(service: LambdaService, request: dict[str, Any]) -> dict[str,
     statement = service.add_permission(
         _name(request, "AddPermission"), request["StatementId"], request["Action"], request["Principal"],
         source_arn=request.get("SourceArn"), source_account=request.get("SourceAccount"),
-        qualifier=request.get("Qualifier"), function_url_auth_type=request.get("FunctionUrlAuthType"))
+        qualifier=request.get("Qualifier"), function_url_auth_type=request.get("FunctionUrlAuthType"),
+        invoked_via_function_url=bool(request.get("InvokedViaFunctionUrl")))
     return {"Statement": json.dumps(statement)}
 
 

@@ -563,7 +563,8 @@ class LambdaService:
 
     def add_permission(self, name: str, statement_id: str, action: str, principal: str, *,
                        source_arn: str | None = None, source_account: str | None = None,
-                       qualifier: str | None = None, function_url_auth_type: str | None = None) -> dict[str, Any]:
+                       qualifier: str | None = None, function_url_auth_type: str | None = None,
+                       invoked_via_function_url: bool = False) -> dict[str, Any]:
         """AddPermission: a statement in the function's resource policy, which a service's invokes must match."""
         operation = "AddPermission"
         function = self.functions.get(name, operation)
@@ -571,7 +572,7 @@ class LambdaService:
             raise ResourceConflictException(f"The statement id ({statement_id}) provided already exists. Please "
                                             "provide a new statement id, or remove the existing statement.", operation)
         statement = permissions.statement(statement_id, action, principal, function_arn(name, qualifier), source_arn,
-                                          source_account, function_url_auth_type)
+                                          source_account, function_url_auth_type, invoked_via_function_url)
         function.policy.append(statement)
         return statement
 

@@ -1,5 +1,5 @@
 """Resource policies: the statements AddPermission writes, and whether they let a service principal invoke a
-function for a source (a bucket, topic, rule or API), evaluated as Lambda evaluates them."""
+function for a source (a bucket, topic, rule or API), or everyone call its URL, evaluated as Lambda evaluates them."""
 from __future__ import annotations
 
 import fnmatch
@@ -21,9 +21,12 @@ class ServiceCaller:
 
 
 def statement(statement_id: str, action: str, principal: str, resource: str, source_arn: str | None,
-              source_account: str | None, function_url_auth_type: str | None) -> dict[str, Any]:
+              source_account: str | None, function_url_auth_type: str | None,
+              invoked_via_function_url: bool = False) -> dict[str, Any]:
     """One policy statement as GetPolicy shows what AddPermission was given."""
     conditions: dict[str, Any] = {}
+    if invoked_via_function_url:
+        conditions["Bool"] = {"lambda:InvokedViaFunctionUrl": "true"}
     if source_arn:
         conditions["ArnLike"] = {"AWS:SourceArn": source_arn}
     if source_account:
@@ -42,6 +45,21 @@ def allows(policy: list[dict[str, Any]], caller: ServiceCaller, name: str, quali
     alias: a permission applies to the ARN it was added for)."""
     resource = function_arn(name, qualifier if qualifier not in (None, "$LATEST") else None)
     return any(_grants(s, caller, resource) for s in policy)
+
+
+def allows_public_url(policy: list[dict[str, Any]], name: str, qualifier: str | None) -> bool:
+    """Whether a function URL with AuthType NONE may answer: the policy grants everyone (Principal "*")
+    lambda:InvokeFunctionUrl and, as for every URL made since October 2025, lambda:InvokeFunction."""
+    resource = function_arn(name, qualifier if qualifier not in (None, "$LATEST") else None)
+
+    def granted(action: str) -> bool:
+        return any(s.get("Effect") == "Allow" and s.get("Principal") in ("*", {"AWS": "*"})
+                   and s.get("Action") in (action, "lambda:*", "*")
+                   and fnmatch.fnmatchcase(resource, s.get("Resource", ""))
+                   and s.get("Condition", {}).get("StringEquals", {}).get("lambda:FunctionUrlAuthType", "NONE")
+                   == "NONE" and "ArnLike" not in s.get("Condition", {}) for s in policy)
+
+    return granted("lambda:InvokeFunctionUrl") and granted("lambda:InvokeFunction")
 
 
 def _grants(statement: dict[str, Any], caller: ServiceCaller, resource: str) -> bool:

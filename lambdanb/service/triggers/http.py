@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ...arns import ACCOUNT_ID, REGION, function_arn
 from ...clock import iso_time
 from ...errors import LambdaAPIError, TooManyRequestsException
+from ..permissions import allows_public_url
 
 if TYPE_CHECKING:
     from ..frontend import Frontend
@@ -112,6 +113,9 @@ class FunctionUrl:
         request_id = frontend.ids.request_id(self.function_name)
         event = request_event(self, request, request_id)
         try:
+            policy = frontend.functions.get(self.function_name, "Invoke").policy
+            if self.auth_type == "NONE" and not allows_public_url(policy, self.function_name, self.qualifier):
+                return json_response(403, {"Message": "Forbidden"})  # the policy does not grant everyone access
             invocation = frontend.invoke(self.function_name, event, qualifier=self.qualifier, source="function-url")
         except TooManyRequestsException:
             return json_response(429, {"Message": "Rate Exceeded."})
