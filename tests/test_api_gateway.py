@@ -143,3 +143,25 @@ def test_the_magic_prints_the_invoke_url_and_the_browsers_through_jupyterhub(she
     assert f"API {api_id}'s invoke URL: {url}" in printed
     assert f"from your browser: /user/ada/proxy/{port}/prod/" in printed
     assert requests.get(url + "items/7", timeout=30).headers["X-Seen"] == "/items/7"
+
+
+def test_an_http_api_with_its_own_routes_and_stage(web):
+    apigatewayv2 = aws.client("apigatewayv2")
+    api_id = apigatewayv2.create_api(Name="routes", ProtocolType="HTTP")["ApiId"]
+    integration = apigatewayv2.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=FUNCTION_ARN,
+                                                  PayloadFormatVersion="2.0")["IntegrationId"]
+    for key in ("GET /items/{id}", "ANY /files/{path+}"):
+        apigatewayv2.create_route(ApiId=api_id, RouteKey=key, Target=f"integrations/{integration}")
+    apigatewayv2.create_stage(ApiId=api_id, StageName="beta", StageVariables={"table": "beta-orders"})
+    allow_api_gateway(api_id)
+    url = lambdanb.api_url(api_id)
+    assert url.endswith("/beta/")
+
+    assert requests.get(url + "items/42", timeout=30).status_code == 201
+    event = last_event("web")
+    assert event["routeKey"] == "GET /items/{id}" and event["pathParameters"] == {"id": "42"}
+    assert event["requestContext"]["stage"] == "beta" and event["stageVariables"] == {"table": "beta-orders"}
+    requests.delete(url + "files/a/b.txt", timeout=30)
+    assert last_event("web")["pathParameters"] == {"path": "a/b.txt"}
+    missing = requests.post(url + "items/42", timeout=30)  # no POST route, and no $default route
+    assert missing.status_code == 404 and missing.json() == {"message": "Not Found"}
