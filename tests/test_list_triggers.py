@@ -50,7 +50,8 @@ def test_every_kind_of_trigger_and_the_policy_are_listed(service):
     assert ("API Gateway", http_api["ApiId"]) in sources and ("Event source mapping", queue.split(":")[-1]) in sources
     assert {t["Type"] for t in triggers} == {"S3", "SNS", "EventBridge", "EventBridge Scheduler", "API Gateway",
                                              "Function URL", "Event source mapping"}
-    assert [t for t in triggers if t["Type"] == "API Gateway"][0]["Detail"].startswith("$default (HTTP API quick-")
+    (quick,) = [t for t in triggers if t["Type"] == "API Gateway" and t["Source"].endswith(http_api["ApiId"])]
+    assert quick["Detail"].startswith("$default (HTTP API quick-")
     assert all(t["FunctionArn"].split(":")[6] == "web" for t in triggers)
     assert [t for t in service.list_triggers("other") if t["Type"] == "API Gateway"]
 
