@@ -15,7 +15,7 @@ __version__ = "0.1.0"
 # The Python API, imported on first use: an execution environment imports lambdanb's sandbox and needs none of it,
 # and %load_ext stays quick.
 _FROM_API = (
-    "add_permission", "add_s3_trigger", "async_outcomes", "async_queue_status", "configure", "create_alias",
+    "add_permission", "add_s3_trigger", "api_url", "async_outcomes", "async_queue_status", "configure", "create_alias",
     "create_event_source_mapping", "create_function", "create_function_url_config", "delete_alias",
     "delete_event_source_mapping", "delete_function", "delete_function_concurrency",
     "delete_function_event_invoke_config", "delete_function_url_config", "delete_layer_version",

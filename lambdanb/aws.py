@@ -17,6 +17,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from typing import Any
@@ -155,11 +156,27 @@ class LocalAWS:
 
     def scheduled_lambda_targets(self) -> list[dict[str, Any]]:
         """The schedules (EventBridge rules and Scheduler schedules) with Lambda targets, read by the kernel alone."""
-        request = urllib.request.Request(f"{self.endpoint}{local_aws_server.SCHEDULES_PATH}",
-                                         headers={KERNEL_KEY_HEADER: self._kernel_key})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            found: list[dict[str, Any]] = json.loads(response.read())
+        found: list[dict[str, Any]] = self._read_kernel_only(local_aws_server.SCHEDULES_PATH)
         return found
+
+    def api_routes(self, api_id: str) -> dict[str, Any] | None:
+        """An API Gateway API's stages, resources or routes and integrations (local_aws_server.api_routes), read by
+        the kernel alone; None when there is no such API."""
+        self.start()
+        found: dict[str, Any] | None = self._read_kernel_only(
+            local_aws_server.APIS_PATH + urllib.parse.quote(api_id, safe=""))
+        return found
+
+    def lambda_triggers(self) -> list[dict[str, Any]]:
+        """Every configuration in the local AWS that invokes a function (local_aws_server.lambda_triggers)."""
+        found: list[dict[str, Any]] = self._read_kernel_only(local_aws_server.TRIGGERS_PATH)
+        return found
+
+    def _read_kernel_only(self, path: str) -> Any:
+        """What the local AWS answers the kernel alone at path (with the kernel's key), decoded from JSON."""
+        request = urllib.request.Request(f"{self.endpoint}{path}", headers={KERNEL_KEY_HEADER: self._kernel_key})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
 
     def stop(self) -> None:
         with self._lock:

@@ -60,3 +60,7 @@ class TooManyRequestsException(LambdaAPIError):
 
     def __str__(self) -> str:
         return f"{super().__str__()} (Reason: {self.reason})"
+
+
+class AccessDeniedException(LambdaAPIError):
+    code, status_code = "AccessDeniedException", 403

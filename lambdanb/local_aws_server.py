@@ -28,6 +28,12 @@ KERNEL_KEY_HEADER = "X-Lambdanb-Kernel-Key"
 CALLER_HEADER = "X-Lambdanb-Caller-Arn"
 LAMBDA_ROUTE_PATH = "/moto-api/lambdanb/lambda-endpoint"
 SCHEDULES_PATH = "/moto-api/lambdanb/schedules"  # the kernel reads the schedules with Lambda targets here
+APIS_PATH = "/moto-api/lambdanb/apis/"  # + an API's id: the kernel reads an API Gateway API's routes here
+TRIGGERS_PATH = "/moto-api/lambdanb/triggers"  # the kernel reads every service's Lambda triggers here
+# Who invokes a function on a service's behalf, for lambdanb's Lambda to check the function's resource policy.
+PRINCIPAL_HEADER = "X-Lambdanb-Source-Principal"
+SOURCE_ARN_HEADER = "X-Lambdanb-Source-Arn"
+SOURCE_ACCOUNT_HEADER = "X-Lambdanb-Source-Account"
 KERNEL_ONLY_SERVICES = frozenset({"moto_api", "instance_metadata"})
 # moto's services that invoke Lambda themselves; SQS, Kinesis and DynamoDB do so only for moto's own event source
 # mappings, which cannot exist here (the Lambda API is lambdanb's).
@@ -45,7 +51,8 @@ FORWARD_TIMEOUT_S = 960
 # Hop-by-hop headers, and those each side's HTTP server writes for itself.
 NOT_FORWARDED = frozenset({"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
                            "transfer-encoding", "upgrade", "host", "content-length", "server", "date",
-                           CALLER_HEADER.lower(), KERNEL_KEY_HEADER.lower()})
+                           CALLER_HEADER.lower(), KERNEL_KEY_HEADER.lower(), PRINCIPAL_HEADER.lower(),
+                           SOURCE_ARN_HEADER.lower(), SOURCE_ACCOUNT_HEADER.lower()})
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 
@@ -70,20 +77,49 @@ class LambdaRoute:
         finally:
             connection.close()
 
-    def invoke_async(self, function: str, qualifier: str | None, payload: bytes) -> None:
-        """An Event invoke of a function (name or ARN) with the payload moto built; lost when Lambda is not up,
-        as an S3 or SNS delivery to a missing function is lost on AWS."""
+    def invoke_async(self, function: str, qualifier: str | None, payload: bytes, principal: str,
+                     source_arn: str) -> bool:
+        """An Event invoke of a function (name or ARN) with the payload moto built, on behalf of a service
+        principal (s3.amazonaws.com...) for a source (the bucket, topic or rule); lost when Lambda is not up or the
+        function's policy does not allow the principal, as such a delivery is lost on AWS. Whether it was taken."""
         if self.url is None:
-            return
+            return False
+        try:
+            status = self.invoke_as(function, qualifier, payload, "Event", principal, source_arn)
+        except OSError as error:
+            print(f"lambdanb: an event for {function} was not delivered: {error}", file=sys.stderr)
+            return False
+        if status == 403:
+            print(f"lambdanb: {principal} may not invoke {function} (its resource policy does not allow "
+                  f"{source_arn}); the event was not delivered.", file=sys.stderr)
+        return status < 300
+
+    def may_invoke(self, function: str, principal: str, source_arn: str) -> bool:
+        """Whether the function exists and its resource policy lets the principal invoke it for the source (a
+        DryRun invoke, which Lambda authorizes like any other); True when Lambda is not up to say."""
+        if self.url is None:
+            return True
+        try:
+            return self.invoke_as(function, None, b"{}", "DryRun", principal, source_arn) < 300
+        except OSError:
+            return True
+
+    def invoke_as(self, function: str, qualifier: str | None, payload: bytes, invocation_type: str, principal: str,
+                  source_arn: str) -> int:
         name, qualifier = split_function(function, qualifier)
         target = f"/2015-03-31/functions/{urllib.parse.quote(name, safe='')}/invocations"
         if qualifier:
             target += f"?Qualifier={urllib.parse.quote(qualifier, safe='')}"
-        try:
-            self.send("POST", target, {"X-Amz-Invocation-Type": "Event", "Content-Type": "application/json"},
-                      payload, timeout=30)
-        except OSError as error:
-            print(f"lambdanb: an event for {name} was not delivered: {error}", file=sys.stderr)
+        account = source_arn.split(":")[4] if source_arn.count(":") >= 5 else ""
+        headers = {"X-Amz-Invocation-Type": invocation_type, "Content-Type": "application/json",
+                   PRINCIPAL_HEADER: principal, SOURCE_ARN_HEADER: source_arn,
+                   SOURCE_ACCOUNT_HEADER: account or default_account()}
+        return self.send("POST", target, headers, payload, timeout=30)[0]
+
+
+def default_account() -> str:
+    from moto.core import DEFAULT_ACCOUNT_ID
+    return str(DEFAULT_ACCOUNT_ID)
 
 
 def split_function(function: str, qualifier: str | None) -> tuple[str, str | None]:
@@ -103,8 +139,16 @@ class KernelFunction:
     route: LambdaRoute
 
     def invoke(self, body: str, request_headers: Any = None, response_headers: Any = None) -> None:
-        payload = body.encode() if isinstance(body, str) else body
-        self.route.invoke_async(self.arn, self.qualifier, s3_event_as_aws_sends_it(payload))
+        payload = s3_event_as_aws_sends_it(body.encode() if isinstance(body, str) else body)
+        self.route.invoke_async(self.arn, self.qualifier, payload, "s3.amazonaws.com", s3_source_arn(payload))
+
+
+def s3_source_arn(payload: bytes) -> str:
+    """The bucket an S3 event comes from, as the SourceArn S3 invokes with (arn:aws:s3:::bucket)."""
+    try:
+        return str(json.loads(payload)["Records"][0]["s3"]["bucket"]["arn"])
+    except (ValueError, KeyError, IndexError, TypeError):
+        return ""
 
 
 def s3_event_as_aws_sends_it(payload: bytes) -> bytes:
@@ -151,7 +195,9 @@ class KernelLambda:
 
     def invoke(self, function_name: str, qualifier: str | None, body: Any, headers: Any = None,
                response_headers: Any = None) -> None:
-        self.get_function(function_name, qualifier).invoke(body)
+        # moto calls this for AWS services' own events matched by EventBridge rules (it does not say which rule).
+        payload = body.encode() if isinstance(body, str) else body
+        self.route.invoke_async(function_name, qualifier, payload, "events.amazonaws.com", "")
 
     def send_sns_message(self, function_name: str, message: str, subject: str | None = None,
                          qualifier: str | None = None) -> None:
@@ -204,6 +250,11 @@ class FrontDoor:
             return self.set_lambda_route(environ, start_response)
         if path == SCHEDULES_PATH and self.from_kernel(environ):
             return respond(start_response, 200, "application/json", json.dumps(scheduled_lambda_targets()).encode())
+        if path == TRIGGERS_PATH and self.from_kernel(environ):
+            return respond(start_response, 200, "application/json", json.dumps(lambda_triggers()).encode())
+        if path.startswith(APIS_PATH) and self.from_kernel(environ):
+            return respond(start_response, 200, "application/json",
+                           json.dumps(api_routes(path.removeprefix(APIS_PATH))).encode())
         application = self.dispatcher.get_application(environ)
         service = getattr(application, "service", None)
         if service in KERNEL_ONLY_SERVICES and not self.from_kernel(environ):
@@ -250,9 +301,9 @@ class FrontDoor:
         return [data]
 
 
-def scheduled_lambda_targets() -> list[dict[str, Any]]:
-    """The enabled EventBridge rules with a ScheduleExpression and EventBridge Scheduler schedules, one entry per
-    Lambda target: {"kind": "rule" or "schedule", "arn", "expression", "target"}."""
+def scheduled_lambda_targets(every_state: bool = False) -> list[dict[str, Any]]:
+    """The enabled (or all) EventBridge rules with a ScheduleExpression and EventBridge Scheduler schedules, one
+    entry per Lambda target: {"kind": "rule" or "schedule", "arn", "expression", "state", "target"}."""
     from moto.core import DEFAULT_ACCOUNT_ID
     from moto.events.models import events_backends
     from moto.scheduler.models import scheduler_backends
@@ -260,16 +311,81 @@ def scheduled_lambda_targets() -> list[dict[str, Any]]:
     for events in events_backends[DEFAULT_ACCOUNT_ID].values():
         for bus in events.event_buses.values():
             for rule in bus.rules.values():
-                if rule.scheduled_expression and rule.state == "ENABLED":
+                if rule.scheduled_expression and (every_state or rule.state == "ENABLED"):
                     found += [{"kind": "rule", "arn": rule.arn, "expression": rule.scheduled_expression,
-                               "target": target} for target in rule.targets if ":lambda:" in target["Arn"]]
+                               "state": rule.state, "target": target}
+                              for target in rule.targets if ":lambda:" in target["Arn"]]
     for scheduler in scheduler_backends[DEFAULT_ACCOUNT_ID].values():
         for group in scheduler.schedule_groups.values():
             for schedule in group.schedules.values():
-                if schedule.state == "ENABLED" and ":lambda:" in schedule.target["Arn"]:
+                if (every_state or schedule.state == "ENABLED") and ":lambda:" in schedule.target["Arn"]:
                     found.append({"kind": "schedule", "arn": schedule.arn, "expression": schedule.schedule_expression,
-                                  "target": schedule.target})
+                                  "state": schedule.state, "target": schedule.target})
     return found
+
+
+def lambda_triggers() -> list[dict[str, Any]]:
+    """Every configuration in the local AWS that invokes a function, as the console's triggers list shows them:
+    {"Type", "FunctionArn", "Source" (the bucket, topic, rule, schedule or API's ARN), "Detail"}."""
+    from moto.apigateway.models import apigateway_backends
+    from moto.apigatewayv2.models import apigatewayv2_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.s3.models import s3_backends
+    from moto.sns.models import sns_backends
+    account = DEFAULT_ACCOUNT_ID
+    found: list[dict[str, Any]] = []
+    for s3 in s3_backends[account].values():
+        for bucket in s3.buckets.values():
+            configuration = bucket.notification_configuration
+            for notification in configuration.cloud_function if configuration else []:
+                rules = {r["Name"]: r["Value"] for r in notification.filters.get("S3Key", {}).get("FilterRule", [])}
+                detail = ", ".join(notification.events) + "".join(f", {k} {v}" for k, v in sorted(rules.items()))
+                found.append({"Type": "S3", "FunctionArn": notification.arn, "Source": bucket.arn, "Detail": detail})
+    for sns in sns_backends[account].values():
+        for subscription in sns.subscriptions.values():
+            if subscription.protocol == "lambda":
+                policy = subscription.attributes.get("FilterPolicy")
+                found.append({"Type": "SNS", "FunctionArn": subscription.endpoint, "Source": subscription.topic.arn,
+                              "Detail": f"filter policy {policy}" if policy else "every message"})
+    for entry in scheduled_lambda_targets(every_state=True) + event_pattern_targets():
+        kind = "EventBridge Scheduler" if entry["kind"] == "schedule" else "EventBridge"
+        found.append({"Type": kind, "FunctionArn": entry["target"]["Arn"], "Source": entry["arn"],
+                      "Detail": f"{entry['expression']} ({entry['state']})"})
+    for region, rest_backend in apigateway_backends[account].items():
+        for api_id, rest in rest_backend.apis.items():
+            for resource in rest.resources.values():
+                for method, m in resource.resource_methods.items():
+                    uri = m.method_integration.uri if m.method_integration else ""
+                    if uri and ":lambda:" in uri:
+                        found.append({"Type": "API Gateway", "FunctionArn": invoked_function(uri),
+                                      "Detail": f"{method} {resource.get_path()} (REST API {rest.name})",
+                                      "Source": f"arn:aws:execute-api:{region}:{account}:{api_id}"})
+    for region, http_backend in apigatewayv2_backends[account].items():
+        for api in http_backend.apis.values():
+            uris = {f"integrations/{i.id}": i.integration_uri for i in api.integrations.values()}
+            for route in api.routes.values():
+                uri = uris.get(route.target or "") or ""
+                if ":lambda:" in uri:
+                    found.append({"Type": "API Gateway", "FunctionArn": invoked_function(uri),
+                                  "Detail": f"{route.route_key} (HTTP API {api.name})",
+                                  "Source": f"arn:aws:execute-api:{region}:{account}:{api.api_id}"})
+    return found
+
+
+def invoked_function(uri: str) -> str:
+    """The function's ARN in an API Gateway integration URI (.../2015-03-31/functions/ARN/invocations)."""
+    return uri.split("/functions/", 1)[1].removesuffix("/invocations") if "/functions/" in uri else uri
+
+
+def event_pattern_targets() -> list[dict[str, Any]]:
+    """The EventBridge rules with an event pattern, one entry per Lambda target."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.events.models import events_backends
+    return [{"kind": "rule", "arn": rule.arn, "expression": f"pattern {rule.event_pattern.dump()}",
+             "state": rule.state, "target": target}
+            for events in events_backends[DEFAULT_ACCOUNT_ID].values() for bus in events.event_buses.values()
+            for rule in bus.rules.values() if not rule.scheduled_expression
+            for target in rule.targets if ":lambda:" in target["Arn"]]
 
 
 class Refused(Exception):
@@ -390,10 +506,99 @@ def install_kernel_lambda(route: LambdaRoute) -> None:
         if message_structure == "json":
             message = subscription._parse_message_structure(message, "lambda")
         event = sns_event(subscription, subscription.get_post_data(message, message_id, subject, message_attributes))
-        route.invoke_async(subscription.endpoint, None, json.dumps(event).encode())
+        route.invoke_async(subscription.endpoint, None, json.dumps(event).encode(), "sns.amazonaws.com",
+                           subscription.topic.arn)
 
     Subscription.publish = publish_to_lambda  # type: ignore[method-assign,assignment]
     install_eventbridge_to_lambda(route)
+    install_s3_destination_check(route)
+
+
+def install_s3_destination_check(route: LambdaRoute) -> None:
+    """S3 refuses a notification configuration whose functions do not let s3.amazonaws.com invoke them for the
+    bucket, with AWS's error, and keeps the configuration it had."""
+    from moto.s3.exceptions import S3ClientError
+    from moto.s3.models import FakeBucket
+    set_configuration = FakeBucket.set_notification_configuration
+
+    def set_checked(bucket: FakeBucket, notification_config: dict[str, Any] | None) -> None:
+        before = bucket.notification_configuration
+        set_configuration(bucket, notification_config)
+        functions = bucket.notification_configuration.cloud_function if bucket.notification_configuration else []
+        refused = [f.arn for f in functions if not route.may_invoke(f.arn, "s3.amazonaws.com", bucket.arn)]
+        if refused:
+            bucket.notification_configuration = before
+            raise S3ClientError("InvalidArgument", "Unable to validate the following destination configurations")
+
+    FakeBucket.set_notification_configuration = set_checked  # type: ignore[method-assign,assignment]
+
+
+def install_bodiless_signatures() -> None:
+    """moto checks the signature of a GET or DELETE without a body (API Gateway's) as if its headers were the body,
+    and refuses every such request once IAM is enforced: their signed body is empty. (A query-protocol POST, whose
+    form moto has read already, keeps its form as the body.)"""
+    from moto.iam.access_control import IAMRequestBase
+    create_aws_request = IAMRequestBase._create_aws_request
+
+    def with_its_own_body(request: IAMRequestBase) -> Any:
+        if not request._body and request._method in ("GET", "HEAD", "DELETE"):
+            request._data = {}
+        return create_aws_request(request)
+
+    IAMRequestBase._create_aws_request = with_its_own_body  # type: ignore[method-assign,assignment]
+
+
+def install_http_api_quick_create() -> None:
+    """apigatewayv2 create_api with Target (quick create, which moto ignores) makes what AWS makes: a Lambda proxy
+    integration with payload format 2.0, the route (RouteKey, else $default) and the auto-deployed $default stage."""
+    from moto.apigatewayv2.responses import ApiGatewayV2Response
+    create_api = ApiGatewayV2Response.create_api
+
+    def create_api_with_target(response: ApiGatewayV2Response) -> Any:
+        status, headers, body = create_api(response)
+        params = json.loads(response.body)
+        if params.get("target") and params.get("protocolType") == "HTTP":
+            api = response.apigatewayv2_backend.get_api(json.loads(body)["apiId"])
+            integration = api.create_integration(connection_type="INTERNET", description="", integration_method="POST",
+                                                 integration_type="AWS_PROXY", integration_uri=params["target"],
+                                                 payload_format_version="2.0")
+            api.create_route(api_key_required=False, authorization_scopes=[],
+                             route_key=params.get("routeKey") or "$default",
+                             target=f"integrations/{integration.id}")
+            api.create_stage({"stageName": "$default", "autoDeploy": True})
+        return status, headers, body
+
+    ApiGatewayV2Response.create_api = create_api_with_target  # type: ignore[method-assign,assignment]
+
+
+def api_routes(api_id: str) -> dict[str, Any] | None:
+    """An API Gateway API as the kernel serves it: {"kind": "REST", "region", "stages": {name: variables},
+    "resources": [{"path", "methods": {method: integration}}]}, or {"kind": "HTTP", "region", "stages",
+    "routes": [{"routeKey", "integration"}]}, integrations as {"type", "uri", "payloadFormatVersion"}; None if no
+    such API."""
+    from moto.apigateway.models import apigateway_backends
+    from moto.apigatewayv2.models import apigatewayv2_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+    for region, rest_backend in apigateway_backends[DEFAULT_ACCOUNT_ID].items():
+        rest = rest_backend.apis.get(api_id)
+        if rest is not None:
+            resources = [{"path": resource.get_path(), "methods": {
+                method: {"type": m.method_integration.integration_type, "uri": m.method_integration.uri,
+                         "payloadFormatVersion": "1.0"} if m.method_integration else None
+                for method, m in resource.resource_methods.items()}} for resource in rest.resources.values()]
+            return {"kind": "REST", "region": region, "resources": resources,
+                    "stages": {name: stage.variables for name, stage in rest.stages.items()}}
+    for region, http_backend in apigatewayv2_backends[DEFAULT_ACCOUNT_ID].items():
+        api = http_backend.apis.get(api_id)
+        if api is not None and api.protocol_type == "HTTP":
+            integrations = {f"integrations/{i.id}": {"type": i.integration_type, "uri": i.integration_uri,
+                                                     "payloadFormatVersion": i.payload_format_version or "2.0"}
+                            for i in api.integrations.values()}
+            routes = [{"routeKey": route.route_key, "integration": integrations.get(route.target or "")}
+                      for route in api.routes.values()]
+            return {"kind": "HTTP", "region": region, "routes": routes,
+                    "stages": {name: stage.stage_variables for name, stage in api.stages.items()}}
+    return None
 
 
 def install_eventbridge_to_lambda(route: LambdaRoute) -> None:
@@ -406,13 +611,32 @@ def install_eventbridge_to_lambda(route: LambdaRoute) -> None:
         lambda_targets = [t for t in rule.targets if t["Arn"].split(":")[2:3] == ["lambda"]]
         if lambda_targets and rule.event_pattern.matches_event(event):  # type: ignore[arg-type]
             for target in lambda_targets:
-                payload = eventbridge_input(target, eventbridge_event(event))
-                route.invoke_async(target["Arn"], None, json.dumps(payload).encode())
+                try:
+                    payload = eventbridge_input(target, eventbridge_event(event))
+                except Exception as error:  # noqa: BLE001 - an input that cannot be built fails this target only
+                    print(f"lambdanb: the rule {rule.name} could not build the input of its target {target['Id']}: "
+                          f"{error}", file=sys.stderr)
+                    continue
+                delivered = route.invoke_async(target["Arn"], None, json.dumps(payload).encode(),
+                                               "events.amazonaws.com", rule.arn)
+                count_rule_invocation(rule, delivered)
         others = [t for t in rule.targets if t not in lambda_targets]
         if others:
             send_to_targets(_WithTargets(rule, others), event, transform_input)  # type: ignore[arg-type]
 
     Rule.send_to_targets = send_to_lambda_too  # type: ignore[method-assign,assignment]
+
+
+def count_rule_invocation(rule: Any, delivered: bool) -> None:
+    """EventBridge's metrics of a rule in CloudWatch (namespace AWS/Events, dimension RuleName): Invocations, and
+    FailedInvocations for a target that could not be invoked (its policy refused, or Lambda was down)."""
+    from moto.cloudwatch.models import cloudwatch_backends
+    from moto.core import DEFAULT_ACCOUNT_ID
+    region = rule.arn.split(":")[3]
+    names = ["Invocations"] if delivered else ["Invocations", "FailedInvocations"]
+    cloudwatch_backends[DEFAULT_ACCOUNT_ID][region].put_metric_data("AWS/Events", [
+        {"MetricName": name, "Value": 1, "Unit": "Count", "Dimensions": [{"Name": "RuleName", "Value": rule.name}]}
+        for name in names])
 
 
 class _WithTargets:
@@ -530,8 +754,15 @@ def serve(config: dict[str, str]) -> None:
         install()
         install_step_functions(server.port, config["access_key_id"], config["secret_access_key"])
 
+    bodiless = Once(install_bodiless_signatures)
+
+    def http_apis() -> None:
+        bodiless()
+        install_http_api_quick_create()
+
     door.before = {**{service: install for service in CALLS_LAMBDA}, "iam": Once(lambda: load_managed_policies(iam)),
-                   "stepfunctions": Once(step_functions)}
+                   "stepfunctions": Once(step_functions), "apigateway": bodiless,
+                   "apigatewayv2": Once(http_apis)}
     report({"ready": True})
     threading.Thread(target=warm_up, args=(door, WARM_SERVICES), daemon=True, name="warm-up").start()
     server.serve_forever()

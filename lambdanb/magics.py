@@ -1,6 +1,7 @@
 """%%lambda and %lambda: thin magics that parse a line, call the Python API and display the result."""
 from __future__ import annotations
 
+import contextlib
 import json
 import shlex
 from typing import TYPE_CHECKING, Any
@@ -12,7 +13,7 @@ from IPython.display import display
 
 from . import api, aws
 from . import display as views
-from .errors import LambdaNBError, ResourceNotFoundException
+from .errors import LambdaNBError, ResourceConflictException, ResourceNotFoundException
 from .records import Invocation
 from .service.frontend import NO_PAYLOAD
 from .service.functions import code_warning
@@ -124,6 +125,7 @@ class LambdaMagics(Magics):
         %lambda endpoint [--port N]                serve the Lambda API for boto3 and the AWS CLI
         %lambda export NAME DIRECTORY              write code, requirements.txt and a SAM template.yaml
         %lambda url NAME [--auth-type NONE|AWS_IAM]  the function's URL (made on first use), for a browser or curl
+        %lambda url API_ID --api [--stage STAGE]   an API Gateway API's invoke URL
         """
         command, _, rest = line.strip().partition(" ")
         if command not in SUBCOMMANDS:
@@ -204,14 +206,29 @@ class LambdaMagics(Magics):
               f"from there ({template}).")
 
     @magic_arguments("%lambda url")
-    @argument("name")
+    @argument("name", help="a function's name, or with --api an API Gateway API's id")
     @argument("--auth-type", default="NONE", choices=("NONE", "AWS_IAM"), help="who may call it (default NONE)")
+    @argument("--api", action="store_true", help="NAME is an API Gateway API's id (REST or HTTP API)")
+    @argument("--stage", help="the API's stage (default: its only stage)")
     def _url(self, line: str) -> None:
         args = _parse(self._url, line)
+        if args.api:
+            url = api.api_url(args.name, args.stage)
+            browser = api.api_url(args.name, args.stage, for_browser=True)
+            print(f"API {args.name}'s invoke URL: {url}"
+                  + (f"\nfrom your browser: {browser}" if browser != url else ""))
+            return
         try:
             described = api.get_function_url_config(args.name)
         except ResourceNotFoundException:
             described = api.create_function_url_config(args.name, auth_type=args.auth_type)
+            if args.auth_type == "NONE":  # what the console adds with a public URL, unless it is there
+                public: list[tuple[str, str, dict[str, Any]]] = [
+                    ("FunctionURLAllowPublicAccess", "lambda:InvokeFunctionUrl", {"function_url_auth_type": "NONE"}),
+                    ("FunctionURLAllowInvokeAction", "lambda:InvokeFunction", {"invoked_via_function_url": True})]
+                for sid, action, condition in public:
+                    with contextlib.suppress(ResourceConflictException):
+                        api.add_permission(args.name, sid, action, "*", **condition)
         url = described["FunctionUrl"]
         browser = api.lambda_service().function_url_for_browser(args.name)
         print(f"{args.name}'s function URL: {url}" + (f"\nfrom your browser: {browser}" if browser != url else ""))

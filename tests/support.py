@@ -1,5 +1,6 @@
 """Small helpers the tests share: waiting for what background threads and processes do, zips made in memory,
-resources of the local AWS made in one call, and the checks an exported SAM template must pass."""
+resources of the local AWS made in one call, the checks an exported SAM template must pass, and the shape (key
+paths) of an event."""
 from __future__ import annotations
 
 import io
@@ -103,3 +104,22 @@ def check_template(template: Path) -> str:
                               cwd=template.parent)
         assert done.returncode == 0, f"{Path(command[0]).name} refused {template}:\n{done.stdout}{done.stderr}"
     return done.stdout.strip() if SAM and done else ""
+# Maps whose keys are the caller's data (header names, attribute names, item attributes): only their presence counts.
+DATA_MAPS = {"headers", "multiValueHeaders", "queryStringParameters", "multiValueQueryStringParameters",
+             "pathParameters", "stageVariables", "MessageAttributes", "messageAttributes", "Keys", "NewImage",
+             "OldImage", "authentication", "authorizer"}  # the last two: filled only with mTLS or a JWT authorizer
+
+
+def shape(node: object, prefix: str = "") -> set[str]:
+    """The key paths of an event, list items merged, not descending into data maps."""
+    paths: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            path = f"{prefix}.{key}"
+            paths.add(path)
+            if key not in DATA_MAPS:
+                paths |= shape(value, path)
+    elif isinstance(node, list):
+        for item in node:
+            paths |= shape(item, f"{prefix}[]")
+    return paths

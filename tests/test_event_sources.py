@@ -7,7 +7,7 @@ import uuid
 
 import boto3
 import pytest
-from support import make_queue, make_stream, make_table, unique
+from support import eventually, make_queue, make_stream, make_table, unique
 
 from lambdanb import aws
 from lambdanb.endpoint import LambdaEndpoint
@@ -308,3 +308,38 @@ def test_mappings_through_boto3(service):
             client.get_event_source_mapping(UUID=str(uuid.uuid4()))
     finally:
         serving.stop()
+
+
+def test_stream_records_older_than_the_maximum_age_are_skipped_to_the_on_failure_destination(service):
+    """A record that always fails is retried (1, 2, 4 ... s apart) until it is older than MaximumRecordAgeInSeconds
+    (60 s at the least, as on AWS): then it is skipped, described to the OnFailure destination, and the shard
+    moves on."""
+    kinesis, stream, arn = make_stream("clicks")
+    sqs, failures_url, failures_arn = make_queue()
+    service.create_function("clicks", '''
+import base64, json
+def lambda_handler(event, context):
+    print(json.dumps(event))
+    if any(base64.b64decode(r["kinesis"]["data"]) == b"poison" for r in event["Records"]):
+        raise ValueError("poison record")
+''')
+    lambda_client = aws.client("lambda")
+    with pytest.raises(lambda_client.exceptions.InvalidParameterValueException, match="maximumRecordAgeInSeconds"):
+        lambda_client.create_event_source_mapping(FunctionName="clicks", EventSourceArn=arn,
+                                                  StartingPosition="TRIM_HORIZON", MaximumRecordAgeInSeconds=30)
+    kinesis.put_record(StreamName=stream, Data=b"poison", PartitionKey="one")
+    mapping = lambda_client.create_event_source_mapping(
+        FunctionName="clicks", EventSourceArn=arn, StartingPosition="TRIM_HORIZON", BatchSize=1,
+        MaximumRecordAgeInSeconds=60, DestinationConfig={"OnFailure": {"Destination": failures_arn}})
+    assert lambda_client.get_event_source_mapping(UUID=mapping["UUID"])["MaximumRecordAgeInSeconds"] == 60
+    messages: list = []
+    assert eventually(lambda: messages.extend(sqs.receive_message(QueueUrl=failures_url, WaitTimeSeconds=1)
+                                              .get("Messages", [])) or messages, 150)
+    failure = json.loads(messages[0]["Body"])
+    assert failure["requestContext"]["condition"] == "RecordAgeExceeded"
+    assert failure["KinesisBatchInfo"]["batchSize"] == 1 and failure["KinesisBatchInfo"]["streamArn"] == arn
+    kinesis.put_record(StreamName=stream, Data=b"fine", PartitionKey="one")  # the shard has moved on
+    assert eventually(lambda: any(base64.b64decode(r["kinesis"]["data"]) == b"fine"
+                                  for batch in batches(service, "clicks") for r in batch), 30)
+    seen = [base64.b64decode(batch[0]["kinesis"]["data"]) for batch in batches(service, "clicks")]
+    assert seen[-1] == b"fine" and set(seen[:-1]) == {b"poison"} and len(seen) < 15  # backed off, not hot-looped

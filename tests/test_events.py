@@ -9,6 +9,7 @@ import shutil
 import subprocess
 
 import pytest
+from support import shape
 
 from lambdanb.errors import LambdaNBError
 from lambdanb.events import TEMPLATES, generate
@@ -50,29 +51,10 @@ SAM_EVENTS = {"apigateway-rest": "apigateway aws-proxy", "apigateway-http": "api
               "s3-put": "s3 put", "sqs": "sqs receive-message", "sns": "sns notification",
               "kinesis": "kinesis get-records", "dynamodb-update": "dynamodb update",
               "eventbridge-scheduled": "cloudwatch scheduled-event"}
-# Maps whose keys are the caller's data (header names, attribute names, item attributes): only their presence counts.
-DATA_MAPS = {"headers", "multiValueHeaders", "queryStringParameters", "multiValueQueryStringParameters",
-             "pathParameters", "stageVariables", "MessageAttributes", "messageAttributes", "Keys", "NewImage",
-             "OldImage", "authentication", "authorizer"}  # the last two: filled only with mTLS or a JWT authorizer
 # Keys AWS sends that the SAM CLI's samples lack.
 NOT_IN_SAM = {"apigateway-rest": {".requestContext.domainName", ".requestContext.domainPrefix",
                                   ".requestContext.extendedRequestId"},
               "eventbridge-scheduled": {".version"}}
-
-
-def shape(node: object, prefix: str = "") -> set[str]:
-    """The key paths of an event, list items merged, not descending into data maps."""
-    paths: set[str] = set()
-    if isinstance(node, dict):
-        for key, value in node.items():
-            path = f"{prefix}.{key}"
-            paths.add(path)
-            if key not in DATA_MAPS:
-                paths |= shape(value, path)
-    elif isinstance(node, list):
-        for item in node:
-            paths |= shape(item, f"{prefix}[]")
-    return paths
 
 
 @pytest.mark.skipif(shutil.which("sam") is None, reason="the SAM CLI (pip install aws-sam-cli) is not on PATH")

@@ -34,10 +34,21 @@ def last_event(name: str) -> dict:
     return json.loads(lambdanb.get_logs(name, pattern="EVENT ")[-1].message.split("EVENT ", 1)[1])
 
 
+def allow_public_access(name: str) -> None:
+    """The two statements a public (AuthType NONE) function URL needs, as a script for AWS adds them."""
+    client = aws.client("lambda")
+    client.add_permission(FunctionName=name, StatementId="FunctionURLAllowPublicAccess",
+                          Action="lambda:InvokeFunctionUrl", Principal="*", FunctionUrlAuthType="NONE")
+    client.add_permission(FunctionName=name, StatementId="FunctionURLAllowInvokeAction",
+                          Action="lambda:InvokeFunction", Principal="*", InvokedViaFunctionUrl=True)
+
+
 @pytest.fixture
 def url(service):
     service.create_function("web", ECHO)
-    return aws.client("lambda").create_function_url_config(FunctionName="web", AuthType="NONE")["FunctionUrl"]
+    created = aws.client("lambda").create_function_url_config(FunctionName="web", AuthType="NONE")["FunctionUrl"]
+    allow_public_access("web")
+    return created
 
 
 def test_a_dict_without_status_code_becomes_a_200_json_response(url):
@@ -86,6 +97,25 @@ def test_config_calls_and_the_magic(shell):
     client.delete_function_url_config(FunctionName="web")
     with pytest.raises(requests.ConnectionError):
         requests.get(url, timeout=5)
+    for _ in range(2):  # made by the magic, public as the console's; again after a delete
+        made = shell.run("%lambda url web").split(": ", 1)[1].strip()
+        assert requests.get(made + "hi", timeout=30).json()["message"] == "hello"
+        client.delete_function_url_config(FunctionName="web")
+
+
+def test_a_public_url_answers_only_where_the_policy_grants_everyone_access(service):
+    service.create_function("web", ECHO)
+    client = aws.client("lambda")
+    url = client.create_function_url_config(FunctionName="web", AuthType="NONE")["FunctionUrl"]
+    denied = requests.get(url, timeout=30)
+    assert denied.status_code == 403 and denied.json() == {"Message": "Forbidden"}
+    client.add_permission(FunctionName="web", StatementId="FunctionURLAllowPublicAccess",
+                          Action="lambda:InvokeFunctionUrl", Principal="*", FunctionUrlAuthType="NONE")
+    assert requests.get(url, timeout=30).status_code == 403  # lambda:InvokeFunction is needed too since 2025
+    client.add_permission(FunctionName="web", StatementId="FunctionURLAllowInvokeAction",
+                          Action="lambda:InvokeFunction", Principal="*", InvokedViaFunctionUrl=True)
+    assert requests.get(url, timeout=30).status_code == 200
+    assert len(lambdanb.get_logs("web", pattern="EVENT ")) == 1  # the refused requests invoked nothing
 
 
 def test_aws_iam_urls_refuse_unsigned_requests(service):

@@ -112,9 +112,16 @@ def test_an_s3_notification_becomes_an_async_invoke(routed):
     s3.put_object(Bucket="uploads", Key="notes.txt", Body=b"not matched")
     s3.put_object(Bucket="uploads", Key="cat.jpg", Body=b"jpeg")
 
+    # S3 first asks Lambda whether it may invoke the function (a DryRun invoke on its principal's behalf).
+    method, path, headers, _ = recorder.next()
+    assert (method, path) == ("POST", "/2015-03-31/functions/thumbnails/invocations")
+    assert headers["X-Amz-Invocation-Type"] == "DryRun"
+    assert headers["X-Lambdanb-Source-Principal"] == "s3.amazonaws.com"
+    assert headers["X-Lambdanb-Source-Arn"] == "arn:aws:s3:::uploads"
     method, path, headers, event = recorder.next()
     assert (method, path) == ("POST", "/2015-03-31/functions/thumbnails/invocations")
     assert headers["X-Amz-Invocation-Type"] == "Event"
+    assert headers["X-Lambdanb-Source-Principal"] == "s3.amazonaws.com"
     (record,) = event["Records"]
     assert record["eventSource"] == "aws:s3" and record["eventName"] == "ObjectCreated:Put"
     assert record["s3"]["bucket"]["name"] == "uploads" and record["s3"]["object"]["key"] == "cat.jpg"
@@ -131,6 +138,7 @@ def test_an_sns_lambda_subscription_becomes_an_async_invoke(routed):
     method, path, headers, event = recorder.next()
     assert (method, path) == ("POST", "/2015-03-31/functions/thumbnails/invocations?Qualifier=live")
     assert headers["X-Amz-Invocation-Type"] == "Event"
+    assert (headers["X-Lambdanb-Source-Principal"], headers["X-Lambdanb-Source-Arn"]) == ("sns.amazonaws.com", topic)
     (record,) = event["Records"]
     assert record["EventSource"] == "aws:sns"
     assert record["Sns"]["Message"] == "order 42" and record["Sns"]["Subject"] == "new order"
@@ -151,6 +159,7 @@ def test_a_function_without_a_matching_name_is_lambdanbs_to_judge(routed):
         "LambdaFunctionConfigurations": [{"LambdaFunctionArn": FUNCTION_ARN.replace("thumbnails", "no-such"),
                                           "Events": ["s3:ObjectCreated:*"]}]})
     s3.put_object(Bucket="elsewhere", Key="k", Body=b"v")
+    assert recorder.next()[2]["X-Amz-Invocation-Type"] == "DryRun"
     assert recorder.next()[1] == "/2015-03-31/functions/no-such/invocations"
 
 

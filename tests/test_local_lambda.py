@@ -7,6 +7,10 @@ import json
 import time
 import uuid
 
+import pytest
+from botocore.exceptions import ClientError
+from support import eventually
+
 import lambdanb
 from lambdanb import aws
 
@@ -22,6 +26,12 @@ def lambda_handler(event, context):
 
 def received(name: str) -> list[dict]:
     return [json.loads(e.message.split("EVENT ", 1)[1]) for e in lambdanb.get_logs(name, pattern="EVENT ")]
+
+
+def allow(function: str, principal: str, source_arn: str) -> None:
+    """The add_permission a script for AWS makes before a service may invoke the function."""
+    aws.client("lambda").add_permission(FunctionName=function, StatementId=f"allow-{uuid.uuid4().hex[:8]}",
+                                        Action="lambda:InvokeFunction", Principal=principal, SourceArn=source_arn)
 
 
 def test_the_notebook_invokes_through_the_local_aws(shell):
@@ -49,6 +59,7 @@ def test_an_s3_notification_configuration_invokes_the_function(shell):
     s3 = aws.client("s3")
     bucket = f"uploads-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=bucket)
+    allow("echo", "s3.amazonaws.com", f"arn:aws:s3:::{bucket}")
     s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration={
         "LambdaFunctionConfigurations": [{
             "LambdaFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:echo",
@@ -68,6 +79,7 @@ def test_an_sns_lambda_subscription_with_a_filter_policy(shell):
     lambdanb.create_function("echo", ECHO)
     sns = aws.client("sns")
     topic = sns.create_topic(Name=f"orders-{uuid.uuid4().hex[:8]}")["TopicArn"]
+    allow("echo", "sns.amazonaws.com", topic)
     subscription = sns.subscribe(TopicArn=topic, Protocol="lambda",
                                  Endpoint="arn:aws:lambda:us-east-1:123456789012:function:echo",
                                  ReturnSubscriptionArn=True)["SubscriptionArn"]
@@ -91,7 +103,9 @@ def test_eventbridge_rules_deliver_matching_events_with_each_targets_input(shell
     lambdanb.create_function("echo", ECHO)
     events = aws.client("events")
     rule = f"orders-{uuid.uuid4().hex[:8]}"
-    events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["shop.orders"], "detail-type": ["OrderPlaced"]}))
+    rule_arn = events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["shop.orders"],
+                                                                   "detail-type": ["OrderPlaced"]}))["RuleArn"]
+    allow("echo", "events.amazonaws.com", rule_arn)
     arn = "arn:aws:lambda:us-east-1:123456789012:function:echo"
     events.put_targets(Rule=rule, Targets=[
         {"Id": "whole", "Arn": arn},
@@ -119,11 +133,12 @@ def test_scheduled_rules_and_scheduler_schedules_fire_on_the_sped_up_clock(shell
     events = aws.client("events")
     rule = f"tick-{uuid.uuid4().hex[:8]}"
     rule_arn = events.put_rule(Name=rule, ScheduleExpression="rate(1 minute)")["RuleArn"]
+    allow("echo", "events.amazonaws.com", rule_arn)
     events.put_targets(Rule=rule, Targets=[{"Id": "tick", "Arn": arn}])
     aws.client("scheduler").create_schedule(
         Name=f"nightly-{uuid.uuid4().hex[:8]}", ScheduleExpression="cron(0/2 * * * ? *)",
         FlexibleTimeWindow={"Mode": "OFF"},
-        Target={"Arn": arn, "RoleArn": "arn:aws:iam::123456789012:role/scheduler", "Input": '{"job": "cleanup"}'})
+        Target={"Arn": arn, "RoleArn": scheduler_role(allowed=True), "Input": '{"job": "cleanup"}'})
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         got = received("echo")
@@ -135,6 +150,85 @@ def test_scheduled_rules_and_scheduler_schedules_fire_on_the_sped_up_clock(shell
     tick = ticks[0]
     assert tick["source"] == "aws.events" and tick["resources"] == [rule_arn] and tick["detail"] == {}
     assert lambdanb.drain(5)  # schedules are not waited for
+
+
+def test_s3_refuses_a_function_whose_policy_does_not_allow_it(shell):
+    lambdanb.create_function("echo", ECHO)
+    s3 = aws.client("s3")
+    bucket = f"uploads-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    allow("echo", "s3.amazonaws.com", "arn:aws:s3:::another-bucket")
+    configuration = {"LambdaFunctionConfigurations": [{
+        "LambdaFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:echo", "Events": ["s3:ObjectCreated:*"]}]}
+    with pytest.raises(ClientError, match="Unable to validate the following destination configurations") as refused:
+        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=configuration)
+    assert refused.value.response["Error"]["Code"] == "InvalidArgument"
+    assert "LambdaFunctionConfigurations" not in s3.get_bucket_notification_configuration(Bucket=bucket)
+    missing = {"LambdaFunctionConfigurations": [{
+        "LambdaFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:no-such", "Events": ["s3:ObjectCreated:*"]}]}
+    with pytest.raises(ClientError, match="Unable to validate the following destination configurations"):
+        s3.put_bucket_notification_configuration(Bucket=bucket, NotificationConfiguration=missing)
+
+
+def test_sns_and_eventbridge_deliver_only_where_the_policy_allows(shell):
+    lambdanb.create_function("echo", ECHO)
+    lambdanb.create_function("closed", ECHO)
+    sns, events = aws.client("sns"), aws.client("events")
+    topic = sns.create_topic(Name=f"orders-{uuid.uuid4().hex[:8]}")["TopicArn"]
+    rule = f"orders-{uuid.uuid4().hex[:8]}"
+    rule_arn = events.put_rule(Name=rule, EventPattern=json.dumps({"source": ["shop.refunds"]}))["RuleArn"]
+    allow("echo", "sns.amazonaws.com", topic)
+    allow("echo", "events.amazonaws.com", rule_arn)
+    allow("closed", "sns.amazonaws.com", "arn:aws:sns:us-east-1:123456789012:another-topic")  # not this one
+    for name in ("echo", "closed"):
+        arn = f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
+        sns.subscribe(TopicArn=topic, Protocol="lambda", Endpoint=arn)
+        events.put_targets(Rule=rule, Targets=[{"Id": name, "Arn": arn}])
+    sns.publish(TopicArn=topic, Message="order 1")
+    events.put_events(Entries=[{"Source": "shop.refunds", "DetailType": "RefundAsked", "Detail": "{}"}])
+    assert lambdanb.drain(30)
+    kinds = sorted("sns" if "Records" in event else "events" for event in received("echo"))
+    assert kinds == ["events", "sns"]
+    assert received("closed") == []
+    cloudwatch = aws.client("cloudwatch")
+
+    def rule_metric(name: str) -> float:
+        points = cloudwatch.get_metric_statistics(
+            Namespace="AWS/Events", MetricName=name, Dimensions=[{"Name": "RuleName", "Value": rule}],
+            StartTime=time.time() - 600, EndTime=time.time() + 60, Period=60, Statistics=["Sum"])["Datapoints"]
+        return sum(point["Sum"] for point in points)
+
+    assert (rule_metric("Invocations"), rule_metric("FailedInvocations")) == (2, 1)  # closed's was refused
+
+
+def scheduler_role(allowed: bool) -> str:
+    """A role for EventBridge Scheduler to invoke with (it needs lambda:InvokeFunction), or one without it."""
+    action = "lambda:InvokeFunction" if allowed else "sqs:SendMessage"
+    return aws.create_role(f"scheduler-{uuid.uuid4().hex[:8]}", (), {"target": {
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": action, "Resource": "*"}]}})
+
+
+def test_schedules_invoke_only_where_the_policy_or_the_schedules_role_allows_it(shell):
+    """A scheduled rule invokes as events.amazonaws.com (the function's policy decides); a Scheduler schedule with
+    its role (the role's policies decide)."""
+    lambdanb.configure(schedule_speedup=60)
+    lambdanb.create_function("echo", ECHO)
+    lambdanb.create_function("closed", ECHO)
+    events = aws.client("events")
+    for name in ("echo", "closed"):
+        arn = f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
+        rule = f"tick-{uuid.uuid4().hex[:8]}"
+        rule_arn = events.put_rule(Name=rule, ScheduleExpression="rate(1 minute)")["RuleArn"]
+        events.put_targets(Rule=rule, Targets=[{"Id": "tick", "Arn": arn}])
+        aws.client("scheduler").create_schedule(
+            Name=f"every-{uuid.uuid4().hex[:8]}", ScheduleExpression="rate(1 minute)",
+            FlexibleTimeWindow={"Mode": "OFF"},
+            Target={"Arn": arn, "RoleArn": scheduler_role(allowed=name == "echo"), "Input": '{"job": "cleanup"}'})
+        if name == "echo":
+            allow(name, "events.amazonaws.com", rule_arn)
+    assert eventually(lambda: sum(e.get("detail-type") == "Scheduled Event" for e in received("echo")) >= 2
+                      and received("echo").count({"job": "cleanup"}) >= 2, 60)
+    assert received("closed") == []
 
 
 def test_schedule_expressions_as_aws_writes_them():

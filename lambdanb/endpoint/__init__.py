@@ -10,6 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 from ..errors import LambdaAPIError, LambdaNBError, TooManyRequestsException
+from ..local_aws_server import PRINCIPAL_HEADER, SOURCE_ACCOUNT_HEADER, SOURCE_ARN_HEADER
+from ..service.permissions import ServiceCaller
 from . import configuration as _configuration
 from . import layers as _layers
 from .functions import CODE_PATH, configuration
@@ -63,7 +65,12 @@ class LambdaEndpoint:
             return error_reply(400, "UnknownOperationException",
                                f"lambdanb's local Lambda does not serve the {operation.name} operation.")
         try:
-            result = serve(self.service, request_input(operation, uri, query, headers, body))
+            request = request_input(operation, uri, query, headers, body)
+            if operation.name == "Invoke" and headers.get(PRINCIPAL_HEADER):
+                # An invoke a local AWS service makes on its principal's behalf (S3, SNS, EventBridge).
+                request["Caller"] = ServiceCaller(headers[PRINCIPAL_HEADER], headers.get(SOURCE_ARN_HEADER, ""),
+                                                  headers.get(SOURCE_ACCOUNT_HEADER, ""))
+            result = serve(self.service, request)
         except TooManyRequestsException as error:
             status, reply_headers, data = error_reply(429, error.code, error.message, {"Reason": error.reason})
             return status, {**reply_headers, "Retry-After": "1"}, data

@@ -17,7 +17,8 @@ _MAPPING_SETTINGS = {"BatchSize": "batch_size", "MaximumBatchingWindowInSeconds"
                      "FunctionResponseTypes": "function_response_types", "Enabled": "enabled",
                      "BisectBatchOnFunctionError": "bisect_batch_on_function_error",
                      "MaximumRetryAttempts": "maximum_retry_attempts", "StartingPosition": "starting_position",
-                     "DestinationConfig": "destination_config", "FilterCriteria": "filter_criteria"}
+                     "DestinationConfig": "destination_config", "FilterCriteria": "filter_criteria",
+                     "MaximumRecordAgeInSeconds": "maximum_record_age_in_seconds"}
 
 
 def _name(request: dict[str, Any], operation: str) -> str:
@@ -104,7 +105,8 @@ def get_event_source_mapping(service: LambdaService, request: dict[str, Any]) ->
 def update_event_source_mapping(service: LambdaService, request: dict[str, Any]) -> dict[str, Any]:
     return service.update_event_source_mapping(request["UUID"], enabled=request.get("Enabled"),
                                                batch_size=request.get("BatchSize"),
-                                               filter_criteria=request.get("FilterCriteria"))
+                                               filter_criteria=request.get("FilterCriteria"),
+                                               maximum_record_age_in_seconds=request.get("MaximumRecordAgeInSeconds"))
 
 
 @serves("DeleteEventSourceMapping")
@@ -141,7 +143,8 @@ def add_permission(service: LambdaService, request: dict[str, Any]) -> dict[str,
     statement = service.add_permission(
         _name(request, "AddPermission"), request["StatementId"], request["Action"], request["Principal"],
         source_arn=request.get("SourceArn"), source_account=request.get("SourceAccount"),
-        qualifier=request.get("Qualifier"), function_url_auth_type=request.get("FunctionUrlAuthType"))
+        qualifier=request.get("Qualifier"), function_url_auth_type=request.get("FunctionUrlAuthType"),
+        invoked_via_function_url=bool(request.get("InvokedViaFunctionUrl")))
     return {"Statement": json.dumps(statement)}
 
 

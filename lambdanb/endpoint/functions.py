@@ -181,7 +181,9 @@ def invoke(service: LambdaService, request: dict[str, Any]) -> Reply:
         client_context = json.loads(base64.b64decode(request["ClientContext"]))
     invocation = service.invoke(request["FunctionName"], request.get("Payload") or b"",
                                 invocation_type=request.get("InvocationType", "RequestResponse"),
-                                qualifier=request.get("Qualifier"), client_context=client_context, source="endpoint")
+                                qualifier=request.get("Qualifier"), client_context=client_context,
+                                source=request["Caller"].principal if "Caller" in request else "endpoint",
+                                caller=request.get("Caller"))
     reply: dict[str, str] = {"x-amzn-RequestId": invocation.request_id}
     if invocation.status_code != 200:
         return invocation.status_code, reply, b""

@@ -5,9 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ..arns import function_reference
+from ..arns import function_arn, function_reference
 from ..clock import Clock
 from ..errors import (
+    AccessDeniedException,
     InvalidParameterValueException,
     InvalidRequestContentException,
     LambdaNBError,
@@ -19,6 +20,7 @@ from .async_queue import AsyncQueues
 from .functions import FunctionRegistry
 from .invoker import Invoker
 from .metrics import MetricStore
+from .permissions import ServiceCaller, allows
 from .settings import Settings
 
 MAX_SYNC_PAYLOAD_BYTES = 6_291_456
@@ -66,11 +68,17 @@ class Frontend:
     def invoke(self, function_name: str, event: Any = NO_PAYLOAD, *,
                invocation_type: str | InvocationType = InvocationType.REQUEST_RESPONSE,
                qualifier: str | None = None, client_context: dict[str, Any] | None = None,
-               source: str = "api") -> Invocation:
-        """Invoke a function named by name or ARN; `source` says who asks (api, endpoint, event-source, s3, ...)."""
+               source: str = "api", caller: ServiceCaller | None = None) -> Invocation:
+        """Invoke a function named by name or ARN; `source` says who asks (api, endpoint, event-source, s3, ...);
+        a service principal's invoke (`caller`) goes through only where the function's resource policy allows it."""
         name, qualifier = function_reference(function_name, qualifier)
         kind = invocation_type_of(invocation_type)
         config = self.functions.resolve(name, qualifier)
+        if caller is not None and not allows(self.functions.get(name, "Invoke").policy, caller, name, qualifier):
+            raise AccessDeniedException(
+                f"{caller.principal} is not authorized to perform: lambda:InvokeFunction on resource: "
+                f"{function_arn(name, qualifier)} because no resource-based policy allows the "
+                "lambda:InvokeFunction action")
         payload = encode_event(event)
         limit = MAX_ASYNC_PAYLOAD_BYTES if kind is InvocationType.EVENT else MAX_SYNC_PAYLOAD_BYTES
         if len(payload) > limit:

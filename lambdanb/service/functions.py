@@ -24,7 +24,6 @@ from ..records import Alias, EventInvokeConfig, FunctionConfig
 
 if TYPE_CHECKING:
     from .triggers.http import FunctionUrl
-    from .triggers.s3 import S3Trigger
 
 DEFAULT_HANDLER = runtimes.default_handler("python3.12")
 _NAME = re.compile(r"[a-zA-Z0-9-_]{1,64}")
@@ -51,7 +50,6 @@ class Function:
     reserved_concurrency: int | None = None
     provisioned_concurrency: dict[str, int] = field(default_factory=dict)  # by version or alias
     event_invoke_config: EventInvokeConfig | None = None
-    triggers: list[S3Trigger] = field(default_factory=list)
     function_url: FunctionUrl | None = None
     test_events: dict[str, Any] = field(default_factory=dict)
     tags: dict[str, str] = field(default_factory=dict)

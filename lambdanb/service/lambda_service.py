@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .. import runtimes
+from .. import aws, runtimes
 from ..arns import function_arn, function_reference
 from ..clock import Clock
 from ..errors import (
@@ -22,7 +22,7 @@ from ..errors import (
 from ..ids import IdSource
 from ..records import EventInvokeConfig, FunctionConfig, Invocation, InvocationType, TimelineEntry
 from ..sandbox import leftovers
-from . import billing, packages
+from . import billing, packages, permissions
 from .async_queue import AsyncQueueStatus, Outcomes, event_invoke_config
 from .billing import CostEstimate
 from .event_sources import EventSources
@@ -36,6 +36,7 @@ from .packages import Package
 from .placement import Placement
 from .settings import Settings
 from .triggers import Triggers
+from .triggers.api_gateway import ApiGateway
 from .triggers.http import FunctionUrl
 from .triggers.schedules import Schedules
 
@@ -69,6 +70,7 @@ class LambdaService:
         self.queue = self.frontend.queue
         self.event_sources = EventSources(self.frontend, self.functions, self.metrics, self.clock)
         self.triggers = Triggers(self.functions)
+        self.api_gateway = ApiGateway(self.frontend, lambda api_id: aws.local.api_routes(api_id))
         self.schedules = Schedules(self.frontend, lambda: self.settings.schedule_speedup)
 
     def __repr__(self) -> str:
@@ -367,11 +369,12 @@ class LambdaService:
 
     def invoke(self, function_name: str, event: Any = NO_PAYLOAD, *,
                invocation_type: str | InvocationType = InvocationType.REQUEST_RESPONSE, qualifier: str | None = None,
-               client_context: dict[str, Any] | None = None, source: str = "api") -> Invocation:
+               client_context: dict[str, Any] | None = None, source: str = "api",
+               caller: permissions.ServiceCaller | None = None) -> Invocation:
         """Invoke: run the function with `event` (with none, the handler gets {} as on AWS) and return what
-        happened."""
+        happened; a service principal's invoke (`caller`) only where the function's resource policy allows it."""
         return self.frontend.invoke(function_name, event, invocation_type=invocation_type, qualifier=qualifier,
-                                    client_context=client_context, source=source)
+                                    client_context=client_context, source=source, caller=caller)
 
     def put_function_event_invoke_config(self, name: str, *, maximum_retry_attempts: int | None = None,
                                          maximum_event_age_in_seconds: int | None = None,
@@ -455,8 +458,16 @@ class LambdaService:
         return self.triggers.add_s3_trigger(function_name, bucket, list(events), prefix, suffix)
 
     def list_triggers(self, function_name: str) -> list[dict[str, Any]]:
-        """The function's triggers, as the console's Function overview lists them."""
-        return [trigger.describe() for trigger in self.functions.get(function_name).triggers]
+        """The function's triggers of every kind, as the console's Function overview lists them: {"Type" (S3, SNS,
+        EventBridge, EventBridge Scheduler, API Gateway, Function URL, Event source mapping), "FunctionArn",
+        "Source" (the bucket, topic, rule, schedule, API, URL or queue/stream ARN), "Detail"}."""
+        return self.triggers.list_triggers(function_name, self.event_sources.list(function_name))
+
+    def api_url(self, api_id: str, stage: str | None = None, for_browser: bool = False) -> str:
+        """The URL that calls an API Gateway API's stage (REST APIs with Lambda proxy integrations, HTTP APIs) made
+        in the local AWS, served from now on; on AWS https://{api_id}.execute-api.{region}.amazonaws.com/{stage}/.
+        for_browser: the URL the user's browser opens (through jupyter-server-proxy on JupyterHub)."""
+        return self.api_gateway.url(api_id, stage, for_browser)
 
     # Function URLs
 
@@ -552,26 +563,16 @@ class LambdaService:
 
     def add_permission(self, name: str, statement_id: str, action: str, principal: str, *,
                        source_arn: str | None = None, source_account: str | None = None,
-                       qualifier: str | None = None, function_url_auth_type: str | None = None) -> dict[str, Any]:
-        """AddPermission: a statement in the function's resource policy (recorded, as GetPolicy shows it)."""
+                       qualifier: str | None = None, function_url_auth_type: str | None = None,
+                       invoked_via_function_url: bool = False) -> dict[str, Any]:
+        """AddPermission: a statement in the function's resource policy, which a service's invokes must match."""
         operation = "AddPermission"
         function = self.functions.get(name, operation)
         if any(statement["Sid"] == statement_id for statement in function.policy):
             raise ResourceConflictException(f"The statement id ({statement_id}) provided already exists. Please "
                                             "provide a new statement id, or remove the existing statement.", operation)
-        conditions: dict[str, Any] = {}
-        if source_arn:
-            conditions["ArnLike"] = {"AWS:SourceArn": source_arn}
-        if source_account:
-            conditions["StringEquals"] = {"AWS:SourceAccount": source_account}
-        if function_url_auth_type:
-            conditions.setdefault("StringEquals", {})["lambda:FunctionUrlAuthType"] = function_url_auth_type
-        statement = {"Sid": statement_id, "Effect": "Allow",
-                     "Principal": {"Service": principal} if principal.endswith(".amazonaws.com")
-                     else {"AWS": principal if principal.startswith("arn:") or principal == "*"
-                           else f"arn:aws:iam::{principal}:root"},
-                     "Action": action, "Resource": function_arn(name, qualifier),
-                     **({"Condition": conditions} if conditions else {})}
+        statement = permissions.statement(statement_id, action, principal, function_arn(name, qualifier), source_arn,
+                                          source_account, function_url_auth_type, invoked_via_function_url)
         function.policy.append(statement)
         return statement
 
@@ -661,6 +662,7 @@ class LambdaService:
             if function.function_url is not None:
                 function.function_url.stop()
         self.schedules.close()
+        self.api_gateway.close()
         self.event_sources.close()
         self.queue.close()
         self.placement.close()

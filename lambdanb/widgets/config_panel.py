@@ -1,5 +1,6 @@
-"""The Configuration tab: memory, timeout, environment, role, concurrency, async config, event sources, and the
-code: the deployment package's files, size and CodeSha256, its layers and requirements."""
+"""The Configuration tab: memory, timeout, environment, role, concurrency, async config, triggers of every kind,
+the resource policy, and the code: the deployment package's files, size and CodeSha256, its layers and
+requirements."""
 from __future__ import annotations
 
 from html import escape
@@ -26,8 +27,6 @@ class ConfigPanel:
         config = service.get_function(name)
         reserved = service.get_function_concurrency(name).get("ReservedConcurrentExecutions")
         invoke_config = service.get_function_event_invoke_config(name)
-        triggers = service.list_triggers(name)
-        mappings = service.list_event_source_mappings(name)
         versions = [v.version for v in service.list_versions_by_function(name)]
         aliases = [f"{a['Name']} → {a['FunctionVersion']}" for a in service.list_aliases(name)]
         return [
@@ -41,10 +40,8 @@ class ConfigPanel:
              f"{invoke_config.maximum_event_age_in_seconds} s, on success {invoke_config.on_success or '-'}, "
              f"on failure {invoke_config.on_failure or '-'}"),
             ("Dead-letter queue", config.dead_letter_target_arn or "none"),
-            ("Event source mappings", "; ".join(f"{m['EventSourceArn']} ({m['State']}, batch {m['BatchSize']})"
-                                               for m in mappings) or "none"),
-            ("Triggers", "; ".join(f"S3 {t['Bucket']} ({', '.join(t['Events'])})" for t in triggers) or "none"),
             ("Versions / aliases", f"{', '.join(versions)} / {', '.join(aliases) or 'none'}"),
+            *self.trigger_rows(),
         ]
 
     def package_rows(self) -> list[tuple[str, str]]:
@@ -64,6 +61,18 @@ class ConfigPanel:
             ("Imports", "the kernel's packages too (runs differently on AWS)" if package["KernelPackages"]
              else "the runtime's (standard library, boto3), the package's and the layers'"),
         ]
+    def trigger_rows(self) -> list[tuple[str, str]]:
+        """The console's Triggers and Permissions → Resource-based policy: one line per trigger and statement."""
+        service, name = self.service, self.function_name
+        triggers = [f"{t['Type']}: {t['Source']} ({t['Detail']})" for t in service.list_triggers(name)]
+        try:
+            statements = service.get_policy(name)["Statement"]
+        except ResourceNotFoundException:
+            statements = []
+        policy = [f"{s['Sid']}: {s['Principal'].get('Service') or s['Principal'].get('AWS')} may {s['Action']}"
+                  + "".join(f" if {key} {value}" for test in s.get("Condition", {}).values()
+                            for key, value in test.items()) for s in statements]
+        return [("Triggers", "\n".join(triggers) or "none"), ("Resource-based policy", "\n".join(policy) or "none")]
 
     def refresh(self) -> None:
         try:
@@ -88,4 +97,5 @@ def _size(size: int) -> str:
 def _section(title: str, rows: list[tuple[str, str]]) -> str:
     heading = f"<h4>{escape(title)}</h4>" if title else ""
     return heading + "<table>" + "".join(f"<tr><td style='padding-right:1em'><b>{escape(k)}</b></td>"
-                                         f"<td><code>{escape(v)}</code></td></tr>" for k, v in rows) + "</table>"
+                                         f"<td><code>{escape(v).replace(chr(10), '<br>')}</code></td></tr>"
+                                         for k, v in rows) + "</table>"

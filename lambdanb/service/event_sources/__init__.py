@@ -10,7 +10,7 @@ from ...errors import LambdaNBError, ResourceNotFoundException
 from ..functions import FunctionRegistry
 from ..metrics import MetricStore
 from .filters import parse_filter_criteria
-from .mappings import EventSourceMapping, new_mapping
+from .mappings import EventSourceMapping, check_record_age, new_mapping
 from .polling import MappingPoller, wait_until_idle
 from .sqs import SQSPoller
 from .streams import DynamoDBStreamPoller, KinesisPoller
@@ -60,12 +60,16 @@ class EventSources:
         return self._mapping(uuid, "GetEventSourceMapping").describe()
 
     def update(self, uuid: str, *, enabled: bool | None = None, batch_size: int | None = None,
-               filter_criteria: dict[str, Any] | None = None) -> dict[str, Any]:
+               filter_criteria: dict[str, Any] | None = None,
+               maximum_record_age_in_seconds: int | None = None) -> dict[str, Any]:
         """UpdateEventSourceMapping; FilterCriteria {"Filters": []} removes the filters."""
         operation = "UpdateEventSourceMapping"
         mapping = self._mapping(uuid, operation)
         if batch_size is not None and not 1 <= batch_size <= 10000:
             raise LambdaNBError("BatchSize must be 1-10000.")
+        if maximum_record_age_in_seconds is not None:
+            check_record_age(maximum_record_age_in_seconds, operation)
+            mapping.maximum_record_age_in_seconds = maximum_record_age_in_seconds
         if filter_criteria is not None:
             mapping.filters = parse_filter_criteria(filter_criteria, operation)
         if enabled is not None:

@@ -26,6 +26,7 @@ class EventSourceMapping:
     function_response_types: list[str] = field(default_factory=list)
     bisect_batch_on_function_error: bool = False
     maximum_retry_attempts: int = -1
+    maximum_record_age_in_seconds: int = -1  # streams: older records are skipped (-1: kept until they expire)
     starting_position: str | None = None
     on_failure: str | None = None
     enabled: bool = True
@@ -59,6 +60,7 @@ class EventSourceMapping:
             described.update(StartingPosition=self.starting_position,
                              BisectBatchOnFunctionError=self.bisect_batch_on_function_error,
                              MaximumRetryAttempts=self.maximum_retry_attempts,
+                             MaximumRecordAgeInSeconds=self.maximum_record_age_in_seconds,
                              DestinationConfig={"OnFailure": {"Destination": self.on_failure}}
                              if self.on_failure else {})
         return described
@@ -68,7 +70,8 @@ def new_mapping(function_name: str, qualifier: str | None, event_source_arn: str
                 maximum_batching_window_in_seconds: int = 0, function_response_types: list[str] | tuple[str, ...] = (),
                 bisect_batch_on_function_error: bool = False, maximum_retry_attempts: int = -1,
                 starting_position: str | None = None, destination_config: dict[str, Any] | None = None,
-                enabled: bool = True, filter_criteria: dict[str, Any] | None = None) -> EventSourceMapping:
+                enabled: bool = True, filter_criteria: dict[str, Any] | None = None,
+                maximum_record_age_in_seconds: int = -1) -> EventSourceMapping:
     """A mapping, refused with Lambda's words where CreateEventSourceMapping would refuse it."""
     operation = "CreateEventSourceMapping"
     kind = service_of(event_source_arn)
@@ -87,8 +90,17 @@ def new_mapping(function_name: str, qualifier: str | None, event_source_arn: str
     if kind != "sqs" and starting_position not in ("TRIM_HORIZON", "LATEST"):
         raise InvalidParameterValueException("StartingPosition must be TRIM_HORIZON or LATEST for a stream.",
                                              operation)
+    check_record_age(maximum_record_age_in_seconds, operation)
     on_failure = ((destination_config or {}).get("OnFailure") or {}).get("Destination")
     return EventSourceMapping(function_name, event_source_arn, batch_size, qualifier,
                               maximum_batching_window_in_seconds, list(function_response_types),
-                              bisect_batch_on_function_error, maximum_retry_attempts, starting_position, on_failure,
-                              enabled, parse_filter_criteria(filter_criteria, operation))
+                              bisect_batch_on_function_error, maximum_retry_attempts, maximum_record_age_in_seconds,
+                              starting_position, on_failure, enabled, parse_filter_criteria(filter_criteria, operation))
+
+
+def check_record_age(seconds: int, operation: str) -> None:
+    """MaximumRecordAgeInSeconds is -1 (records are kept until the stream lets them expire) or 60 s to 7 days."""
+    if seconds != -1 and not 60 <= seconds <= 604_800:
+        raise InvalidParameterValueException(
+            f"1 validation error detected: Value '{seconds}' at 'maximumRecordAgeInSeconds' failed to satisfy "
+            "constraint: Member must be -1, or between 60 and 604800", operation)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import time
+import uuid
 from abc import abstractmethod
 from functools import cached_property
 from typing import Any
@@ -49,14 +50,19 @@ class StreamPoller(MappingPoller):
 
     def _process(self, shard: str, records: list[dict[str, Any]]) -> bool:
         """Invoke with the records in batches, retrying (or bisecting) a failed batch, with a delay that doubles
-        between tries; False when the mapping was stopped or disabled first."""
+        between tries; records older than MaximumRecordAgeInSeconds are skipped (to the OnFailure destination);
+        False when the mapping was stopped or disabled first."""
         pending = [records]
         while pending:
             batch = pending.pop(0)
             attempts = 0
+            invocation: Invocation | None = None
             while True:
                 if self.stopped.is_set() or not self.enabled:
                     return False
+                batch = self._skip_expired(shard, batch, attempts, invocation)
+                if not batch:
+                    break
                 invocation = self.call(batch)
                 if invocation is None:  # throttled
                     self.pause(THROTTLED_DELAY)
@@ -76,27 +82,52 @@ class StreamPoller(MappingPoller):
                     break
                 retries = self.mapping.maximum_retry_attempts
                 if retries != -1 and attempts > retries:
-                    self._give_up(shard, batch, invocation, attempts)
+                    self._give_up(shard, batch, "RetryAttemptsExhausted", attempts, invocation)
                     break
                 self.backing_off = retries == -1
+                delay = min(FIRST_RETRY_DELAY * 2 ** (attempts - 1), MAX_RETRY_DELAY, self._until_expiry(batch))
                 try:
-                    if not self.pause(min(FIRST_RETRY_DELAY * 2 ** (attempts - 1), MAX_RETRY_DELAY)):
+                    if not self.pause(delay):
                         return False
                 finally:
                     self.backing_off = False
         return True
 
-    def _give_up(self, shard: str, batch: list[dict], invocation: Invocation, attempts: int) -> None:
+    def _skip_expired(self, shard: str, batch: list[dict], attempts: int,
+                      invocation: Invocation | None) -> list[dict]:
+        """The batch without its records older than MaximumRecordAgeInSeconds, which go to the OnFailure
+        destination as Lambda sends them (condition RecordAgeExceeded)."""
+        limit = self.mapping.maximum_record_age_in_seconds
+        if limit == -1:
+            return batch
+        now = time.time()
+        expired = [record for record in batch if now - self._arrival(record) > limit]
+        if expired:
+            self._give_up(shard, expired, "RecordAgeExceeded", attempts, invocation)
+        return [record for record in batch if record not in expired]
+
+    def _until_expiry(self, batch: list[dict]) -> float:
+        """Seconds until the batch's oldest record is older than MaximumRecordAgeInSeconds (no limit: forever)."""
+        limit = self.mapping.maximum_record_age_in_seconds
+        if limit == -1:
+            return float("inf")
+        return max(0.0, min(self._arrival(r) for r in batch) + limit - time.time()) + 0.01
+
+    def _give_up(self, shard: str, batch: list[dict], condition: str, attempts: int,
+                 invocation: Invocation | None) -> None:
+        """Send the batch's description to the OnFailure destination, if there is one: retries exhausted, or
+        records too old (perhaps before any invoke)."""
         if not self.mapping.on_failure:
             return
         clock = self.clock
         info_key = "KinesisBatchInfo" if self.kind == "kinesis" else "DDBStreamBatchInfo"
-        record = {
-            "requestContext": {"requestId": invocation.request_id,
-                               "functionArn": function_arn(self.mapping.function_name, invocation.executed_version),
-                               "condition": "RetryAttemptsExhausted", "approximateInvokeCount": attempts},
-            "responseContext": {"statusCode": 200, "executedVersion": invocation.executed_version,
-                                "functionError": invocation.function_error or "Unhandled"},
+        version = invocation.executed_version if invocation else None
+        record: dict[str, Any] = {
+            "requestContext": {"requestId": invocation.request_id if invocation else str(uuid.uuid4()),
+                               "functionArn": function_arn(self.mapping.function_name, version),
+                               "condition": condition, "approximateInvokeCount": attempts},
+            **({"responseContext": {"statusCode": 200, "executedVersion": invocation.executed_version,
+                                    "functionError": invocation.function_error or "Unhandled"}} if invocation else {}),
             "version": "1.0",
             "timestamp": clock.iso_now(),
             info_key: {"shardId": shard, "startSequenceNumber": self._sequence(batch[0]),

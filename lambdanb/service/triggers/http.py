@@ -1,5 +1,5 @@
-"""Function URLs: an HTTP endpoint on 127.0.0.1 per URL that turns each request into Lambda's payload format 2.0,
-invokes the function synchronously through the Frontend, and maps its answer to the HTTP response as Lambda does."""
+"""HTTP triggers' shared parts: a loopback HTTP server per endpoint (a function URL, an API Gateway API), the URL a
+browser opens for it, Lambda's response mapping; and function URLs, whose requests become payload format 2.0."""
 from __future__ import annotations
 
 import base64
@@ -9,6 +9,7 @@ import os
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -16,11 +17,56 @@ from typing import TYPE_CHECKING, Any
 from ...arns import ACCOUNT_ID, REGION, function_arn
 from ...clock import iso_time
 from ...errors import LambdaAPIError, TooManyRequestsException
+from ..permissions import allows_public_url
 
 if TYPE_CHECKING:
     from ..frontend import Frontend
 
 _TEXT_TYPES = ("text/", "application/json", "application/xml", "application/javascript", "application/x-www-form")
+Response = tuple[int, list[tuple[str, str]], bytes]
+
+
+@dataclass
+class HttpRequest:
+    """One request as it reached a loopback server: target is the path with its query; headers keep repeats."""
+
+    method: str
+    target: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    source_ip: str
+
+    @property
+    def is_text(self) -> bool:
+        """Whether the body is passed as text (else base64, with isBase64Encoded true)."""
+        content_type = next((v for k, v in self.headers if k.lower() == "content-type"), "text/plain")
+        return content_type.startswith(_TEXT_TYPES)
+
+
+def serve_loopback(answer: Callable[[HttpRequest], Response], name: str) -> ThreadingHTTPServer:
+    """An HTTP server on 127.0.0.1 (a port of its own) answering every request with `answer`, in daemon threads."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(answer))
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True, name=name).start()
+    return server
+
+
+def loopback_url(server: ThreadingHTTPServer | None) -> str:
+    host, port = server.server_address[:2] if server else ("127.0.0.1", 0)
+    return f"http://{host!s}:{port}/"
+
+
+def browser_url(server: ThreadingHTTPServer | None) -> str:
+    """The URL a browser opens: through jupyter-server-proxy when the notebook server is not on this machine's
+    loopback for the browser (JupyterHub, Binder), else the loopback URL itself."""
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
+    if prefix and server:
+        return f"{prefix.rstrip('/')}/proxy/{server.server_address[1]}/"
+    return loopback_url(server)
+
+
+def json_response(status: int, document: dict[str, Any]) -> Response:
+    return status, [("Content-Type", "application/json")], json.dumps(document).encode()
 
 
 @dataclass
@@ -36,8 +82,7 @@ class FunctionUrl:
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2] if self.server else ("127.0.0.1", 0)
-        return f"http://{host!s}:{port}/"
+        return loopback_url(self.server)
 
     @property
     def url_id(self) -> str:
@@ -46,12 +91,7 @@ class FunctionUrl:
 
     @property
     def browser_url(self) -> str:
-        """The URL a browser opens: through jupyter-server-proxy when the notebook server is not on this machine's
-        loopback for the browser (JupyterHub, Binder), else the URL itself."""
-        prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX")
-        if prefix and self.server:
-            return f"{prefix.rstrip('/')}/proxy/{self.server.server_address[1]}/"
-        return self.url
+        return browser_url(self.server)
 
     def describe(self) -> dict[str, Any]:
         described: dict[str, Any] = {
@@ -63,10 +103,30 @@ class FunctionUrl:
         return described
 
     def serve(self, frontend: Frontend) -> None:
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self, frontend))
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True,
-                         name=f"lambdanb-url-{self.function_name}").start()
+        self.server = serve_loopback(lambda request: self.answer(frontend, request),
+                                     f"lambdanb-url-{self.function_name}")
+
+    def answer(self, frontend: Frontend, request: HttpRequest) -> Response:
+        """Invoke the function for one request; Lambda's own answers when it cannot."""
+        if self.auth_type == "AWS_IAM" and not any(k.lower() == "authorization" for k, _ in request.headers):
+            return json_response(403, {"Message": "Forbidden"})
+        request_id = frontend.ids.request_id(self.function_name)
+        event = request_event(self, request, request_id)
+        try:
+            policy = frontend.functions.get(self.function_name, "Invoke").policy
+            if self.auth_type == "NONE" and not allows_public_url(policy, self.function_name, self.qualifier):
+                return json_response(403, {"Message": "Forbidden"})  # the policy does not grant everyone access
+            invocation = frontend.invoke(self.function_name, event, qualifier=self.qualifier, source="function-url")
+        except TooManyRequestsException:
+            return json_response(429, {"Message": "Rate Exceeded."})
+        except LambdaAPIError as error:
+            return json_response(error.status_code, {"Message": error.message})
+        if invocation.function_error:
+            return 502, [("Content-Type", "application/json")], b"Internal Server Error"
+        try:
+            return http_response(invocation.payload)
+        except (TypeError, ValueError):
+            return 502, [("Content-Type", "application/json")], b"Internal Server Error"
 
     def stop(self) -> None:
         if self.server is not None:
@@ -74,38 +134,54 @@ class FunctionUrl:
             self.server.server_close()
 
 
-def request_event(url: FunctionUrl, method: str, target: str, headers: dict[str, str], body: bytes,
-                  source_ip: str, request_id: str) -> dict[str, Any]:
-    """Lambda's payload format 2.0 for one HTTP request."""
-    parts = urllib.parse.urlsplit(target)
+def request_event(url: FunctionUrl, request: HttpRequest, request_id: str) -> dict[str, Any]:
+    """Lambda's payload format 2.0 for one request to a function URL."""
+    domain = f"{url.url_id}.lambda-url.{REGION}.on.aws"
+    event = payload_v2(request, request_id, route_key="$default", stage="$default", api_id=url.url_id,
+                       domain=domain)
+    event["requestContext"]["accountId"] = "anonymous" if url.auth_type == "NONE" else ACCOUNT_ID
+    return event
+
+
+def payload_v2(request: HttpRequest, request_id: str, *, route_key: str, stage: str, api_id: str, domain: str,
+               path_parameters: dict[str, str] | None = None,
+               stage_variables: dict[str, str] | None = None) -> dict[str, Any]:
+    """Payload format 2.0 (function URLs, HTTP APIs): repeated headers and query values joined with commas,
+    cookies apart, the body base64-encoded unless it is text."""
+    parts = urllib.parse.urlsplit(request.target)
     lowered: dict[str, str] = {}
-    for name, value in headers.items():
+    for name, value in request.headers:
         lowered[name.lower()] = f"{lowered[name.lower()]},{value}" if name.lower() in lowered else value
     cookies = [c.strip() for c in lowered.pop("cookie", "").split(";") if c.strip()]
     query: dict[str, str] = {}
     for name, value in urllib.parse.parse_qsl(parts.query, keep_blank_values=True):
         query[name] = f"{query[name]},{value}" if name in query else value
-    text = lowered.get("content-type", "text/plain").startswith(_TEXT_TYPES)
     now = time.time()
-    domain = f"{url.url_id}.lambda-url.{REGION}.on.aws"
     event: dict[str, Any] = {
-        "version": "2.0", "routeKey": "$default", "rawPath": parts.path or "/", "rawQueryString": parts.query,
+        "version": "2.0", "routeKey": route_key, "rawPath": parts.path or "/", "rawQueryString": parts.query,
         "headers": lowered,
         "requestContext": {
-            "accountId": "anonymous" if url.auth_type == "NONE" else ACCOUNT_ID, "apiId": url.url_id,
-            "domainName": domain, "domainPrefix": url.url_id,
-            "http": {"method": method, "path": parts.path or "/", "protocol": "HTTP/1.1", "sourceIp": source_ip,
-                     "userAgent": lowered.get("user-agent", "")},
-            "requestId": request_id, "routeKey": "$default", "stage": "$default",
+            "accountId": ACCOUNT_ID, "apiId": api_id, "domainName": domain, "domainPrefix": domain.split(".")[0],
+            "http": {"method": request.method, "path": parts.path or "/", "protocol": "HTTP/1.1",
+                     "sourceIp": request.source_ip, "userAgent": lowered.get("user-agent", "")},
+            "requestId": request_id, "routeKey": route_key, "stage": stage,
             "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)), "timeEpoch": int(now * 1000)},
-        "isBase64Encoded": bool(body) and not text}
+        "isBase64Encoded": bool(request.body) and not request.is_text}
     if cookies:
         event["cookies"] = cookies
     if query:
         event["queryStringParameters"] = query
-    if body:
-        event["body"] = body.decode("utf-8", "replace") if text else base64.b64encode(body).decode()
+    if path_parameters:
+        event["pathParameters"] = path_parameters
+    if stage_variables:
+        event["stageVariables"] = stage_variables
+    if request.body:
+        event["body"] = body_text(request)
     return event
+
+
+def body_text(request: HttpRequest) -> str:
+    return request.body.decode("utf-8", "replace") if request.is_text else base64.b64encode(request.body).decode()
 
 
 def http_response(payload: Any) -> tuple[int, list[tuple[str, str]], bytes]:
@@ -126,7 +202,7 @@ def http_response(payload: Any) -> tuple[int, list[tuple[str, str]], bytes]:
     return int(payload["statusCode"]), headers, data
 
 
-def _handler(url: FunctionUrl, frontend: Frontend) -> type[BaseHTTPRequestHandler]:
+def _handler(answer: Callable[[HttpRequest], Response]) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -136,7 +212,8 @@ def _handler(url: FunctionUrl, frontend: Frontend) -> type[BaseHTTPRequestHandle
         def _serve(self) -> None:
             size = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(size) if size else b""
-            status, headers, data = self._answer(body)
+            request = HttpRequest(self.command, self.path, list(self.headers.items()), body, self.client_address[0])
+            status, headers, data = answer(request)
             self.send_response(status)
             for name, value in headers:
                 self.send_header(name, value)
@@ -144,26 +221,6 @@ def _handler(url: FunctionUrl, frontend: Frontend) -> type[BaseHTTPRequestHandle
             self.end_headers()
             if self.command != "HEAD":
                 self.wfile.write(data)
-
-        def _answer(self, body: bytes) -> tuple[int, list[tuple[str, str]], bytes]:
-            if url.auth_type == "AWS_IAM" and "Authorization" not in self.headers:
-                return 403, [("Content-Type", "application/json")], b'{"Message":"Forbidden"}'
-            request_id = frontend.ids.request_id(url.function_name)
-            event = request_event(url, self.command, self.path, dict(self.headers.items()), body,
-                                  self.client_address[0], request_id)
-            try:
-                invocation = frontend.invoke(url.function_name, event, qualifier=url.qualifier, source="function-url")
-            except TooManyRequestsException:
-                return 429, [("Content-Type", "application/json")], b'{"Message":"Rate Exceeded."}'
-            except LambdaAPIError as error:
-                return error.status_code, [("Content-Type", "application/json")], \
-                    json.dumps({"Message": error.message}).encode()
-            if invocation.function_error:
-                return 502, [("Content-Type", "application/json")], b"Internal Server Error"
-            try:
-                return http_response(invocation.payload)
-            except (TypeError, ValueError):
-                return 502, [("Content-Type", "application/json")], b"Internal Server Error"
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _serve
 

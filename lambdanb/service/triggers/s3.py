@@ -22,8 +22,11 @@ class S3Trigger:
     uuid: str = field(default_factory=lambda: str(uuid.uuid4()))
 
     def describe(self) -> dict[str, Any]:
-        return {"Type": "S3", "Bucket": self.bucket, "FunctionArn": function_arn(self.function_name),
-                "Events": list(self.events), "Prefix": self.prefix, "Suffix": self.suffix, "UUID": self.uuid}
+        """As list_triggers shows it."""
+        rules = "".join(f", {name} {value}" for name, value in (("prefix", self.prefix), ("suffix", self.suffix))
+                        if value)
+        return {"Type": "S3", "FunctionArn": function_arn(self.function_name), "Source": f"arn:aws:s3:::{self.bucket}",
+                "Detail": ", ".join(self.events) + rules}
 
     def configure_bucket(self) -> None:
         """Add this trigger to the bucket's notification configuration, as the console does on AWS."""

@@ -17,6 +17,7 @@ from ...arns import ACCOUNT_ID, REGION
 from ...errors import LambdaNBError
 from ...local_aws_server import eventbridge_input
 from ...log import problem
+from ..permissions import ServiceCaller
 
 if TYPE_CHECKING:
     from ..frontend import Frontend
@@ -78,6 +79,7 @@ class Scheduled:
     target: dict[str, Any]
     kind: str  # "rule" (EventBridge) or "schedule" (EventBridge Scheduler)
     due: float | None = None
+    role_may_invoke: bool = True  # a Scheduler schedule invokes with its role, which must allow it
 
 
 class Schedules:
@@ -123,6 +125,8 @@ class Schedules:
                 scheduled.due = known.due
             else:
                 scheduled.due = next_time(scheduled.expression, now)
+            if scheduled.kind == "schedule":
+                scheduled.role_may_invoke = _role_may_invoke(scheduled.target.get("RoleArn", ""))
         self._known = found
 
     def _fire_due(self) -> None:
@@ -131,11 +135,27 @@ class Schedules:
             if scheduled.due is None or scheduled.due > now:
                 continue
             fired_at, scheduled.due = scheduled.due, next_time(scheduled.expression, scheduled.due)
+            if not scheduled.role_may_invoke:
+                problem(f"the schedule {scheduled.resource_arn}", f"its role {scheduled.target.get('RoleArn')} does "
+                        "not allow lambda:InvokeFunction, so it cannot invoke its target")
+                continue
+            # A rule invokes as events.amazonaws.com, which the function's policy must allow; Scheduler assumes the
+            # schedule's role instead.
+            caller = ServiceCaller("events.amazonaws.com", scheduled.resource_arn, ACCOUNT_ID) \
+                if scheduled.kind == "rule" else None
             try:
                 self.frontend.invoke(scheduled.target["Arn"], _payload(scheduled, fired_at), invocation_type="Event",
-                                     source=f"schedule:{scheduled.resource_arn}")
+                                     source=f"schedule:{scheduled.resource_arn}", caller=caller)
             except LambdaNBError as error:
                 problem(f"the schedule {scheduled.resource_arn}", error)
+
+
+def _role_may_invoke(role_arn: str) -> bool:
+    """Whether a schedule's role exists and its policies allow lambda:InvokeFunction."""
+    try:
+        return aws.local.role_allows(role_arn, "lambda:InvokeFunction")
+    except Exception:  # noqa: BLE001 - no such role (or no role): the schedule cannot assume it
+        return False
 
 
 def _payload(scheduled: Scheduled, fired_at: float) -> Any:
