@@ -17,13 +17,14 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from typing import Any
 
 from . import local_aws_server
-from .arns import ACCOUNT_ID, REGION
+from .arns import REGION
 from .errors import LambdaNBError
 from .local_aws_server import KERNEL_KEY_HEADER, LAMBDA_ROUTE_PATH
 
@@ -37,11 +38,9 @@ PREPARED_CLIENTS = ("sts", "iam", "s3", "sqs")
 
 
 def _trust_policy() -> str:
-    # Lambda assumes the role; the notebook's administrator assumes it on Lambda's behalf (moto checks the
-    # caller against an AWS principal, so both stand in the one statement).
+    # AWS's own trust policy for a Lambda execution role ("Choose: Lambda" in the IAM console).
     return json.dumps({"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Action": "sts:AssumeRole",
-        "Principal": {"Service": "lambda.amazonaws.com", "AWS": f"arn:aws:iam::{ACCOUNT_ID}:user/{ADMIN_USER}"}}]})
+        "Effect": "Allow", "Action": "sts:AssumeRole", "Principal": {"Service": "lambda.amazonaws.com"}}]})
 
 
 class LocalAWS:
@@ -172,9 +171,10 @@ class LocalAWS:
         found: list[dict[str, Any]] = self._read_kernel_only(local_aws_server.TRIGGERS_PATH)
         return found
 
-    def _read_kernel_only(self, path: str) -> Any:
+    def _read_kernel_only(self, path: str, body: bytes | None = None) -> Any:
         """What the local AWS answers the kernel alone at path (with the kernel's key), decoded from JSON."""
-        request = urllib.request.Request(f"{self.endpoint}{path}", headers={KERNEL_KEY_HEADER: self._kernel_key})
+        request = urllib.request.Request(f"{self.endpoint}{path}", data=body,
+                                         headers={KERNEL_KEY_HEADER: self._kernel_key})
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read())
 
@@ -259,12 +259,14 @@ class LocalAWS:
             cached = self._credentials.get(role_arn)
         if cached and cached[0] > time.time() + 600:
             return cached[1]
-        found = self.shared_client("sts").assume_role(RoleArn=role_arn, RoleSessionName="lambdanb",
-                                                       DurationSeconds=_SESSION_SECONDS)["Credentials"]
+        try:
+            found = self._read_kernel_only(local_aws_server.ROLE_SESSION_PATH, role_arn.encode())
+        except urllib.error.HTTPError as refused:
+            raise LambdaNBError(json.loads(refused.read())["Message"]) from None
         credentials = {"AWS_ACCESS_KEY_ID": found["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": found["SecretAccessKey"],
                        "AWS_SESSION_TOKEN": found["SessionToken"]}
         with self._cache_lock:
-            self._credentials[role_arn] = (time.time() + _SESSION_SECONDS, credentials)
+            self._credentials[role_arn] = (time.time() + found["DurationSeconds"], credentials)
         return credentials
 
     def role_allows(self, role_arn: str, action: str) -> bool:

@@ -30,6 +30,7 @@ LAMBDA_ROUTE_PATH = "/moto-api/lambdanb/lambda-endpoint"
 SCHEDULES_PATH = "/moto-api/lambdanb/schedules"  # the kernel reads the schedules with Lambda targets here
 APIS_PATH = "/moto-api/lambdanb/apis/"  # + an API's id: the kernel reads an API Gateway API's routes here
 TRIGGERS_PATH = "/moto-api/lambdanb/triggers"  # the kernel reads every service's Lambda triggers here
+ROLE_SESSION_PATH = "/moto-api/lambdanb/role-session"  # the kernel assumes a function's role here, as Lambda does
 # Who invokes a function on a service's behalf, for lambdanb's Lambda to check the function's resource policy.
 PRINCIPAL_HEADER = "X-Lambdanb-Source-Principal"
 SOURCE_ARN_HEADER = "X-Lambdanb-Source-Arn"
@@ -252,6 +253,9 @@ class FrontDoor:
             return respond(start_response, 200, "application/json", json.dumps(scheduled_lambda_targets()).encode())
         if path == TRIGGERS_PATH and self.from_kernel(environ):
             return respond(start_response, 200, "application/json", json.dumps(lambda_triggers()).encode())
+        if path == ROLE_SESSION_PATH and self.from_kernel(environ):
+            status, answer = lambda_role_session(read_body(environ).decode())
+            return respond(start_response, status, "application/json", json.dumps(answer).encode())
         if path.startswith(APIS_PATH) and self.from_kernel(environ):
             return respond(start_response, 200, "application/json",
                            json.dumps(api_routes(path.removeprefix(APIS_PATH))).encode())
@@ -299,6 +303,39 @@ class FrontDoor:
         start_response(f"{status} {http.client.responses.get(status, '')}",
                        reply + [("Content-Length", str(len(data)))])
         return [data]
+
+
+def lambda_role_session(role_arn: str) -> tuple[int, dict[str, Any]]:
+    """Lambda's own AssumeRole of a function's role: allowed when the role's trust policy lets the service principal
+    lambda.amazonaws.com assume it (the notebook is not the caller on AWS, so moto's check of the caller is not
+    asked). Returns the status and the credentials, or {"Message": ...}."""
+    from moto.iam.models import iam_backends
+    from moto.sts.models import sts_backends
+    try:
+        role = iam_backends[default_account()]["aws"].get_role_by_arn(role_arn)
+    except Exception:  # moto's IAMNotFoundException, or an ARN it cannot read
+        return 404, {"Message": f"There is no role {role_arn}."}
+    if not trusts_lambda(json.loads(urllib.parse.unquote(role.assume_role_policy_document))):
+        return 400, {"Message": "The role defined for the function cannot be assumed by Lambda."}
+    session = sts_backends[default_account()]["aws"].assume_role(
+        region_name="us-east-1", role_session_name="lambdanb", role_arn=role_arn, policy="",
+        duration=int(role.max_session_duration or 3600), external_id="")
+    return 200, {"AccessKeyId": session.access_key_id, "SecretAccessKey": session.secret_access_key,
+                 "SessionToken": session.session_token, "DurationSeconds": int(role.max_session_duration or 3600)}
+
+
+def trusts_lambda(trust_policy: dict[str, Any]) -> bool:
+    """Whether a trust policy allows lambda.amazonaws.com to sts:AssumeRole (conditions aside)."""
+    def listed(value: Any) -> list[Any]:
+        return value if isinstance(value, list) else [value]
+
+    for statement in listed(trust_policy.get("Statement", [])):
+        principals = statement.get("Principal", {})
+        services = listed(principals.get("Service", [])) if isinstance(principals, dict) else []
+        if (statement.get("Effect") == "Allow" and "lambda.amazonaws.com" in services
+                and any(action in ("sts:AssumeRole", "sts:*", "*") for action in listed(statement.get("Action", [])))):
+            return True
+    return False
 
 
 def scheduled_lambda_targets(every_state: bool = False) -> list[dict[str, Any]]:

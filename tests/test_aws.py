@@ -60,6 +60,21 @@ def test_role_allows_what_its_policy_says_and_nothing_more(service, bucket):
     assert service.invoke("reader", {"bucket": bucket}).payload["write"] == "written"
 
 
+def test_a_role_made_as_on_aws_works_and_one_lambda_may_not_assume_is_refused(service, bucket):
+    # The role of AWS's tutorials: "Choose: Lambda" (the service's trust policy) and a managed policy, plain boto3.
+    iam = aws.client("iam")
+    trust = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    role = iam.create_role(RoleName=unique("tutorial"), AssumeRolePolicyDocument=json.dumps(trust))["Role"]
+    iam.put_role_policy(RoleName=role["RoleName"], PolicyName="read", PolicyDocument=json.dumps(READ_ONLY))
+    service.create_function("tutorial", S3_HANDLER, role=role["Arn"])
+    assert service.invoke("tutorial", {"bucket": bucket}).payload["read"] == "hello from S3"
+    ec2_trust = {**trust, "Statement": [{**trust["Statement"][0], "Principal": {"Service": "ec2.amazonaws.com"}}]}
+    other = iam.create_role(RoleName=unique("for-ec2"), AssumeRolePolicyDocument=json.dumps(ec2_trust))["Role"]
+    with pytest.raises(Exception, match="^The role defined for the function cannot be assumed by Lambda.$"):
+        service.create_function("not-for-lambda", S3_HANDLER, role=other["Arn"])
+
+
 def test_role_credentials_are_the_only_credentials(service, monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "KERNEL-KEY")
     role = unique("plain")
@@ -130,19 +145,20 @@ def test_credentials_are_cached_per_role():
     assert first["AWS_ACCESS_KEY_ID"].startswith("ASIA") and first["AWS_SESSION_TOKEN"]
 
 
-def test_a_slow_sts_call_holds_up_no_other_role():
+def test_a_slow_sts_call_holds_up_no_other_role(monkeypatch):
     ready = aws.create_role(unique("ready"), ["AWSLambdaBasicExecutionRole"])
     slow = aws.create_role(unique("slow"), ["AWSLambdaBasicExecutionRole"])
     cached = aws.local.credentials(ready)
     in_sts, release = threading.Event(), threading.Event()
+    ask = aws.local._read_kernel_only
 
-    def hold(params, **_):
-        if params.get("RoleArn") == slow:
+    def hold(path, body=None):
+        if body == slow.encode():
             in_sts.set()
             release.wait(30)
+        return ask(path, body)
 
-    sts = aws.local.shared_client("sts")
-    sts.meta.events.register("provide-client-params.sts.AssumeRole", hold)
+    monkeypatch.setattr(aws.local, "_read_kernel_only", hold)
     try:
         waiting = threading.Thread(target=aws.local.credentials, args=(slow,), daemon=True)
         waiting.start()
@@ -154,6 +170,5 @@ def test_a_slow_sts_call_holds_up_no_other_role():
         assert answers == [cached], "a cached role waited for another role's STS call"
     finally:
         release.set()
-        sts.meta.events.unregister("provide-client-params.sts.AssumeRole", hold)
     waiting.join(30)
     assert aws.local.credentials(slow)["AWS_ACCESS_KEY_ID"].startswith("ASIA")

@@ -65,7 +65,7 @@ def _settings(request: dict[str, Any], operation: str) -> dict[str, Any]:
     elif settings.get("role"):
         from .. import aws
         try:
-            aws.local.role_arn(settings["role"])
+            aws.local.credentials(aws.local.role_arn(settings["role"]))
         except LambdaNBError:
             raise InvalidParameterValueException("The role defined for the function cannot be assumed by Lambda.",
                                                  operation) from None

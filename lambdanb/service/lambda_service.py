@@ -240,6 +240,7 @@ class LambdaService:
         if role:
             from .. import aws
             config.role = aws.local.role_arn(role)
+            aws.local.credentials(config.role)  # as CreateFunction does: a role Lambda cannot assume is refused now
             config.logs_delivered = all(aws.local.role_allows(config.role, action) for action in aws.LOG_ACTIONS)
         return config
 
