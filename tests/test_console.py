@@ -108,7 +108,7 @@ def test_async_and_batch_with_progress_and_live_logs_and_monitor(console):
     console.test.invoke_async.click()
     assert eventually(lambda: "Accepted (202)" in console.test.status.value)
     assert console.service.drain(30)
-    assert eventually(lambda: console.logs.tail.value.count("got batch") == 26)
+    assert eventually(lambda: console.logs.html().count("got batch") == 26)
     assert eventually(lambda: "last 2 min: 26 invocations" in console.monitor.charts.value)
     assert eventually(lambda: ">26<" in console.queue.counts.value)  # received
     assert "Cost estimate" in console.monitor.cost.value
@@ -117,30 +117,30 @@ def test_async_and_batch_with_progress_and_live_logs_and_monitor(console):
 def test_logs_filter_by_text_request_level_and_stream_with_errors_marked(console):
     console.service.invoke("hello", {"key1": "alpha"})
     failed = console.service.invoke("hello", {"key1": "beta", "fail": True})
-    assert eventually(lambda: "got beta" in console.logs.tail.value)
+    assert eventually(lambda: "got beta" in console.logs.html())
     assert "Errors (1)" in console.logs.errors.value
-    error_rows = re.findall(r"<tr class='log-row level-error'.*?</tr>", console.logs.tail.value, re.S)
+    error_rows = re.findall(r"<tr class='log-row level-error'.*?</tr>", console.logs.html(), re.S)
     assert len(error_rows) == 1 and "asked to fail" in error_rows[0]
     assert failed.request_id in console.logs.request.options
     console.logs.request.value = failed.request_id
-    assert "got beta" in console.logs.tail.value and "got alpha" not in console.logs.tail.value
+    assert "got beta" in console.logs.html() and "got alpha" not in console.logs.html()
     console.logs.request.value = ""
     console.logs.filter.value = "alpha"
-    assert "got alpha" in console.logs.tail.value and "got beta" not in console.logs.tail.value
+    assert "got alpha" in console.logs.html() and "got beta" not in console.logs.html()
     console.logs.filter.value = ""
     console.logs.level.value = LEVELS[1]  # errors only
-    assert "asked to fail" in console.logs.tail.value and "got alpha" not in console.logs.tail.value
+    assert "asked to fail" in console.logs.html() and "got alpha" not in console.logs.html()
     console.logs.level.value = LEVELS[0]
     stream = console.logs.stream.options[1]
     console.logs.stream.value = stream
-    assert "got alpha" in console.logs.tail.value
+    assert "got alpha" in console.logs.html()
 
 
 def test_logs_group_each_invocation_newest_at_the_bottom_with_report_fields(console):
     first = console.service.invoke("hello", {"key1": "one"})
     second = console.service.invoke("hello", {"key1": "two"})
-    assert eventually(lambda: "got two" in console.logs.tail.value)
-    tail = console.logs.tail.value
+    assert eventually(lambda: "got two" in console.logs.html())
+    tail = console.logs.html()
     groups = re.findall(r"<details class='log-group'.*?</details>", tail, re.S)
     assert len(groups) == 2
     assert first.request_id in groups[0] and second.request_id in groups[1]  # oldest first, newest at the bottom
@@ -150,13 +150,30 @@ def test_logs_group_each_invocation_newest_at_the_bottom_with_report_fields(cons
     assert console.logs.tail.layout.overflow == "auto"
 
 
+def test_logs_groups_already_drawn_are_left_alone_as_new_invocations_arrive(console):
+    """The browser keeps what the reader folded or opened in a group as long as its widget is not drawn anew."""
+    for n in range(4):
+        console.service.invoke("hello", {"key1": f"call {n}"})
+    assert eventually(lambda: "got call 3" in console.logs.html())
+    before = console.logs.groups.children
+    folded = [group.value for group in before]
+    assert "<details class='log-group' open" not in folded[0]  # older than the latest three: folded
+    for n in range(4, 6):
+        console.service.invoke("hello", {"key1": f"call {n}"})
+    assert eventually(lambda: "got call 5" in console.logs.html())
+    after = console.logs.groups.children
+    assert after[:len(before)] == before and len(after) == len(before) + 2  # the same widgets, new ones after them
+    assert after[0].value == folded[0]  # not drawn anew: its view in the browser stays as the reader left it
+    assert "<details class='log-group' open" in after[-1].value
+
+
 def test_logs_tail_stays_bounded(console):
     console.service.create_function("chatty", "def lambda_handler(e, c):\n    for i in range(2000): print('line', i)\n")
     chatty = Console(console.service, "chatty", refresh_seconds=0.1)
     try:
         console.service.invoke("chatty")
-        assert eventually(lambda: "line 1999" in chatty.logs.tail.value)
-        assert chatty.logs.tail.value.count("<tr") == 300
+        assert eventually(lambda: "line 1999" in chatty.logs.html())
+        assert chatty.logs.html().count("<tr") == 300
     finally:
         chatty.close()
 

@@ -79,7 +79,7 @@ class Console:
                      + self.environments.view.value),
                     ("Async queue", self.queue.counts.value + self.queue.events.value),
                     ("Monitor", self.monitor.charts.value + self.monitor.cost.value),
-                    ("Logs", self.logs.tail.value)]
+                    ("Logs", self.logs.html())]
         if self.test.result.value:
             sections.insert(0, ("Test: execution result", self.test.result.value))
         body = "".join(f"<h4 style='margin:12px 0 4px'>{escape(title)}</h4>{html}" for title, html in sections)
