@@ -400,3 +400,24 @@ def test_idle_environments_are_recycled_on_the_timeline():
         console.close()
     finally:
         service.close()
+
+
+def test_events_dropped_with_their_deleted_function_get_an_end_mark_and_the_console_says_so():
+    service = LambdaService(async_retry_delays=(60, 60))
+    service.create_function("doomed", "def lambda_handler(event, context):\n    raise ValueError('no')\n")
+    console = Console(service, "doomed", refresh_seconds=0.1)
+    try:
+        accepted = [service.invoke("doomed", {"n": n}, invocation_type="Event") for n in range(2)]
+        assert eventually(lambda: service.async_queue_status("doomed").retrying == 2)  # both wait a minute
+        service.delete_function("doomed")
+        ends = {e.request_id: e.outcome for e in service.timeline("doomed") if e.kind == "ended"}
+        assert ends == {a.request_id: "failed (FunctionDeleted), dropped" for a in accepted}
+        assert eventually(lambda: console.deleted_at is not None)
+        assert "deleted at" in console.title.value and "this console stopped" in console.title.value
+        events = console.queue.events.value
+        assert events.count("class='ended'") == 2 and "failed (FunctionDeleted), dropped" in events
+        assert ">2<" in console.queue.counts.value.split("Dropped", 1)[1]  # the count tile says so too
+        assert "<svg" in console.snapshot().html
+    finally:
+        console.close()
+        service.close()

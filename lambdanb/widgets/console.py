@@ -3,6 +3,7 @@ Configuration tabs, kept live, with a static picture of itself for notebooks rea
 from __future__ import annotations
 
 import threading
+import time
 from html import escape
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +11,7 @@ import ipywidgets as widgets
 
 from ..errors import ResourceNotFoundException
 from ..log import problem
+from .charts import clock
 from .config_panel import ConfigPanel
 from .environments_panel import EnvironmentsPanel
 from .logs_panel import LogsPanel
@@ -27,7 +29,6 @@ class Console:
     """One panel per tab; a single background thread refreshes them while the console is open."""
 
     def __init__(self, service: LambdaService, function_name: str, refresh_seconds: float = 1.0) -> None:
-        service.get_function(function_name)  # a clear error for an unknown function, before any widget
         self.service = service
         self.function_name = function_name
         self.test = TestPanel(service, function_name)
@@ -38,10 +39,12 @@ class Console:
         self.configuration = ConfigPanel(service, function_name)
         self.panels = (self.test, self.environments, self.queue, self.logs, self.monitor, self.configuration)
         self.tabs = widgets.Tab(children=[panel.root for panel in self.panels], titles=TITLES)
-        title = widgets.HTML(self._title_html())
+        self.arn = service.get_function(function_name).arn
+        self.deleted_at: float | None = None
+        self.title = widgets.HTML(self._title_html())
         self.close_button = widgets.Button(description="Close", icon="times", layout=widgets.Layout(width="90px"))
         self.close_button.on_click(lambda _: self.close())
-        self.root = widgets.VBox([widgets.HBox([title, self.close_button]), self.tabs])
+        self.root = widgets.VBox([widgets.HBox([self.title, self.close_button]), self.tabs])
         self._stop = threading.Event()
         self._ticker = threading.Thread(target=self._tick, args=(refresh_seconds,), daemon=True,
                                         name=f"lambdanb-console-{function_name}")
@@ -56,10 +59,22 @@ class Console:
             try:
                 self.refresh()
             except ResourceNotFoundException:
-                self.close()  # the function went away: nothing left to watch
+                self._function_deleted()
                 return
             except Exception as error:  # keep refreshing; say what went wrong once
                 problem(f"the console of {self.function_name}", error)
+
+    def _function_deleted(self) -> None:
+        """The function went away: the console stops, showing its last moments (the queue's dropped events with
+        their end marks), and says so."""
+        self._stop.set()
+        self.deleted_at = time.time()
+        for panel in (self.environments, self.queue):
+            try:
+                panel.refresh()
+            except ResourceNotFoundException:
+                pass  # what is drawn from the timeline is drawn before what asks the function's configuration
+        self.title.value = self._title_html()
 
     @property
     def closed(self) -> bool:
@@ -74,7 +89,8 @@ class Console:
 
     def snapshot(self) -> Snapshot:
         """The console as it is now, as a static picture (HTML and SVG) that stays in the saved notebook."""
-        self.refresh()
+        if self.deleted_at is None:
+            self.refresh()
         sections = [("Environments", self.environments.summary.value + self.environments.legend.value
                      + self.environments.view.value),
                     ("Async queue", self.queue.counts.value + self.queue.events.value),
@@ -86,8 +102,10 @@ class Console:
         return Snapshot(f"<div class='lambdanb-console-snapshot'>{self._title_html()}{body}</div>")
 
     def _title_html(self) -> str:
-        return (f"<div><b>λ {escape(self.function_name)}</b> <span style='color:#777'>"
-                f"{escape(self.service.get_function(self.function_name).arn)}</span></div>")
+        deleted = "" if self.deleted_at is None else (
+            f" <b style='color:#d13212'>deleted at {clock(self.deleted_at)}: this console stopped</b>")
+        return (f"<div><b>λ {escape(self.function_name)}</b> <span style='color:#777'>{escape(self.arn)}</span>"
+                f"{deleted}</div>")
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         """The live widget, and beside it (for GitHub, nbviewer and nbconvert, which run no kernel) the console's

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 
+from ..errors import ResourceNotFoundException
 from .charts import FONT, clock
 from .lanes import legend_html, timeline_svg
 from .timeline import Picture, describe, outcome
@@ -57,7 +58,10 @@ class EnvironmentsPanel:
         picture = Picture.of(entries)
         end = time.time()
         start = end - WINDOWS[self.window.value]
-        reserved = self.service.get_function_concurrency(self.function_name).get("ReservedConcurrentExecutions")
+        try:
+            reserved = self.service.get_function_concurrency(self.function_name).get("ReservedConcurrentExecutions")
+        except ResourceNotFoundException:  # deleted: its timeline stays, its configuration is gone
+            reserved = None
         html = timeline_svg(picture, start, end, now=end, reserved=reserved)
         if html != self.view.value:
             self.view.value = html

@@ -191,6 +191,7 @@ def _ended(entries: list[TimelineEntry]) -> bool:
 def _event_svg(entries: list[TimelineEntry], axis: TimeAxis, y: float, row: float, now: float) -> str:
     parts = []
     waiting_since = entries[0].start if entries[0].kind == "queued" else None
+    ended_at = entries[-1].end if _ended(entries) else None  # a retry planned after the end never came
     for entry in entries:
         if entry.kind == "invoke" or entry.kind == "throttle":
             if waiting_since is not None:
@@ -206,7 +207,8 @@ def _event_svg(entries: list[TimelineEntry], axis: TimeAxis, y: float, row: floa
                              f"stroke-width='1.5' class='throttle'><title>attempt {entry.attempt} throttled at "
                              f"{precise(entry.start)}</title></path>")
         elif entry.kind == "retry":
-            parts.append(f"<line x1='{axis.x(entry.start):.1f}' x2='{axis.x(entry.end):.1f}' y1='{y + 7}' "
+            until = entry.end if ended_at is None else min(entry.end, ended_at)
+            parts.append(f"<line x1='{axis.x(entry.start):.1f}' x2='{axis.x(until):.1f}' y1='{y + 7}' "
                          f"y2='{y + 7}' stroke='#ec7211' stroke-width='2' stroke-dasharray='4 2' class='retry'>"
                          f"<title>{escape(entry.outcome)}: retried after {entry.end - entry.start:g} s (at "
                          f"{precise(entry.end)})</title></line>")

@@ -32,6 +32,15 @@ class QueuePanel:
         self.refresh()
 
     def refresh(self) -> None:
+        # the events' rows first: they are drawn from the timeline, which outlives the function
+        end = time.time()
+        picture = Picture.of(self.service.timeline(self.function_name))
+        events = (f"<div style='font-size:12px;color:#5f6b7a;{FONT}'>One row per event: ▬ waiting in the queue, "
+                  "a bar per attempt (coloured by outcome), - - wait before a retry, ✕ throttled, ✓ succeeded, "
+                  "➜ sent to a destination or DLQ, ✗ dropped. Hover for details.</div>"
+                  + async_events_svg(picture, end - WINDOWS[self.window.value], end, now=end))
+        if events != self.events.value:
+            self.events.value = events
         status = self.service.async_queue_status(self.function_name)
         tiles = [("Received", status.outcomes.received, "accepted with 202"),
                  ("Waiting", status.waiting, "for a first attempt"),
@@ -49,14 +58,6 @@ class QueuePanel:
             "</div></div>" for title, value, note in tiles) + "</div>"
         if counts != self.counts.value:
             self.counts.value = counts
-        end = time.time()
-        picture = Picture.of(self.service.timeline(self.function_name))
-        events = (f"<div style='font-size:12px;color:#5f6b7a;{FONT}'>One row per event: ▬ waiting in the queue, "
-                  "a bar per attempt (coloured by outcome), - - wait before a retry, ✕ throttled, ✓ succeeded, "
-                  "➜ sent to a destination or DLQ, ✗ dropped. Hover for details.</div>"
-                  + async_events_svg(picture, end - WINDOWS[self.window.value], end, now=end))
-        if events != self.events.value:
-            self.events.value = events
         rows = "".join(f"<tr><td><code>{escape(e.request_id)}</code></td><td>{e.attempts}</td><td>{e.throttles}"
                        f"</td><td>{e.due_in:.1f} s</td><td>{e.age:.1f} s</td></tr>" for e in status.events[:LISTED])
         waiting = "" if not rows else (
