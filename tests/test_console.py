@@ -7,6 +7,7 @@ import threading
 
 import pytest
 from support import eventually
+from test_event_sources import make_stream
 
 import lambdanb
 from lambdanb import events
@@ -16,7 +17,7 @@ from lambdanb.widgets.console import Console
 from lambdanb.widgets.environments_panel import NO_DETAILS
 from lambdanb.widgets.lanes import Timeline
 from lambdanb.widgets.logs_panel import LEVELS
-from lambdanb.widgets.monitor_panel import RESOLUTIONS, usd
+from lambdanb.widgets.monitor_panel import LIVE, RESOLUTIONS, usd
 from lambdanb.widgets.test_panel import ASYNC_QUEUE
 from lambdanb.widgets.timeline import Picture
 
@@ -349,6 +350,27 @@ def test_monitor_charts_have_axes_units_one_window_and_say_what_their_figure_is(
     single = re.findall(r"<circle cx='([0-9.]+)'", duration)
     assert len(single) == 1 and float(single[0]) > 300  # the one minute with data sits at its time, not the left edge
     assert "USD" in console.monitor.cost.value and "0.00000" not in console.monitor.cost.value
+
+
+def test_live_monitor_charts_the_iterator_age_of_a_function_reading_a_stream(service):
+    kinesis, stream, arn = make_stream("clicks")
+    service.create_function("reader", "def lambda_handler(event, context):\n    return None\n")
+    service.create_event_source_mapping("reader", arn, starting_position="TRIM_HORIZON", batch_size=1)
+    console = Console(service, "reader", refresh_seconds=0.1)
+    try:
+        assert console.monitor.resolution.value == LIVE
+        kinesis.put_record(StreamName=stream, Data=b"click", PartitionKey="one")
+        assert eventually(lambda: any(e.kind == "batch" for e in service.timeline("reader")), 60)
+        batch = next(e for e in service.timeline("reader") if e.kind == "batch")
+        assert 0 <= batch.end - batch.start < 60 and batch.source.startswith("event-source:")
+        assert eventually(lambda: "Iterator age" in console.monitor.charts.value
+                          and "no stream batches" not in console.monitor.charts.value)
+        charts = console.monitor.charts.value
+        assert charts.count("class='lambdanb-chart'") == 8
+        iterator_age = charts.split("<b>Iterator age</b>")[1].split("</svg>")[0]
+        assert "last 2 min: at most" in iterator_age and iterator_age.count("class='point'") == 1
+    finally:
+        console.close()
 
 
 def test_cost_is_rounded_as_the_pricing_calculator_shows_it():

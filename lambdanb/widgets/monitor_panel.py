@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 
+from ..arns import service_of
 from .charts import FONT, Series, line_chart, number
 from .timeline import per_second
 
@@ -58,7 +59,9 @@ class MonitorPanel:
         seconds = RESOLUTIONS[self.resolution.value]
         if self.resolution.value == LIVE:
             start = end - seconds
-            return per_second(self.service.timeline(self.function_name), start, end), start
+            streams = any(service_of(m["EventSourceArn"]) in ("kinesis", "dynamodb")
+                          for m in self.service.list_event_source_mappings(self.function_name))
+            return per_second(self.service.timeline(self.function_name), start, end, streams), start
         this_minute = int(end) // 60 * 60
         start = this_minute - seconds + 60
         minutes = range(int(start), this_minute + 60, 60)
