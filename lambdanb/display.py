@@ -9,7 +9,9 @@ if TYPE_CHECKING:
 
 _BOX = "font-family: var(--jp-ui-font-family, sans-serif); border: 1px solid {color}; border-radius: 4px; " \
        "padding: 8px 12px; margin: 4px 0;"
-_PRE = "margin: 4px 0 8px; padding: 6px; background: var(--jp-layout-color2, #f5f5f5); white-space: pre-wrap;"
+_PRE = "margin: 4px 0 8px; padding: 6px; background: var(--jp-layout-color2, #f5f5f5); white-space: pre-wrap; " \
+       "word-break: normal; overflow-wrap: anywhere;"  # lines wrap between words, not inside them
+_TABBED = ("REPORT ", "INIT_START ", "INIT_REPORT ")  # platform lines whose tab-separated fields stay whole
 
 
 def summary(invocation: Invocation) -> list[tuple[str, str]]:
@@ -48,10 +50,23 @@ def invocation_html(invocation: Invocation) -> str:
             f'<div style="font-weight: bold; color: {color};">{escape(_headline(invocation))}</div>']
     if invocation.status_code == 200:
         body += [f"<div><b>Response</b></div><pre style=\"{_PRE}\">{escape(invocation.response)}</pre>",
-                 f"<div><b>Function Logs</b></div><pre style=\"{_PRE}\">{escape(invocation.logs)}</pre>"]
+                 f"<div><b>Function Logs</b></div><pre style=\"{_PRE}\">{_log_html(invocation.logs)}</pre>"]
     body.append(_table(summary(invocation)))
     body.append("</div>")
     return "".join(body)
+
+
+def _log_html(logs: str) -> str:
+    """Log text for a <pre>: a REPORT line wraps between its fields, never inside one."""
+    lines = []
+    for line in logs.split("\n"):
+        if line.startswith(_TABBED):
+            line = "\t".join(f"<span style='white-space: nowrap'>{escape(field)}</span>" if field else ""
+                             for field in line.split("\t"))
+        else:
+            line = escape(line)
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def function_card(config: FunctionConfig) -> str:

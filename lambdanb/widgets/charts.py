@@ -79,10 +79,11 @@ class Series:
 
 
 def line_chart(series: Series, start: float, end: float, width: int = 440, height: int = 150,
-               reference: tuple[float, str] | None = None, left: int = 46, share: str = "100%") -> str:
+               reference: tuple[float, str] | None = None, left: int = 46, share: str = "100%",
+               ticks: int | None = None) -> str:
     """A titled chart with a time axis, a value axis in its unit, a grid and a value on every point's hover;
     `reference` draws a dashed level such as a concurrency limit; `left` is where the plot begins; `share` is the
-    part of the row the chart takes (it never grows past `width`)."""
+    part of the row the chart takes (it never grows past `width`); `ticks`, the most times on its axis."""
     right, top, bottom = 26, 8, height - 22
     axis = TimeAxis(start, end, left, width - left - right)
     values = [v for _, v in series.points]
@@ -95,7 +96,7 @@ def line_chart(series: Series, start: float, end: float, width: int = 440, heigh
     def y(value: float) -> float:
         return bottom - value / y_max * (bottom - top)
 
-    parts = [axis.svg(top, bottom, most=max(3, width // 70))]
+    parts = [axis.svg(top, bottom, most=ticks or max(3, width // 70))]
     for i in range(int(round(y_max / y_step)) + 1):
         level = i * y_step
         parts.append(f"<line x1='{left}' x2='{left + axis.width}' y1='{y(level):.1f}' y2='{y(level):.1f}' "
@@ -118,8 +119,9 @@ def line_chart(series: Series, start: float, end: float, width: int = 440, heigh
         if series.step:
             coordinates.append(f"{axis.x(end):.1f},{y(shown[-1][1]):.1f}")
         parts.append(f"<polyline fill='none' stroke='{BLUE}' stroke-width='1.5' points='{' '.join(coordinates)}'/>")
-        dot = 2.5 if len(shown) < 60 else 1.5
-        fill = "transparent" if series.step else BLUE  # a level's changes are its corners: hover only
+        dot = 2.5 if len(shown) < 60 else 2.0
+        # a level's changes are its corners, and a hundred dots in a row read as a thick line: hover only
+        fill = "transparent" if series.step or len(shown) >= 60 else BLUE
         for t, v in shown:
             when = f"{clock(t)}–{clock(t + series.period)}" if series.period > 1 else clock(t)
             parts.append(f"<circle cx='{axis.x(t):.1f}' cy='{y(v):.1f}' r='{dot}' fill='{fill}' class='point'>"

@@ -26,11 +26,11 @@ class EnvironmentsPanel:
     def __init__(self, service: LambdaService, function_name: str) -> None:
         self.service = service
         self.function_name = function_name
-        self.window = widgets.ToggleButtons(options=list(WINDOWS), value="1 min", description="Window",
-                                            style={"button_width": "64px"})
+        self.window = widgets.ToggleButtons(options=list(WINDOWS), value="1 min", style={"button_width": "72px"})
         self.window.add_class("lambdanb-environments-window")
         self.live = widgets.ToggleButton(value=True, description="Live", icon="pause",
-                                         tooltip="Pause the view to hover over invokes at leisure")
+                                         tooltip="Pause the view to hover over invokes at leisure",
+                                         layout=widgets.Layout(width="110px", margin="0 0 0 16px"))
         self.summary = widgets.HTML()
         self.legend = widgets.HTML(legend_html())
         self.view = widgets.HTML(layout=widgets.Layout(width="100%"))
@@ -40,7 +40,8 @@ class EnvironmentsPanel:
         self.window.observe(lambda change: self.refresh(force=True), names="value")
         self.live.observe(self._live_changed, names="value")
         self.invoke.observe(lambda change: self._show_details(), names="value")
-        self.root = widgets.VBox([widgets.HBox([self.window, self.live], layout=widgets.Layout(align_items="flex-end")),
+        self.root = widgets.VBox([widgets.HBox([widgets.Label("Window"), self.window, self.live],
+                                               layout=widgets.Layout(align_items="center")),
                                   self.summary, self.legend, self.view,
                                   self.invoke, self.details])
         self._descriptions: dict[str, str] = {}

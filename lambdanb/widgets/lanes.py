@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from html import escape
-from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
 from ..records import TimelineEntry
@@ -21,31 +20,36 @@ INIT_COLOR, IDLE_COLOR, THROTTLE_COLOR, QUEUE_COLOR = "#b4bcc6", "#c6ccd3", "#d1
 RETRIED_COLOR = "#ec7211"  # an async throttle: the queue tries again
 RESETS = ("timeout", "out of memory", "crash")
 ROW, LABEL_WIDTH, WIDTH, RIGHT = 22, 150, 980, 26
+TICKS = 12  # times on the axis, the same for the lanes and the concurrency beneath them
+MARK_SPACE = 22  # pixels a throttle mark with its number takes
 
 
 def timeline_svg(picture: Picture, start: float, end: float, now: float | None = None,
                  reserved: int | None = None) -> str:
-    """The environments as lanes over [start, end], throttles on a row of their own, concurrency beneath."""
+    """The environments as lanes over [start, end], sync and async throttles on rows of their own, concurrency
+    beneath on the same time axis."""
     now = time.time() if now is None else now
     axis = TimeAxis(start, end, LABEL_WIDTH, WIDTH - LABEL_WIDTH - RIGHT)
     lanes = [lane for lane in picture.lanes if _lane_visible(lane, start)]
     top = 6
-    rows_bottom = top + ROW * (len(lanes) + 1)
-    parts = [axis.svg(top, rows_bottom)]
+    rows_bottom = top + ROW * (len(lanes) + 2)
+    parts = [axis.svg(top, rows_bottom, most=TICKS)]
     throttles = [e for e in picture.throttles if start <= e.start <= end]
     y = top
-    parts.append(_row_label(y, f"Throttled ({len(throttles)})", "requests refused: no concurrency left",
-                            THROTTLE_COLOR))
-    def place(entry: TimelineEntry) -> tuple[int, bool]:  # marks 8 px apart, sync and async apart
-        return int(axis.x(entry.start) // 8), entry.invocation_type == "Event"
-
-    for (_, retried), group in groupby(sorted(throttles, key=place), key=place):
-        parts.append(_throttle_mark(list(group), axis, y, retried))
-    for lane in lanes:
+    for retried, label, hover, color in (
+            (False, "Throttled, sync", "requests refused: 429 TooManyRequestsException to the caller",
+             THROTTLE_COLOR),
+            (True, "Throttled, async", "async events refused for now: the internal queue tries them again later",
+             RETRIED_COLOR)):
+        row = [e for e in throttles if (e.invocation_type == "Event") == retried]
+        parts.append(_row_label(y, f"{label} ({len(row)})", hover, color))
+        parts += [_throttle_mark(group, axis, y, retried) for group in _close_together(row, axis)]
         y += ROW
+    for lane in lanes:
         parts.append(_lane_svg(lane, axis, y, now))
+        y += ROW
     if not lanes:
-        parts.append(f"<text x='{axis.left + axis.width / 2}' y='{top + ROW * 1.5}' text-anchor='middle' "
+        parts.append(f"<text x='{axis.left + axis.width / 2}' y='{y + 15}' text-anchor='middle' "
                      f"font-size='11' fill='{AXIS}'>no execution environment in this window</text>")
     height = rows_bottom + 24
     svg = svg_document(WIDTH, height, "lambdanb-timeline", "".join(parts))
@@ -54,9 +58,20 @@ def timeline_svg(picture: Picture, start: float, end: float, now: float | None =
     highest = max((v for _, v in shown), default=0)
     chart = line_chart(Series("Concurrent executions", "count", shown, period,
                               f"in this window: at most {number(highest)}", step=True),
-                       start, end, width=WIDTH, height=130, left=LABEL_WIDTH,
+                       start, end, width=WIDTH, height=130, left=LABEL_WIDTH, ticks=TICKS,
                        reference=(reserved, f"reserved concurrency {reserved}") if reserved else None)
     return svg + chart
+
+
+def _close_together(throttles: list[TimelineEntry], axis: TimeAxis) -> list[list[TimelineEntry]]:
+    """Throttles too close to draw apart (a mark and its number take MARK_SPACE pixels): one mark per group."""
+    groups: list[list[TimelineEntry]] = []
+    for entry in sorted(throttles, key=lambda e: e.start):
+        if groups and axis.x(entry.start) - axis.x(groups[-1][0].start) < MARK_SPACE:
+            groups[-1].append(entry)
+        else:
+            groups.append([entry])
+    return groups
 
 
 def _throttle_mark(group: list[TimelineEntry], axis: TimeAxis, y: float, retried: bool) -> str:
@@ -151,16 +166,16 @@ def _bar(axis: TimeAxis, start: float, end: float, y: float, height: float, colo
 
 
 def legend_html() -> str:
-    swatch = "display:inline-block;width:12px;height:10px;margin:0 4px 0 12px;vertical-align:middle"
+    swatch = "display:inline-block;width:12px;height:10px;margin-right:4px;vertical-align:middle"
     items = [(INIT_COLOR, "INIT")] + [(c, o) for o, c in OUTCOME_COLORS.items()]
     bands = [(c, f"{k} (top band)") for k, c in TYPE_COLORS.items()]
-    html = "".join(f"<span style='{swatch};background:{c}'></span>{escape(t)}" for c, t in items + bands)
-    return (f"<div style='font-size:12px;{FONT};color:{INK};margin:2px 0 6px'>{html}"
-            f"<span style='margin-left:12px;color:{THROTTLE_COLOR}'>✕</span> throttled, sync (429) "
-            f"<span style='margin-left:12px;color:{RETRIED_COLOR}'>✕</span> throttled, async (retried) "
-            f"<span style='margin-left:12px'>↺</span> reset "
-            f"<span style='margin-left:12px'>▮</span> retired "
-            f"<span style='margin-left:12px;color:{AXIS}'>- - idle</span></div>")
+    entries = [f"<span style='{swatch};background:{c}'></span>{escape(t)}" for c, t in items + bands]
+    entries += [f"<span style='color:{THROTTLE_COLOR}'>✕</span> throttled, sync (429)",
+                f"<span style='color:{RETRIED_COLOR}'>✕</span> throttled, async (retried)",
+                "↺ reset", "▮ retired", f"<span style='color:{AXIS}'>- - idle</span>"]
+    html = "".join(f"<span style='white-space:nowrap;margin-right:14px;display:inline-block'>{e}</span>"
+                   for e in entries)
+    return f"<div style='font-size:12px;{FONT};color:{INK};margin:2px 0 6px'>{html}</div>"
 
 
 def async_events_svg(picture: Picture, start: float, end: float, now: float | None = None, most: int = 40) -> str:

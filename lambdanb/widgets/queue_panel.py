@@ -22,13 +22,14 @@ class QueuePanel:
     def __init__(self, service: LambdaService, function_name: str) -> None:
         self.service = service
         self.function_name = function_name
-        self.window = widgets.ToggleButtons(options=list(WINDOWS), value="1 min", description="Window",
-                                            style={"button_width": "64px"})
+        self.window = widgets.ToggleButtons(options=list(WINDOWS), value="1 min", style={"button_width": "72px"})
         self.counts = widgets.HTML()
         self.events = widgets.HTML(layout=widgets.Layout(width="100%"))
         self.waiting = widgets.HTML()
         self.window.observe(lambda change: self.refresh(), names="value")
-        self.root = widgets.VBox([self.counts, self.window, self.events, self.waiting])
+        self.root = widgets.VBox([self.counts, widgets.HBox([widgets.Label("Window"), self.window],
+                                                            layout=widgets.Layout(align_items="center")),
+                                  self.events, self.waiting])
         self.refresh()
 
     def refresh(self) -> None:
@@ -58,11 +59,17 @@ class QueuePanel:
             "</div></div>" for title, value, note in tiles) + "</div>"
         if counts != self.counts.value:
             self.counts.value = counts
-        rows = "".join(f"<tr><td><code>{escape(e.request_id)}</code></td><td>{e.attempts}</td><td>{e.throttles}"
-                       f"</td><td>{e.due_in:.1f} s</td><td>{e.age:.1f} s</td></tr>" for e in status.events[:LISTED])
+        cell = "padding:1px 14px 1px 0;text-align:"
+        rows = "".join(f"<tr><td style='{cell}left'><code>{escape(e.request_id)}</code></td>"
+                       + "".join(f"<td style='{cell}right'>{value}</td>" for value in
+                                 (e.attempts, e.throttles, f"{e.due_in:.1f} s", f"{e.age:.1f} s")) + "</tr>"
+                       for e in status.events[:LISTED])
+        head = "".join(f"<th style='{cell}{align}'>{title}</th>" for title, align in (
+            ("Waiting now", "left"), ("attempts", "right"), ("throttles", "right"), ("due in", "right"),
+            ("age", "right")))
         waiting = "" if not rows else (
-            f"<table style='{FONT};font-size:12px'><tr><th>waiting request</th><th>attempts</th><th>throttles</th>"
-            f"<th>due in</th><th>age</th></tr>{rows}</table>"
+            f"<table style='{FONT};font-size:12px;border-collapse:collapse;margin-top:6px'><tr>{head}</tr>{rows}"
+            "</table>"
             + (f"<div style='font-size:12px'>and {len(status.events) - LISTED} more</div>"
                if len(status.events) > LISTED else ""))
         if waiting != self.waiting.value:
