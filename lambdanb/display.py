@@ -11,7 +11,7 @@ _BOX = "font-family: var(--jp-ui-font-family, sans-serif); border: 1px solid {co
        "padding: 8px 12px; margin: 4px 0;"
 _PRE = "margin: 4px 0 8px; padding: 6px; background: var(--jp-layout-color2, #f5f5f5); white-space: pre-wrap; " \
        "word-break: normal; overflow-wrap: anywhere;"  # lines wrap between words, not inside them
-_TABBED = ("REPORT ", "INIT_START ", "INIT_REPORT ")  # platform lines whose tab-separated fields stay whole
+_TABBED = ("REPORT ", "INIT_REPORT ")  # platform lines of short tab-separated fields, each kept whole
 
 
 def summary(invocation: Invocation) -> list[tuple[str, str]]:

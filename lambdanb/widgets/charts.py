@@ -84,7 +84,7 @@ def line_chart(series: Series, start: float, end: float, width: int = 440, heigh
     """A titled chart with a time axis, a value axis in its unit, a grid and a value on every point's hover;
     `reference` draws a dashed level such as a concurrency limit; `left` is where the plot begins; `share` is the
     part of the row the chart takes (it never grows past `width`); `ticks`, the most times on its axis."""
-    right, top, bottom = 26, 8, height - 22
+    right, top, bottom = 26, 18, height - 22
     axis = TimeAxis(start, end, left, width - left - right)
     values = [v for _, v in series.points]
     ceiling = max([*values, reference[0] if reference else 0.0, 0.0])
@@ -102,9 +102,8 @@ def line_chart(series: Series, start: float, end: float, width: int = 440, heigh
         parts.append(f"<line x1='{left}' x2='{left + axis.width}' y1='{y(level):.1f}' y2='{y(level):.1f}' "
                      f"stroke='{GRID}'/><text x='{left - 4}' y='{y(level) + 3:.1f}' text-anchor='end' "
                      f"font-size='10' fill='{AXIS}' class='axis-value'>{number(level)}</text>")
-    parts.append(f"<text x='{left - 42}' y='{top + 2}' font-size='10' fill='{AXIS}' dominant-baseline='hanging' "
-                 f"transform='rotate(-90 {left - 42} {top + 2})' text-anchor='end' class='axis-unit'>"
-                 f"{escape(series.unit)}</text>")
+    parts.append(f"<text x='{left - 4}' y='{top - 8}' font-size='10' fill='{AXIS}' text-anchor='end' "
+                 f"class='axis-unit'>{escape(series.unit)}</text>")  # above the values, clear of the longest
     if reference:
         parts.append(f"<line x1='{left}' x2='{left + axis.width}' y1='{y(reference[0]):.1f}' "
                      f"y2='{y(reference[0]):.1f}' stroke='#d13212' stroke-dasharray='4 3'><title>"

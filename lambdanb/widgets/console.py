@@ -14,6 +14,7 @@ from ..log import problem
 from .charts import clock
 from .config_panel import ConfigPanel
 from .environments_panel import EnvironmentsPanel
+from .lanes import Timeline
 from .logs_panel import LogsPanel
 from .monitor_panel import MonitorPanel
 from .queue_panel import QueuePanel
@@ -91,9 +92,9 @@ class Console:
         """The console as it is now, as a static picture (HTML and SVG) that stays in the saved notebook."""
         if self.deleted_at is None:
             self.refresh()
-        sections = [("Environments", self.environments.summary.value + self.environments.legend.value
-                     + self.environments.view.value),
-                    ("Async queue", self.queue.counts.value + self.queue.events.value),
+        timeline = Timeline(self.service, self.function_name)  # its window fits what happened
+        sections = [("Environments", self.environments.summary.value + timeline.svg()),
+                    ("Async queue", self.queue.counts.value + timeline.async_events_svg()),
                     ("Monitor", self.monitor.charts.value + self.monitor.cost.value),
                     ("Logs", self.logs.html())]
         if self.test.result.value:

@@ -7,9 +7,8 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 
-from ..errors import ResourceNotFoundException
 from .charts import FONT, clock
-from .lanes import legend_html, timeline_svg
+from .lanes import legend_html, reserved_concurrency, timeline_svg
 from .timeline import Picture, describe, outcome
 
 if TYPE_CHECKING:
@@ -59,10 +58,7 @@ class EnvironmentsPanel:
         picture = Picture.of(entries)
         end = time.time()
         start = end - WINDOWS[self.window.value]
-        try:
-            reserved = self.service.get_function_concurrency(self.function_name).get("ReservedConcurrentExecutions")
-        except ResourceNotFoundException:  # deleted: its timeline stays, its configuration is gone
-            reserved = None
+        reserved = reserved_concurrency(self.service, self.function_name)
         html = timeline_svg(picture, start, end, now=end, reserved=reserved)
         if html != self.view.value:
             self.view.value = html

@@ -6,6 +6,7 @@ import time
 from html import escape
 from typing import TYPE_CHECKING, Any
 
+from ..errors import ResourceNotFoundException
 from ..records import TimelineEntry
 from .charts import AXIS, BLUE, FONT, GRID, INK, Series, TimeAxis, line_chart, number, precise, svg_document
 from .timeline import Lane, Picture, describe, outcome, request_kind
@@ -240,6 +241,14 @@ def _event_svg(entries: list[TimelineEntry], axis: TimeAxis, y: float, row: floa
     return "".join(parts)
 
 
+def reserved_concurrency(service: LambdaService, function_name: str) -> int | None:
+    """The function's reserved concurrency, or None (none set, or the function deleted: its timeline stays)."""
+    try:
+        return service.get_function_concurrency(function_name).get("ReservedConcurrentExecutions")
+    except ResourceNotFoundException:
+        return None
+
+
 class Timeline:
     """A function's timeline at one moment, for a notebook: shows as SVG, and stays in the saved notebook."""
 
@@ -250,11 +259,15 @@ class Timeline:
         first, last = self.picture.span()
         self.end = max(last, first + 10) + 0.5
         self.start = self.end - seconds if seconds else max(first - 0.5, self.end - 900)
-        self.reserved = service.get_function_concurrency(function_name).get("ReservedConcurrentExecutions")
+        self.reserved = reserved_concurrency(service, function_name)
 
     def svg(self) -> str:
         lanes = timeline_svg(self.picture, self.start, self.end, now=self.end, reserved=self.reserved)
         return f"<div class='lambdanb-timeline-view'>{legend_html()}{lanes}</div>"
+
+    def async_events_svg(self) -> str:
+        """The async events' rows over the same window."""
+        return async_events_svg(self.picture, self.start, self.end, now=self.end)
 
     def _repr_html_(self) -> str:
         title = (f"<div style='{FONT};font-size:14px;color:{INK}'><b>λ {escape(self.function_name)}</b>: "

@@ -60,10 +60,11 @@ def _row(event: LogEvent) -> str:
     message = report_fields(event.message) if event.message.startswith("REPORT ") else escape(event.message)
     style = "background:#fdf3f1;color:#d13212" if level == "ERROR" else (
         "background:#fff8e6" if level == "WARN" else "")
-    return (f"<tr class='log-row level-{level.lower()}' style='{style}'><td style='white-space:nowrap;"
-            f"color:#5f6b7a;vertical-align:top;padding-right:10px'>{precise(event.timestamp / 1000)}</td>"
-            f"<td style='white-space:pre-wrap;word-break:break-word;line-height:1.35;text-align:left'>{message}</td>"
-            "</tr>")
+    # every cell's alignment and padding said here: a saved notebook's page styles tables its own way
+    return (f"<tr class='log-row level-{level.lower()}' style='{style}'><td style='white-space:nowrap;width:1%;"
+            f"color:#5f6b7a;vertical-align:top;padding:1px 10px 1px 0;text-align:left'>"
+            f"{precise(event.timestamp / 1000)}</td><td style='white-space:pre-wrap;word-break:normal;"
+            f"overflow-wrap:anywhere;line-height:1.35;padding:1px 0;text-align:left'>{message}</td></tr>")
 
 
 def _group(request_id: str, events: list[LogEvent], open_: bool) -> str:

@@ -23,6 +23,7 @@ class QueuePanel:
         self.service = service
         self.function_name = function_name
         self.window = widgets.ToggleButtons(options=list(WINDOWS), value="1 min", style={"button_width": "72px"})
+        self.window.add_class("lambdanb-async-window")
         self.counts = widgets.HTML()
         self.events = widgets.HTML(layout=widgets.Layout(width="100%"))
         self.waiting = widgets.HTML()
