@@ -257,17 +257,18 @@ class Timeline:
         self.function_name = function_name
         self.picture = Picture.of(entries)
         first, last = self.picture.span()
+        self.now = time.time()  # what still waits or idles is drawn up to now, not to the window's end
         self.end = max(last, first + 10) + 0.5
         self.start = self.end - seconds if seconds else max(first - 0.5, self.end - 900)
         self.reserved = reserved_concurrency(service, function_name)
 
     def svg(self) -> str:
-        lanes = timeline_svg(self.picture, self.start, self.end, now=self.end, reserved=self.reserved)
+        lanes = timeline_svg(self.picture, self.start, self.end, now=self.now, reserved=self.reserved)
         return f"<div class='lambdanb-timeline-view'>{legend_html()}{lanes}</div>"
 
     def async_events_svg(self) -> str:
         """The async events' rows over the same window."""
-        return async_events_svg(self.picture, self.start, self.end, now=self.end)
+        return async_events_svg(self.picture, self.start, self.end, now=self.now)
 
     def _repr_html_(self) -> str:
         title = (f"<div style='{FONT};font-size:14px;color:{INK}'><b>λ {escape(self.function_name)}</b>: "

@@ -78,7 +78,7 @@ def _group(request_id: str, events: list[LogEvent], open_: bool) -> str:
     return (f"<details class='log-group' {'open' if open_ else ''} style='border-bottom:1px solid #e9ebed;{FONT};"
             "font-size:12px'>"
             f"<summary style='cursor:pointer;padding:2px 0'>{title}</summary><table style='border-collapse:collapse;"
-            f"width:100%;font-size:12px;font-family:monospace;margin:0'>{rows}</table></details>")
+            f"table-layout:auto;width:100%;font-size:12px;font-family:monospace;margin:0'>{rows}</table></details>")
 
 
 class LogsPanel:
