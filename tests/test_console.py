@@ -76,6 +76,8 @@ def test_test_button_runs_in_the_background_and_shows_the_result(console):
     assert eventually(lambda: "Execution result: succeeded" in console.test.result.value)
     assert "START RequestId" in console.test.result.value and "REPORT RequestId" in console.test.result.value
     assert "&quot;body&quot;: &quot;value1&quot;" in console.test.result.value
+    # a long REPORT line wraps between its fields, never inside one
+    assert re.search(r"<span style='white-space: nowrap'>Billed Duration: \d+ ms</span>", console.test.result.value)
 
 
 def test_invalid_json_is_refused_with_line_and_column_and_the_last_result_goes(console):
@@ -292,6 +294,7 @@ def test_environments_tab_tells_an_async_burst_from_a_sync_burst(fast):
         assert drawn(sync_view, "throttle refused") == len(refused) == 18
         assert svg_classes(sync_view, "throttle retried") == 0
         assert svg_classes(async_view, "throttle retried") > 0 and svg_classes(async_view, "throttle refused") == 0
+        assert ">Throttled, sync (18)<" in sync_view and ">Throttled, async (0)<" in sync_view  # a row each
         assert "reserved concurrency 2" in async_view
         steps = Picture.of(fast.timeline("queued")).concurrency()
         assert max(level for _, level in steps) == 2
