@@ -98,7 +98,7 @@ class LogsPanel:
         self.expand = widgets.Checkbox(value=False, description="Expand every invocation", indent=False)
         self.errors = widgets.HTML()
         self.groups = widgets.VBox(layout=widgets.Layout(flex="0 0 auto", display="block"))
-        self._drawn: dict[tuple[str, str, int], widgets.HTML] = {}  # (stream, request id, first time) -> group
+        self._drawn: dict[tuple[str, str, int, int], widgets.HTML] = {}  # (stream, request id, first time, n)
         self._lock = threading.Lock()
         # The outer box scrolls and is never drawn anew, so its position survives updates; column-reverse keeps
         # it at the newest events until the reader scrolls up.
@@ -106,7 +106,7 @@ class LogsPanel:
             height="420px", overflow="auto", display="flex", flex_flow="column-reverse",
             border="1px solid #e9ebed"))
         self.tail.add_class("lambdanb-logs")
-        self.empty = widgets.HTML(f"<div style='{FONT};font-size:12px;color:#5f6b7a'>No log events yet.</div>")
+        self.empty = widgets.HTML()  # always the first child, so that the groups after it keep their places
         for control in (self.stream, self.filter, self.request, self.level, self.expand):
             control.observe(lambda change: self.refresh(), names="value")
         self.root = widgets.VBox([widgets.HBox([self.stream, self.filter]),
@@ -137,15 +137,20 @@ class LogsPanel:
         if errors != self.errors.value:
             self.errors.value = errors
         runs = [list(run) for _, run in groupby(shown, key=lambda e: (e.log_stream, e.request_id))]
-        drawn: dict[tuple[str, str, int], widgets.HTML] = {}
+        drawn: dict[tuple[str, str, int, int], widgets.HTML] = {}
         for i, run in enumerate(runs):
-            key = (run[0].log_stream, run[0].request_id, run[0].timestamp)
+            key = (run[0].log_stream, run[0].request_id, run[0].timestamp, 0)
+            while key in drawn:  # two runs alike in the same millisecond: told apart by their order
+                key = (*key[:3], key[3] + 1)
             html = _group(run[0].request_id, run, self.expand.value or i >= len(runs) - OPEN_GROUPS)
             group = self._drawn.pop(key, None) or widgets.HTML(layout=widgets.Layout(width="100%"))
             if group.value != html:
                 group.value = html
             drawn[key] = group
-        children = tuple(drawn.values()) or (self.empty,)
+        empty = "" if drawn else f"<div style='{FONT};font-size:12px;color:#5f6b7a'>No log events yet.</div>"
+        if empty != self.empty.value:
+            self.empty.value = empty
+        children = (self.empty, *drawn.values())
         if children != self.groups.children:  # new groups are added after the others: theirs stay as they were
             self.groups.children = children
         for gone in self._drawn.values():
