@@ -121,7 +121,7 @@ class TestPanel:
     def _run_test(self, event: Any) -> None:
         self._say("Running ...")
         invocation = self.service.invoke(self.function_name, event)
-        self.result.value = invocation_html(invocation)
+        self.result.value = invocation_html(invocation, wrap_between_fields=True)
         self._say(f"Test finished: {'succeeded' if invocation.succeeded else 'failed'}.")
 
     def _run_async(self, event: Any) -> None:
