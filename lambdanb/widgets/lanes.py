@@ -33,7 +33,7 @@ def timeline_svg(picture: Picture, start: float, end: float, now: float | None =
     axis = TimeAxis(start, end, LABEL_WIDTH, WIDTH - LABEL_WIDTH - RIGHT)
     lanes = [lane for lane in picture.lanes if _lane_visible(lane, start)]
     top = 6
-    rows_bottom = top + ROW * (len(lanes) + 2)
+    rows_bottom = top + ROW * (max(len(lanes), 1) + 2)  # two throttle rows, and a row saying there is no lane
     parts = [axis.svg(top, rows_bottom, most=TICKS)]
     throttles = [e for e in picture.throttles if start <= e.start <= end]
     y = top
