@@ -42,8 +42,14 @@ CELLS = [
     "for n in range(20):\n    lambdanb.invoke('burst', {'n': n}, invocation_type='Event')\n"
     "print('20 sync calls from threads, then 20 async events, sent by', time.strftime('%H:%M:%S'))\n"
     'burst = lambdanb.console("burst")\nburst',
+    # a function deleted while its async events wait for a retry (a minute, Lambda's delay)
+    'lambdanb.create_function("doomed", "def lambda_handler(event, context):\\n    raise ValueError(\'no\')\\n")\n'
+    'doomed = lambdanb.console("doomed")\n'
+    "for n in range(3):\n    lambdanb.invoke('doomed', {'n': n}, invocation_type='Event')\n"
+    "lambdanb.drain(timeout=3)  # the first attempts fail\n"
+    'lambdanb.delete_function("doomed")\ndoomed',
 ]
-CONSOLE_CELL, LOGS_CELL, BURST_CELL = 2, 3, 4
+CONSOLE_CELL, LOGS_CELL, BURST_CELL, DOOMED_CELL = 2, 3, 4, 5
 # The README's pictures: with LAMBDANB_SCREENSHOTS set to a folder (`./dev screenshots` sets images/), JupyterLab's
 # are written there too.
 SCREENSHOTS = os.environ.get("LAMBDANB_SCREENSHOTS")
@@ -220,6 +226,16 @@ def test_console_test_button(jupyter, page, ui, path):
     burst.locator("b:has-text('Reserved concurrency')").wait_for(timeout=30_000)
     shoot(burst, ui, "configuration")
 
+    # A deleted function's console stops and says so; the events it dropped end with their mark
+    doomed = page.locator(".jp-Notebook .jp-Cell").nth(DOOMED_CELL)
+    doomed.scroll_into_view_if_needed()
+    doomed.locator("text=this console stopped").wait_for(timeout=60_000)
+    doomed.locator(".lm-TabBar-tab:has-text('Async queue')").click()
+    ends = doomed.locator(".lambdanb-async text.ended")
+    ends.first.wait_for(timeout=30_000)
+    assert ends.count() == 3
+    assert all("failed (FunctionDeleted), dropped" in text for text in ends.all_text_contents())
+
     # The Test tab refuses invalid JSON in one sentence, and the last result goes with it
     console.locator(".lm-TabBar-tab:has-text('Test')").click()
     console.locator("textarea").first.fill('{"key1": }')
@@ -241,9 +257,9 @@ def test_console_test_button(jupyter, page, ui, path):
     page.goto(html.as_uri(), wait_until="domcontentloaded")  # scripts from the web may not load here
     rendered = page.inner_text("body")
     assert "VBox(" not in rendered and "Tab(children" not in rendered
-    assert page.locator(".lambdanb-console-snapshot").count() == 3
-    assert page.locator(".lambdanb-console-snapshot svg.lambdanb-timeline g.lane").count() == 2
-    saved_picture = page.locator(".lambdanb-console-snapshot").last
+    assert page.locator(".lambdanb-console-snapshot").count() == 4
+    saved_picture = page.locator(".lambdanb-console-snapshot").nth(2)  # the burst's
+    assert saved_picture.locator("svg.lambdanb-timeline g.lane").count() == 2
     saved_picture.screenshot(path=str(ARTIFACTS / f"{ui}-saved-notebook.png"))
     if SCREENSHOTS and ui == "jupyterlab":
         saved_picture.screenshot(path=str(Path(SCREENSHOTS) / "console-saved-notebook.png"))

@@ -437,7 +437,7 @@ def test_events_dropped_with_their_deleted_function_get_an_end_mark_and_the_cons
         service.delete_function("doomed")
         ends = {e.request_id: e.outcome for e in service.timeline("doomed") if e.kind == "ended"}
         assert ends == {a.request_id: "failed (FunctionDeleted), dropped" for a in accepted}
-        assert eventually(lambda: console.deleted_at is not None)
+        assert eventually(lambda: console.closed)  # its last moments drawn, the console stopped
         assert "deleted at" in console.title.value and "this console stopped" in console.title.value
         events = console.queue.events.value
         assert events.count("class='ended'") == 2 and "failed (FunctionDeleted), dropped" in events
@@ -446,3 +446,14 @@ def test_events_dropped_with_their_deleted_function_get_an_end_mark_and_the_cons
     finally:
         console.close()
         service.close()
+
+
+def test_a_console_shown_after_its_function_was_deleted_says_so(service):
+    service.create_function("brief", HANDLER)
+    console = Console(service, "brief", refresh_seconds=60)  # its thread would notice only in a minute
+    try:
+        service.delete_function("brief")
+        bundle = console._repr_mimebundle_()
+        assert "deleted at" in bundle["text/html"] and console.deleted_at is not None
+    finally:
+        console.close()

@@ -58,24 +58,35 @@ class Console:
     def _tick(self, seconds: float) -> None:
         while not self._stop.wait(seconds):
             try:
-                self.refresh()
-            except ResourceNotFoundException:
-                self._function_deleted()
-                return
+                self._refresh_or_finish()
             except Exception as error:  # keep refreshing; say what went wrong once
                 problem(f"the console of {self.function_name}", error)
 
-    def _function_deleted(self) -> None:
-        """The function went away: the console stops, showing its last moments (the queue's dropped events with
-        their end marks), and says so."""
-        self._stop.set()
-        self.deleted_at = time.time()
-        for panel in (self.environments, self.queue):
+    def _refresh_or_finish(self) -> None:
+        if self.deleted_at is None:
             try:
-                panel.refresh()
+                self.refresh()
+                return
             except ResourceNotFoundException:
-                pass  # what is drawn from the timeline is drawn before what asks the function's configuration
+                self._noticed_deletion()
+        self._draw_last_moments()
+
+    def _noticed_deletion(self) -> None:
+        self.deleted_at = time.time()
         self.title.value = self._title_html()
+
+    def _draw_last_moments(self) -> None:
+        """The function was deleted: the views drawn from its timeline (environments retired, queued events
+        dropped with their end marks) are drawn until its queue and environments are gone; then the console stops."""
+        try:
+            self.environments.refresh()
+            self.queue.refresh()
+            status = self.service.async_queue_status(self.function_name)
+            going_on = status.waiting + status.retrying + status.in_flight
+        except ResourceNotFoundException:  # it never had an async event
+            going_on = 0
+        if not going_on + self.service.environments(self.function_name):
+            self._stop.set()
 
     @property
     def closed(self) -> bool:
@@ -91,7 +102,10 @@ class Console:
     def snapshot(self) -> Snapshot:
         """The console as it is now, as a static picture (HTML and SVG) that stays in the saved notebook."""
         if self.deleted_at is None:
-            self.refresh()
+            try:
+                self.refresh()
+            except ResourceNotFoundException:  # deleted before the console's thread noticed
+                self._noticed_deletion()
         timeline = Timeline(self.service, self.function_name)  # its window fits what happened
         sections = [("Environments", self.environments.summary.value + timeline.svg()),
                     ("Async queue", self.queue.counts.value + timeline.async_events_svg()),
