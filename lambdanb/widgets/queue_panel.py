@@ -44,20 +44,16 @@ class QueuePanel:
         if events != self.events.value:
             self.events.value = events
         status = self.service.async_queue_status(self.function_name)
-        tiles = [("Received", status.outcomes.received, "accepted with 202"),
-                 ("Waiting", status.waiting, "for a first attempt"),
-                 ("Retrying", status.retrying, "waiting for another attempt"),
-                 ("In flight", status.in_flight, "running now"),
-                 ("Succeeded", status.outcomes.succeeded, "ran without error"),
-                 ("To on-success", status.to_on_success, "destination"),
-                 ("To on-failure", status.to_on_failure, "destination"),
-                 ("To DLQ", status.to_dead_letter_queue, "dead-letter queue"),
-                 ("Dropped", status.outcomes.dropped, "failed, taken by nobody")]
-        counts = f"<div style='{FONT};color:{INK}'>" + "".join(
-            f"<div class='queue-count' style='display:inline-block;min-width:92px;margin:0 8px 8px 0;padding:4px 8px;"
-            f"border-left:3px solid #0972d3'><div style='font-size:11px;color:#5f6b7a'>{escape(title)}</div>"
-            f"<div style='font-size:22px'>{value}</div><div style='font-size:10px;color:#5f6b7a'>{escape(note)}"
-            "</div></div>" for title, value, note in tiles) + "</div>"
+        now = [("Waiting", status.waiting, "for a first attempt"),
+               ("Retrying", status.retrying, "for another attempt"),
+               ("In flight", status.in_flight, "running now")]
+        so_far = [("Received", status.outcomes.received, "accepted with 202"),
+                  ("Succeeded", status.outcomes.succeeded, "ran without error"),
+                  ("To on-success", status.to_on_success, "destination"),
+                  ("To on-failure", status.to_on_failure, "destination"),
+                  ("To DLQ", status.to_dead_letter_queue, "dead-letter queue"),
+                  ("Dropped", status.outcomes.dropped, "failed, taken by nobody")]
+        counts = f"<div style='{FONT};color:{INK}'>{_tiles('Now', now)}{_tiles('So far', so_far)}</div>"
         if counts != self.counts.value:
             self.counts.value = counts
         cell = "padding:1px 14px 1px 0;text-align:"
@@ -75,3 +71,14 @@ class QueuePanel:
                if len(status.events) > LISTED else ""))
         if waiting != self.waiting.value:
             self.waiting.value = waiting
+
+
+def _tiles(label: str, tiles: list[tuple[str, int, str]]) -> str:
+    """One row of counts, each a tile with its title, number and what it counts."""
+    row = "".join(
+        f"<div class='queue-count' style='display:inline-block;min-width:92px;margin:0 8px 8px 0;padding:4px 8px;"
+        f"border-left:3px solid #0972d3;vertical-align:top'><div style='font-size:11px;color:#5f6b7a'>"
+        f"{escape(title)}</div><div style='font-size:22px'>{value}</div><div style='font-size:10px;color:#5f6b7a'>"
+        f"{escape(note)}</div></div>" for title, value, note in tiles)
+    return (f"<div><div style='display:inline-block;width:52px;font-size:12px;"
+            f"color:#5f6b7a;vertical-align:top;padding-top:6px'>{escape(label)}</div>{row}</div>")
