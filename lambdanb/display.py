@@ -10,6 +10,8 @@ if TYPE_CHECKING:
 _BOX = "font-family: var(--jp-ui-font-family, sans-serif); border: 1px solid {color}; border-radius: 4px; " \
        "padding: 8px 12px; margin: 4px 0;"
 _PRE = "margin: 4px 0 8px; padding: 6px; background: var(--jp-layout-color2, #f5f5f5); white-space: pre-wrap;"
+_BETWEEN_WORDS = " word-break: normal; overflow-wrap: anywhere;"  # lines wrap between words, not inside them
+_TABBED = ("REPORT ", "INIT_REPORT ")  # platform lines of short tab-separated fields, each kept whole
 
 
 def summary(invocation: Invocation) -> list[tuple[str, str]]:
@@ -42,16 +44,33 @@ def invocation_text(invocation: Invocation) -> str:
     return "\n".join(parts)
 
 
-def invocation_html(invocation: Invocation) -> str:
+def invocation_html(invocation: Invocation, wrap_between_fields: bool = False) -> str:
+    """The Execution result. `wrap_between_fields` (the console's Test tab) wraps long lines between words and a
+    REPORT line between its fields; a notebook's own result keeps the markup its labs' saved outputs show."""
     color = "#1d8102" if invocation.succeeded else "#d13212"
+    pre, logs = (_PRE + _BETWEEN_WORDS, _log_html(invocation.logs)) if wrap_between_fields \
+        else (_PRE, escape(invocation.logs))
     body = [f'<div style="{_BOX.format(color=color)}">',
             f'<div style="font-weight: bold; color: {color};">{escape(_headline(invocation))}</div>']
     if invocation.status_code == 200:
-        body += [f"<div><b>Response</b></div><pre style=\"{_PRE}\">{escape(invocation.response)}</pre>",
-                 f"<div><b>Function Logs</b></div><pre style=\"{_PRE}\">{escape(invocation.logs)}</pre>"]
+        body += [f"<div><b>Response</b></div><pre style=\"{pre}\">{escape(invocation.response)}</pre>",
+                 f"<div><b>Function Logs</b></div><pre style=\"{pre}\">{logs}</pre>"]
     body.append(_table(summary(invocation)))
     body.append("</div>")
     return "".join(body)
+
+
+def _log_html(logs: str) -> str:
+    """Log text for a <pre>: a REPORT line wraps between its fields, never inside one."""
+    lines = []
+    for line in logs.split("\n"):
+        if line.startswith(_TABBED):
+            line = "\t".join(f"<span style='white-space: nowrap'>{escape(field)}</span>" if field else ""
+                             for field in line.split("\t"))
+        else:
+            line = escape(line)
+        lines.append(line)
+    return "\n".join(lines)
 
 
 def function_card(config: FunctionConfig) -> str:

@@ -146,7 +146,8 @@ class TimelineEntry(NamedTuple):
     """One raw happening in a function's environments or async queue, as recorded (a tuple: one is made for every
     invoke); the console's Environments and Async queue views derive everything else from these when they read."""
 
-    kind: str  # "init", "invoke", "throttle", "retire"; async events: "queued", "retry", "ended"
+    kind: str  # "init", "invoke", "throttle", "retire"; async events: "queued", "retry", "ended"; stream batches:
+    # "batch" (start: when its last record reached the stream; end: when the function had it)
     function_name: str
     version: str
     lane: str  # the environment's log stream (one per environment); "" for what happens outside environments

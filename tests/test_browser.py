@@ -2,6 +2,7 @@
 driven by Playwright in a Chromium launched by path (LAMBDANB_CHROMIUM, else Debian's; nothing is downloaded)."""
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import shutil
@@ -31,7 +32,7 @@ CELLS = [
     'console = lambdanb.console("myLambdaFunction")\nconsole',
     'logs_view = lambdanb.console("myLambdaFunction")  # a second console of it, kept on its Logs tab\nlogs_view',
     # 20 synchronous calls from threads against reserved concurrency 2, then 20 async events
-    "import threading\n"
+    "import threading\nimport time\n"
     'lambdanb.create_function("burst", "import time\\ndef lambda_handler(event, context):\\n'
     '    time.sleep(1)\\n    return 1\\n")\n'
     'lambdanb.put_function_concurrency("burst", 2)\n\n'
@@ -39,9 +40,20 @@ CELLS = [
     "threads = [threading.Thread(target=call) for _ in range(20)]\n"
     "for thread in threads:\n    thread.start()\nfor thread in threads:\n    thread.join()\n"
     "for n in range(20):\n    lambdanb.invoke('burst', {'n': n}, invocation_type='Event')\n"
+    "print('20 sync calls from threads, then 20 async events, sent by', time.strftime('%H:%M:%S'))\n"
     'burst = lambdanb.console("burst")\nburst',
+    # a function deleted while its async events wait for a retry (a minute, Lambda's delay)
+    'lambdanb.create_function("doomed", "def lambda_handler(event, context):\\n    raise ValueError(\'no\')\\n")\n'
+    'doomed = lambdanb.console("doomed")\n'
+    "for n in range(3):\n    lambdanb.invoke('doomed', {'n': n}, invocation_type='Event')\n"
+    "lambdanb.drain(timeout=3)  # the first attempts fail\n"
+    'lambdanb.delete_function("doomed")\ndoomed',
 ]
-CONSOLE_CELL, LOGS_CELL, BURST_CELL = 2, 3, 4
+CONSOLE_CELL, LOGS_CELL, BURST_CELL, DOOMED_CELL = 2, 3, 4, 5
+# The README's pictures: with LAMBDANB_SCREENSHOTS set to a folder (`./dev screenshots` sets images/), JupyterLab's
+# are written there too.
+SCREENSHOTS = os.environ.get("LAMBDANB_SCREENSHOTS")
+PICTURED_AFTER_BURST = 26  # seconds: the 30-second pictures show both bursts and the queue's retries after them
 
 pytestmark = pytest.mark.skipif(
     not os.access(CHROMIUM, os.X_OK),
@@ -156,6 +168,20 @@ def test_console_test_button(jupyter, page, ui, path):
                            arg=logs.element_handle(), timeout=120_000)
     assert logs.evaluate("e => e.scrollTop") < -40  # still up there (0 would be the newest events)
     logs.evaluate("e => { e.scrollTop = 0; }")
+    # What the reader folds or opens stays so when new events arrive
+    groups = logs.locator("details.log-group")
+    groups.last.locator(".report-field").first.wait_for(timeout=30_000)  # the newest group is complete
+    folded_by_reader, opened_by_reader = groups.last.element_handle(), groups.first.element_handle()
+    assert folded_by_reader.evaluate("e => e.open") and not opened_by_reader.evaluate("e => e.open")
+    folded_by_reader.evaluate("e => e.querySelector('summary').click()")
+    opened_by_reader.evaluate("e => e.querySelector('summary').click()")
+    count = groups.count()
+    test_button.click()
+    page.wait_for_function(f"logs => logs.querySelectorAll('details.log-group').length > {count}",
+                           arg=logs.element_handle(), timeout=120_000)
+    assert folded_by_reader.evaluate("e => e.isConnected && !e.open")
+    assert opened_by_reader.evaluate("e => e.isConnected && e.open")
+    assert groups.last.evaluate("e => e.open")  # the newest invocation arrives open
     shoot(logs_console, ui, "logs")
 
     # Environments after the burst: two lanes (reserved concurrency 2) and 18 calls refused at once
@@ -175,9 +201,15 @@ def test_console_test_button(jupyter, page, ui, path):
     timeline.scroll_into_view_if_needed()  # Notebook 7 renders cells out of view lazily: no box until seen
     output = burst.locator(".jp-OutputArea").first
     assert timeline.bounding_box()["width"] <= output.bounding_box()["width"]  # all in view
-    burst.locator(".lambdanb-environments-window button[data-value='1%20min']").click()
+    # The picture: a 30-second window around the bursts (the view stays paused; a new window is drawn at once)
+    sent = burst.locator(".jp-OutputArea-output:has-text('sent by')").inner_text().rsplit(" ", 1)[-1].strip()
+    sent_at = datetime.datetime.combine(datetime.date.today(), datetime.time.fromisoformat(sent)).timestamp()
+    time.sleep(min(max(0.0, sent_at + PICTURED_AFTER_BURST - time.time()), PICTURED_AFTER_BURST))  # midnight
+    burst.locator(".lambdanb-environments-window button[data-value='30%20s']").click()
+    burst.locator(".lambdanb-timeline g.throttle.retried").first.wait_for(timeout=30_000)
     shoot(burst, ui, "environments")
     burst.locator(".lm-TabBar-tab:has-text('Async queue')").click()
+    burst.locator(".lambdanb-async-window button[data-value='30%20s']").click()
     burst.locator(".lambdanb-async g.attempt").first.wait_for(timeout=60_000)
     shoot(burst, ui, "async-queue")
 
@@ -195,6 +227,24 @@ def test_console_test_button(jupyter, page, ui, path):
     assert burst.locator("h4:has-text('Code') + table code:has-text('CodeSha256')").count() == 1  # the package
     shoot(burst, ui, "configuration")
 
+    # A deleted function's console stops and says so; the events it dropped end with their mark
+    doomed = page.locator(".jp-Notebook .jp-Cell").nth(DOOMED_CELL)
+    doomed.scroll_into_view_if_needed()
+    doomed.locator("text=this console stopped").wait_for(timeout=60_000)
+    doomed.locator(".lm-TabBar-tab:has-text('Async queue')").click()
+    ends = doomed.locator(".lambdanb-async text.ended")
+    ends.first.wait_for(timeout=30_000)
+    assert ends.count() == 3
+    assert all("failed (FunctionDeleted), dropped" in text for text in ends.all_text_contents())
+
+    # The Test tab refuses invalid JSON in one sentence, and the last result goes with it
+    console.locator(".lm-TabBar-tab:has-text('Test')").click()
+    console.locator("textarea").first.fill('{"key1": }')
+    test_button.click()
+    console.locator("text=The event is not valid JSON").wait_for(timeout=30_000)
+    assert "Execution result" not in console.inner_text()
+    console.locator(".jp-OutputArea").screenshot(path=str(ARTIFACTS / f"{ui}-console-test-refused.png"))
+
     # Saved and rendered without a kernel (as nbviewer does): pictures, not widget reprs
     page.keyboard.press("Control+s")
     for _ in range(300):
@@ -208,9 +258,12 @@ def test_console_test_button(jupyter, page, ui, path):
     page.goto(html.as_uri(), wait_until="domcontentloaded")  # scripts from the web may not load here
     rendered = page.inner_text("body")
     assert "VBox(" not in rendered and "Tab(children" not in rendered
-    assert page.locator(".lambdanb-console-snapshot").count() == 3
-    assert page.locator(".lambdanb-console-snapshot svg.lambdanb-timeline g.lane").count() == 2
-    page.locator(".lambdanb-console-snapshot").last.screenshot(path=str(ARTIFACTS / f"{ui}-saved-notebook.png"))
+    assert page.locator(".lambdanb-console-snapshot").count() == 4
+    saved_picture = page.locator(".lambdanb-console-snapshot").nth(2)  # the burst's
+    assert saved_picture.locator("svg.lambdanb-timeline g.lane").count() == 2
+    saved_picture.screenshot(path=str(ARTIFACTS / f"{ui}-saved-notebook.png"))
+    if SCREENSHOTS and ui == "jupyterlab":
+        saved_picture.screenshot(path=str(Path(SCREENSHOTS) / "console-saved-notebook.png"))
 
 
 def run_all(page) -> None:
@@ -232,6 +285,9 @@ def run_all(page) -> None:
 
 
 def shoot(cell, ui: str, tab: str) -> None:
-    """A picture of one console's output, under tests/artifacts (images/ keeps JupyterLab's for the README)."""
+    """A picture of one console's output, under tests/artifacts, and JupyterLab's in LAMBDANB_SCREENSHOTS."""
     cell.scroll_into_view_if_needed()
-    cell.locator(".jp-OutputArea").screenshot(path=str(ARTIFACTS / f"{ui}-console-{tab}.png"))
+    output = cell.locator(".jp-OutputArea")
+    output.screenshot(path=str(ARTIFACTS / f"{ui}-console-{tab}.png"))
+    if SCREENSHOTS and ui == "jupyterlab":
+        output.screenshot(path=str(Path(SCREENSHOTS) / f"console-{tab}.png"))

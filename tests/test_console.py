@@ -6,7 +6,7 @@ import re
 import threading
 
 import pytest
-from support import eventually, zipped
+from support import eventually, make_stream, zipped
 
 import lambdanb
 from lambdanb import events
@@ -17,7 +17,7 @@ from lambdanb.widgets.console import Console
 from lambdanb.widgets.environments_panel import NO_DETAILS
 from lambdanb.widgets.lanes import Timeline
 from lambdanb.widgets.logs_panel import LEVELS
-from lambdanb.widgets.monitor_panel import RESOLUTIONS, usd
+from lambdanb.widgets.monitor_panel import LIVE, RESOLUTIONS, usd
 from lambdanb.widgets.test_panel import ASYNC_QUEUE
 from lambdanb.widgets.timeline import Picture
 
@@ -76,6 +76,8 @@ def test_test_button_runs_in_the_background_and_shows_the_result(console):
     assert eventually(lambda: "Execution result: succeeded" in console.test.result.value)
     assert "START RequestId" in console.test.result.value and "REPORT RequestId" in console.test.result.value
     assert "&quot;body&quot;: &quot;value1&quot;" in console.test.result.value
+    # a long REPORT line wraps between its fields, never inside one
+    assert re.search(r"<span style='white-space: nowrap'>Billed Duration: \d+ ms</span>", console.test.result.value)
 
 
 def test_invalid_json_is_refused_with_line_and_column_and_the_last_result_goes(console):
@@ -109,7 +111,7 @@ def test_async_and_batch_with_progress_and_live_logs_and_monitor(console):
     console.test.invoke_async.click()
     assert eventually(lambda: "Accepted (202)" in console.test.status.value)
     assert console.service.drain(30)
-    assert eventually(lambda: console.logs.tail.value.count("got batch") == 26)
+    assert eventually(lambda: console.logs.html().count("got batch") == 26)
     assert eventually(lambda: "last 2 min: 26 invocations" in console.monitor.charts.value)
     assert eventually(lambda: ">26<" in console.queue.counts.value)  # received
     assert "Cost estimate" in console.monitor.cost.value
@@ -118,30 +120,30 @@ def test_async_and_batch_with_progress_and_live_logs_and_monitor(console):
 def test_logs_filter_by_text_request_level_and_stream_with_errors_marked(console):
     console.service.invoke("hello", {"key1": "alpha"})
     failed = console.service.invoke("hello", {"key1": "beta", "fail": True})
-    assert eventually(lambda: "got beta" in console.logs.tail.value)
+    assert eventually(lambda: "got beta" in console.logs.html())
     assert "Errors (1)" in console.logs.errors.value
-    error_rows = re.findall(r"<tr class='log-row level-error'.*?</tr>", console.logs.tail.value, re.S)
+    error_rows = re.findall(r"<tr class='log-row level-error'.*?</tr>", console.logs.html(), re.S)
     assert len(error_rows) == 1 and "asked to fail" in error_rows[0]
     assert failed.request_id in console.logs.request.options
     console.logs.request.value = failed.request_id
-    assert "got beta" in console.logs.tail.value and "got alpha" not in console.logs.tail.value
+    assert "got beta" in console.logs.html() and "got alpha" not in console.logs.html()
     console.logs.request.value = ""
     console.logs.filter.value = "alpha"
-    assert "got alpha" in console.logs.tail.value and "got beta" not in console.logs.tail.value
+    assert "got alpha" in console.logs.html() and "got beta" not in console.logs.html()
     console.logs.filter.value = ""
     console.logs.level.value = LEVELS[1]  # errors only
-    assert "asked to fail" in console.logs.tail.value and "got alpha" not in console.logs.tail.value
+    assert "asked to fail" in console.logs.html() and "got alpha" not in console.logs.html()
     console.logs.level.value = LEVELS[0]
     stream = console.logs.stream.options[1]
     console.logs.stream.value = stream
-    assert "got alpha" in console.logs.tail.value
+    assert "got alpha" in console.logs.html()
 
 
 def test_logs_group_each_invocation_newest_at_the_bottom_with_report_fields(console):
     first = console.service.invoke("hello", {"key1": "one"})
     second = console.service.invoke("hello", {"key1": "two"})
-    assert eventually(lambda: "got two" in console.logs.tail.value)
-    tail = console.logs.tail.value
+    assert eventually(lambda: "got two" in console.logs.html())
+    tail = console.logs.html()
     groups = re.findall(r"<details class='log-group'.*?</details>", tail, re.S)
     assert len(groups) == 2
     assert first.request_id in groups[0] and second.request_id in groups[1]  # oldest first, newest at the bottom
@@ -151,13 +153,30 @@ def test_logs_group_each_invocation_newest_at_the_bottom_with_report_fields(cons
     assert console.logs.tail.layout.overflow == "auto"
 
 
+def test_logs_groups_already_drawn_are_left_alone_as_new_invocations_arrive(console):
+    """The browser keeps what the reader folded or opened in a group as long as its widget is not drawn anew."""
+    for n in range(4):
+        console.service.invoke("hello", {"key1": f"call {n}"})
+    assert eventually(lambda: "got call 3" in console.logs.html())
+    before = console.logs.groups.children
+    folded = [group.value for group in before]
+    assert "<details class='log-group' open" not in folded[1]  # older than the latest three: folded
+    for n in range(4, 6):
+        console.service.invoke("hello", {"key1": f"call {n}"})
+    assert eventually(lambda: "got call 5" in console.logs.html())
+    after = console.logs.groups.children
+    assert after[:len(before)] == before and len(after) == len(before) + 2  # the same widgets, new ones after them
+    assert after[1].value == folded[1]  # not drawn anew: its view in the browser stays as the reader left it
+    assert "<details class='log-group' open" in after[-1].value
+
+
 def test_logs_tail_stays_bounded(console):
     console.service.create_function("chatty", "def lambda_handler(e, c):\n    for i in range(2000): print('line', i)\n")
     chatty = Console(console.service, "chatty", refresh_seconds=0.1)
     try:
         console.service.invoke("chatty")
-        assert eventually(lambda: "line 1999" in chatty.logs.tail.value)
-        assert chatty.logs.tail.value.count("<tr") == 300
+        assert eventually(lambda: "line 1999" in chatty.logs.html())
+        assert chatty.logs.html().count("<tr") == 300
     finally:
         chatty.close()
 
@@ -289,6 +308,7 @@ def test_environments_tab_tells_an_async_burst_from_a_sync_burst(fast):
         assert drawn(sync_view, "throttle refused") == len(refused) == 18
         assert svg_classes(sync_view, "throttle retried") == 0
         assert svg_classes(async_view, "throttle retried") > 0 and svg_classes(async_view, "throttle refused") == 0
+        assert ">Throttled, sync (18)<" in sync_view and ">Throttled, async (0)<" in sync_view  # a row each
         assert "reserved concurrency 2" in async_view
         steps = Picture.of(fast.timeline("queued")).concurrency()
         assert max(level for _, level in steps) == 2
@@ -349,6 +369,27 @@ def test_monitor_charts_have_axes_units_one_window_and_say_what_their_figure_is(
     assert "USD" in console.monitor.cost.value and "0.00000" not in console.monitor.cost.value
 
 
+def test_live_monitor_charts_the_iterator_age_of_a_function_reading_a_stream(service):
+    kinesis, stream, arn = make_stream("clicks")
+    service.create_function("reader", "def lambda_handler(event, context):\n    return None\n")
+    service.create_event_source_mapping("reader", arn, starting_position="TRIM_HORIZON", batch_size=1)
+    console = Console(service, "reader", refresh_seconds=0.1)
+    try:
+        assert console.monitor.resolution.value == LIVE
+        kinesis.put_record(StreamName=stream, Data=b"click", PartitionKey="one")
+        assert eventually(lambda: any(e.kind == "batch" for e in service.timeline("reader")), 60)
+        batch = next(e for e in service.timeline("reader") if e.kind == "batch")
+        assert 0 <= batch.end - batch.start < 60 and batch.source.startswith("event-source:")
+        assert eventually(lambda: "Iterator age" in console.monitor.charts.value
+                          and "no stream batches" not in console.monitor.charts.value)
+        charts = console.monitor.charts.value
+        assert charts.count("class='lambdanb-chart'") == 8
+        iterator_age = charts.split("<b>Iterator age</b>")[1].split("</svg>")[0]
+        assert "last 2 min: at most" in iterator_age and iterator_age.count("class='point'") == 1
+    finally:
+        console.close()
+
+
 def test_cost_is_rounded_as_the_pricing_calculator_shows_it():
     assert usd(0) == "0.00 USD" and usd(1234.5678) == "1,234.57 USD"
     assert usd(0.000004) == "0.00 USD (less than a cent)"
@@ -398,3 +439,35 @@ def test_idle_environments_are_recycled_on_the_timeline():
         console.close()
     finally:
         service.close()
+
+
+def test_events_dropped_with_their_deleted_function_get_an_end_mark_and_the_console_says_so():
+    service = LambdaService(async_retry_delays=(60, 60))
+    service.create_function("doomed", "def lambda_handler(event, context):\n    raise ValueError('no')\n")
+    console = Console(service, "doomed", refresh_seconds=0.1)
+    try:
+        accepted = [service.invoke("doomed", {"n": n}, invocation_type="Event") for n in range(2)]
+        assert eventually(lambda: service.async_queue_status("doomed").retrying == 2)  # both wait a minute
+        service.delete_function("doomed")
+        ends = {e.request_id: e.outcome for e in service.timeline("doomed") if e.kind == "ended"}
+        assert ends == {a.request_id: "failed (FunctionDeleted), dropped" for a in accepted}
+        assert eventually(lambda: console.closed)  # its last moments drawn, the console stopped
+        assert "deleted at" in console.title.value and "this console stopped" in console.title.value
+        events = console.queue.events.value
+        assert events.count("class='ended'") == 2 and "failed (FunctionDeleted), dropped" in events
+        assert ">2<" in console.queue.counts.value.split("Dropped", 1)[1]  # the count tile says so too
+        assert "<svg" in console.snapshot().html
+    finally:
+        console.close()
+        service.close()
+
+
+def test_a_console_shown_after_its_function_was_deleted_says_so(service):
+    service.create_function("brief", HANDLER)
+    console = Console(service, "brief", refresh_seconds=60)  # its thread would notice only in a minute
+    try:
+        service.delete_function("brief")
+        bundle = console._repr_mimebundle_()
+        assert "deleted at" in bundle["text/html"] and console.deleted_at is not None
+    finally:
+        console.close()

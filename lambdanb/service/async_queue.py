@@ -153,6 +153,11 @@ class AsyncQueues:
                                     queue.in_flight, queue.delivered["on-success"], queue.delivered["on-failure"],
                                     queue.delivered["dead-letter queue"], events)
 
+    def known(self, function_name: str) -> bool:
+        """Whether the function has had async events (its queue stays, closed, after it is deleted)."""
+        with self._changed:
+            return function_name in self._queues
+
     def pending(self, function_name: str | None = None) -> int:
         """Events waiting or in flight, of one function or of all."""
         with self._changed:
@@ -188,8 +193,9 @@ class AsyncQueues:
             queue.outcomes.failed += len(waiting)
             queue.outcomes.dropped += len(waiting)
             self._changed.notify_all()
-        for _ in waiting:
+        for event in waiting:
             self.metrics.put(function_name, "AsyncEventsDropped", 1, time.time())
+            self._dropped_on_timeline(event, "FunctionDeleted")
         for poller in queue.pollers:
             if poller is not threading.current_thread():
                 poller.join(5)
@@ -227,6 +233,7 @@ class AsyncQueues:
             except Exception as error:  # the event must still be accounted for: it ends as dropped
                 problem(f"async invocation of {queue.name}", error)
                 self._count_end(queue, event, taken=False)
+                self._dropped_on_timeline(event, type(error).__name__)
             finally:
                 with self._changed:
                     queue.in_flight -= 1
@@ -238,12 +245,13 @@ class AsyncQueues:
         event.due = time.monotonic() + delay
         event.sequence = next(self._sequence)
         with self._changed:
-            if queue.closed:  # deleted meanwhile
-                queue.outcomes.failed += 1
-                queue.outcomes.dropped += 1
+            if not queue.closed:
+                heapq.heappush(queue.heap, event)
+                self._changed.notify_all()
                 return
-            heapq.heappush(queue.heap, event)
-            self._changed.notify_all()
+            queue.outcomes.failed += 1  # deleted meanwhile
+            queue.outcomes.dropped += 1
+        self._dropped_on_timeline(event, "FunctionDeleted")
 
     def _process(self, queue: FunctionQueue, event: AsyncEvent) -> None:
         request = event.request
@@ -327,6 +335,11 @@ class AsyncQueues:
         self.frontend.invoker.timelines[request.function_name].append(TimelineEntry(
             kind, request.function_name, "", "", start, end, request.request_id, request.invocation_type,
             request.source, attempt, outcome))
+
+    def _dropped_on_timeline(self, event: AsyncEvent, condition: str) -> None:
+        """The end mark of an event dropped outside _end (its function deleted, or a fault of lambdanb's)."""
+        now = time.time()
+        self._on_timeline("ended", event.request, now, now, event.attempts, f"failed ({condition}), dropped")
 
     def _count_end(self, queue: FunctionQueue, event: AsyncEvent, taken: bool) -> None:
         with self._changed:

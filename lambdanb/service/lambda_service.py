@@ -403,15 +403,20 @@ class LambdaService:
 
     def async_queue_status(self, name: str) -> AsyncQueueStatus:
         """The function's internal queue now: events waiting (for a first attempt or a retry), in flight, and
-        where the finished ones went (destinations, dead-letter queue, dropped)."""
-        self.functions.get(name)
+        where the finished ones went (destinations, dead-letter queue, dropped). After DeleteFunction it tells the
+        events dropped, until a function of the same name gets a queue of its own."""
+        if not self.queue.known(name):
+            self.functions.get(name)  # Lambda's error for an unknown function
         return self.queue.status(name)
 
     def timeline(self, name: str) -> list[TimelineEntry]:
         """What happened in the function's execution environments and async queue, oldest first: INITs, invokes,
-        throttles, retirements, and each async event's queueing, retries and end (the most recent few thousand)."""
-        self.functions.get(name)
-        return list(self.placement.timelines.get(name, ()))
+        throttles, retirements, and each async event's queueing, retries and end (the most recent few thousand).
+        It stays after DeleteFunction, as the log group does."""
+        entries = self.placement.timelines.get(name)
+        if entries is None:
+            self.functions.get(name)  # Lambda's error for a function that never was
+        return list(entries or ())
 
     def drain(self, timeout: float | None = None) -> bool:
         """Wait until the async queues are empty, nothing is in flight and every event source mapping has read all

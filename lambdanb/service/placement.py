@@ -198,6 +198,7 @@ class Placement:
 
     def function_deleted(self, function_name: str) -> None:
         self.retire(function_name)
+        self.timelines.setdefault(function_name, deque(maxlen=TIMELINE_KEPT))  # it stays readable, even empty
 
     # What is running
 

@@ -79,11 +79,12 @@ class Series:
 
 
 def line_chart(series: Series, start: float, end: float, width: int = 440, height: int = 150,
-               reference: tuple[float, str] | None = None, left: int = 46, share: str = "100%") -> str:
+               reference: tuple[float, str] | None = None, left: int = 46, share: str = "100%",
+               ticks: int | None = None) -> str:
     """A titled chart with a time axis, a value axis in its unit, a grid and a value on every point's hover;
     `reference` draws a dashed level such as a concurrency limit; `left` is where the plot begins; `share` is the
-    part of the row the chart takes (it never grows past `width`)."""
-    right, top, bottom = 26, 8, height - 22
+    part of the row the chart takes (it never grows past `width`); `ticks`, the most times on its axis."""
+    right, top, bottom = 26, 18, height - 22
     axis = TimeAxis(start, end, left, width - left - right)
     values = [v for _, v in series.points]
     ceiling = max([*values, reference[0] if reference else 0.0, 0.0])
@@ -95,15 +96,14 @@ def line_chart(series: Series, start: float, end: float, width: int = 440, heigh
     def y(value: float) -> float:
         return bottom - value / y_max * (bottom - top)
 
-    parts = [axis.svg(top, bottom, most=max(3, width // 70))]
+    parts = [axis.svg(top, bottom, most=ticks or max(3, width // 70))]
     for i in range(int(round(y_max / y_step)) + 1):
         level = i * y_step
         parts.append(f"<line x1='{left}' x2='{left + axis.width}' y1='{y(level):.1f}' y2='{y(level):.1f}' "
                      f"stroke='{GRID}'/><text x='{left - 4}' y='{y(level) + 3:.1f}' text-anchor='end' "
                      f"font-size='10' fill='{AXIS}' class='axis-value'>{number(level)}</text>")
-    parts.append(f"<text x='{left - 42}' y='{top + 2}' font-size='10' fill='{AXIS}' dominant-baseline='hanging' "
-                 f"transform='rotate(-90 {left - 42} {top + 2})' text-anchor='end' class='axis-unit'>"
-                 f"{escape(series.unit)}</text>")
+    parts.append(f"<text x='{left - 4}' y='{top - 8}' font-size='10' fill='{AXIS}' text-anchor='end' "
+                 f"class='axis-unit'>{escape(series.unit)}</text>")  # above the values, clear of the longest
     if reference:
         parts.append(f"<line x1='{left}' x2='{left + axis.width}' y1='{y(reference[0]):.1f}' "
                      f"y2='{y(reference[0]):.1f}' stroke='#d13212' stroke-dasharray='4 3'><title>"
@@ -118,8 +118,9 @@ def line_chart(series: Series, start: float, end: float, width: int = 440, heigh
         if series.step:
             coordinates.append(f"{axis.x(end):.1f},{y(shown[-1][1]):.1f}")
         parts.append(f"<polyline fill='none' stroke='{BLUE}' stroke-width='1.5' points='{' '.join(coordinates)}'/>")
-        dot = 2.5 if len(shown) < 60 else 1.5
-        fill = "transparent" if series.step else BLUE  # a level's changes are its corners: hover only
+        dot = 2.5 if len(shown) < 60 else 2.0
+        # a level's changes are its corners, and a hundred dots in a row read as a thick line: hover only
+        fill = "transparent" if series.step or len(shown) >= 60 else BLUE
         for t, v in shown:
             when = f"{clock(t)}–{clock(t + series.period)}" if series.period > 1 else clock(t)
             parts.append(f"<circle cx='{axis.x(t):.1f}' cy='{y(v):.1f}' r='{dot}' fill='{fill}' class='point'>"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import ipywidgets as widgets
 
 from .charts import FONT, clock
-from .lanes import legend_html, timeline_svg
+from .lanes import legend_html, reserved_concurrency, timeline_svg
 from .timeline import Picture, describe, outcome
 
 if TYPE_CHECKING:
@@ -25,11 +25,11 @@ class EnvironmentsPanel:
     def __init__(self, service: LambdaService, function_name: str) -> None:
         self.service = service
         self.function_name = function_name
-        self.window = widgets.ToggleButtons(options=list(WINDOWS), value="1 min", description="Window",
-                                            style={"button_width": "64px"})
+        self.window = widgets.ToggleButtons(options=list(WINDOWS), value="1 min", style={"button_width": "72px"})
         self.window.add_class("lambdanb-environments-window")
         self.live = widgets.ToggleButton(value=True, description="Live", icon="pause",
-                                         tooltip="Pause the view to hover over invokes at leisure")
+                                         tooltip="Pause the view to hover over invokes at leisure",
+                                         layout=widgets.Layout(width="110px", margin="0 0 0 16px"))
         self.summary = widgets.HTML()
         self.legend = widgets.HTML(legend_html())
         self.view = widgets.HTML(layout=widgets.Layout(width="100%"))
@@ -39,7 +39,8 @@ class EnvironmentsPanel:
         self.window.observe(lambda change: self.refresh(force=True), names="value")
         self.live.observe(self._live_changed, names="value")
         self.invoke.observe(lambda change: self._show_details(), names="value")
-        self.root = widgets.VBox([widgets.HBox([self.window, self.live], layout=widgets.Layout(align_items="flex-end")),
+        self.root = widgets.VBox([widgets.HBox([widgets.Label("Window"), self.window, self.live],
+                                               layout=widgets.Layout(align_items="center")),
                                   self.summary, self.legend, self.view,
                                   self.invoke, self.details])
         self._descriptions: dict[str, str] = {}
@@ -57,7 +58,7 @@ class EnvironmentsPanel:
         picture = Picture.of(entries)
         end = time.time()
         start = end - WINDOWS[self.window.value]
-        reserved = self.service.get_function_concurrency(self.function_name).get("ReservedConcurrentExecutions")
+        reserved = reserved_concurrency(self.service, self.function_name)
         html = timeline_svg(picture, start, end, now=end, reserved=reserved)
         if html != self.view.value:
             self.view.value = html

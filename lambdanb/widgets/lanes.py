@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import time
 from html import escape
-from itertools import groupby
 from typing import TYPE_CHECKING, Any
 
+from ..errors import ResourceNotFoundException
 from ..records import TimelineEntry
 from .charts import AXIS, BLUE, FONT, GRID, INK, Series, TimeAxis, line_chart, number, precise, svg_document
 from .timeline import Lane, Picture, describe, outcome, request_kind
@@ -21,31 +21,36 @@ INIT_COLOR, IDLE_COLOR, THROTTLE_COLOR, QUEUE_COLOR = "#b4bcc6", "#c6ccd3", "#d1
 RETRIED_COLOR = "#ec7211"  # an async throttle: the queue tries again
 RESETS = ("timeout", "out of memory", "crash")
 ROW, LABEL_WIDTH, WIDTH, RIGHT = 22, 150, 980, 26
+TICKS = 12  # times on the axis, the same for the lanes and the concurrency beneath them
+MARK_SPACE = 22  # pixels a throttle mark with its number takes
 
 
 def timeline_svg(picture: Picture, start: float, end: float, now: float | None = None,
                  reserved: int | None = None) -> str:
-    """The environments as lanes over [start, end], throttles on a row of their own, concurrency beneath."""
+    """The environments as lanes over [start, end], sync and async throttles on rows of their own, concurrency
+    beneath on the same time axis."""
     now = time.time() if now is None else now
     axis = TimeAxis(start, end, LABEL_WIDTH, WIDTH - LABEL_WIDTH - RIGHT)
     lanes = [lane for lane in picture.lanes if _lane_visible(lane, start)]
     top = 6
-    rows_bottom = top + ROW * (len(lanes) + 1)
-    parts = [axis.svg(top, rows_bottom)]
+    rows_bottom = top + ROW * (max(len(lanes), 1) + 2)  # two throttle rows, and a row saying there is no lane
+    parts = [axis.svg(top, rows_bottom, most=TICKS)]
     throttles = [e for e in picture.throttles if start <= e.start <= end]
     y = top
-    parts.append(_row_label(y, f"Throttled ({len(throttles)})", "requests refused: no concurrency left",
-                            THROTTLE_COLOR))
-    def place(entry: TimelineEntry) -> tuple[int, bool]:  # marks 8 px apart, sync and async apart
-        return int(axis.x(entry.start) // 8), entry.invocation_type == "Event"
-
-    for (_, retried), group in groupby(sorted(throttles, key=place), key=place):
-        parts.append(_throttle_mark(list(group), axis, y, retried))
-    for lane in lanes:
+    for retried, label, hover, color in (
+            (False, "Throttled, sync", "requests refused: 429 TooManyRequestsException to the caller",
+             THROTTLE_COLOR),
+            (True, "Throttled, async", "async events refused for now: the internal queue tries them again later",
+             RETRIED_COLOR)):
+        row = [e for e in throttles if (e.invocation_type == "Event") == retried]
+        parts.append(_row_label(y, f"{label} ({len(row)})", hover, color))
+        parts += [_throttle_mark(group, axis, y, retried) for group in _close_together(row, axis)]
         y += ROW
+    for lane in lanes:
         parts.append(_lane_svg(lane, axis, y, now))
+        y += ROW
     if not lanes:
-        parts.append(f"<text x='{axis.left + axis.width / 2}' y='{top + ROW * 1.5}' text-anchor='middle' "
+        parts.append(f"<text x='{axis.left + axis.width / 2}' y='{y + 15}' text-anchor='middle' "
                      f"font-size='11' fill='{AXIS}'>no execution environment in this window</text>")
     height = rows_bottom + 24
     svg = svg_document(WIDTH, height, "lambdanb-timeline", "".join(parts))
@@ -54,9 +59,20 @@ def timeline_svg(picture: Picture, start: float, end: float, now: float | None =
     highest = max((v for _, v in shown), default=0)
     chart = line_chart(Series("Concurrent executions", "count", shown, period,
                               f"in this window: at most {number(highest)}", step=True),
-                       start, end, width=WIDTH, height=130, left=LABEL_WIDTH,
+                       start, end, width=WIDTH, height=130, left=LABEL_WIDTH, ticks=TICKS,
                        reference=(reserved, f"reserved concurrency {reserved}") if reserved else None)
     return svg + chart
+
+
+def _close_together(throttles: list[TimelineEntry], axis: TimeAxis) -> list[list[TimelineEntry]]:
+    """Throttles too close to draw apart (a mark and its number take MARK_SPACE pixels): one mark per group."""
+    groups: list[list[TimelineEntry]] = []
+    for entry in sorted(throttles, key=lambda e: e.start):
+        if groups and axis.x(entry.start) - axis.x(groups[-1][0].start) < MARK_SPACE:
+            groups[-1].append(entry)
+        else:
+            groups.append([entry])
+    return groups
 
 
 def _throttle_mark(group: list[TimelineEntry], axis: TimeAxis, y: float, retried: bool) -> str:
@@ -151,16 +167,16 @@ def _bar(axis: TimeAxis, start: float, end: float, y: float, height: float, colo
 
 
 def legend_html() -> str:
-    swatch = "display:inline-block;width:12px;height:10px;margin:0 4px 0 12px;vertical-align:middle"
+    swatch = "display:inline-block;width:12px;height:10px;margin-right:4px;vertical-align:middle"
     items = [(INIT_COLOR, "INIT")] + [(c, o) for o, c in OUTCOME_COLORS.items()]
     bands = [(c, f"{k} (top band)") for k, c in TYPE_COLORS.items()]
-    html = "".join(f"<span style='{swatch};background:{c}'></span>{escape(t)}" for c, t in items + bands)
-    return (f"<div style='font-size:12px;{FONT};color:{INK};margin:2px 0 6px'>{html}"
-            f"<span style='margin-left:12px;color:{THROTTLE_COLOR}'>✕</span> throttled, sync (429) "
-            f"<span style='margin-left:12px;color:{RETRIED_COLOR}'>✕</span> throttled, async (retried) "
-            f"<span style='margin-left:12px'>↺</span> reset "
-            f"<span style='margin-left:12px'>▮</span> retired "
-            f"<span style='margin-left:12px;color:{AXIS}'>- - idle</span></div>")
+    entries = [f"<span style='{swatch};background:{c}'></span>{escape(t)}" for c, t in items + bands]
+    entries += [f"<span style='color:{THROTTLE_COLOR}'>✕</span> throttled, sync (429)",
+                f"<span style='color:{RETRIED_COLOR}'>✕</span> throttled, async (retried)",
+                "↺ reset", "▮ retired", f"<span style='color:{AXIS}'>- - idle</span>"]
+    html = "".join(f"<span style='white-space:nowrap;margin-right:14px;display:inline-block'>{e}</span>"
+                   for e in entries)
+    return f"<div style='font-size:12px;{FONT};color:{INK};margin:2px 0 6px'>{html}</div>"
 
 
 def async_events_svg(picture: Picture, start: float, end: float, now: float | None = None, most: int = 40) -> str:
@@ -191,6 +207,7 @@ def _ended(entries: list[TimelineEntry]) -> bool:
 def _event_svg(entries: list[TimelineEntry], axis: TimeAxis, y: float, row: float, now: float) -> str:
     parts = []
     waiting_since = entries[0].start if entries[0].kind == "queued" else None
+    ended_at = entries[-1].end if _ended(entries) else None  # a retry planned after the end never came
     for entry in entries:
         if entry.kind == "invoke" or entry.kind == "throttle":
             if waiting_since is not None:
@@ -206,7 +223,8 @@ def _event_svg(entries: list[TimelineEntry], axis: TimeAxis, y: float, row: floa
                              f"stroke-width='1.5' class='throttle'><title>attempt {entry.attempt} throttled at "
                              f"{precise(entry.start)}</title></path>")
         elif entry.kind == "retry":
-            parts.append(f"<line x1='{axis.x(entry.start):.1f}' x2='{axis.x(entry.end):.1f}' y1='{y + 7}' "
+            until = entry.end if ended_at is None else min(entry.end, ended_at)
+            parts.append(f"<line x1='{axis.x(entry.start):.1f}' x2='{axis.x(until):.1f}' y1='{y + 7}' "
                          f"y2='{y + 7}' stroke='#ec7211' stroke-width='2' stroke-dasharray='4 2' class='retry'>"
                          f"<title>{escape(entry.outcome)}: retried after {entry.end - entry.start:g} s (at "
                          f"{precise(entry.end)})</title></line>")
@@ -223,6 +241,14 @@ def _event_svg(entries: list[TimelineEntry], axis: TimeAxis, y: float, row: floa
     return "".join(parts)
 
 
+def reserved_concurrency(service: LambdaService, function_name: str) -> int | None:
+    """The function's reserved concurrency, or None (none set, or the function deleted: its timeline stays)."""
+    try:
+        return service.get_function_concurrency(function_name).get("ReservedConcurrentExecutions")
+    except ResourceNotFoundException:
+        return None
+
+
 class Timeline:
     """A function's timeline at one moment, for a notebook: shows as SVG, and stays in the saved notebook."""
 
@@ -231,13 +257,18 @@ class Timeline:
         self.function_name = function_name
         self.picture = Picture.of(entries)
         first, last = self.picture.span()
+        self.now = time.time()  # what still waits or idles is drawn up to now, not to the window's end
         self.end = max(last, first + 10) + 0.5
         self.start = self.end - seconds if seconds else max(first - 0.5, self.end - 900)
-        self.reserved = service.get_function_concurrency(function_name).get("ReservedConcurrentExecutions")
+        self.reserved = reserved_concurrency(service, function_name)
 
     def svg(self) -> str:
-        lanes = timeline_svg(self.picture, self.start, self.end, now=self.end, reserved=self.reserved)
+        lanes = timeline_svg(self.picture, self.start, self.end, now=self.now, reserved=self.reserved)
         return f"<div class='lambdanb-timeline-view'>{legend_html()}{lanes}</div>"
+
+    def async_events_svg(self) -> str:
+        """The async events' rows over the same window."""
+        return async_events_svg(self.picture, self.start, self.end, now=self.now)
 
     def _repr_html_(self) -> str:
         title = (f"<div style='{FONT};font-size:14px;color:{INK}'><b>λ {escape(self.function_name)}</b>: "

@@ -2,6 +2,7 @@
 each invocation's START…REPORT grouped and collapsible, REPORT as its fields, errors marked, filters."""
 from __future__ import annotations
 
+import threading
 from html import escape
 from itertools import groupby
 from typing import TYPE_CHECKING
@@ -59,10 +60,11 @@ def _row(event: LogEvent) -> str:
     message = report_fields(event.message) if event.message.startswith("REPORT ") else escape(event.message)
     style = "background:#fdf3f1;color:#d13212" if level == "ERROR" else (
         "background:#fff8e6" if level == "WARN" else "")
-    return (f"<tr class='log-row level-{level.lower()}' style='{style}'><td style='white-space:nowrap;"
-            f"color:#5f6b7a;vertical-align:top;padding-right:10px'>{precise(event.timestamp / 1000)}</td>"
-            f"<td style='white-space:pre-wrap;word-break:break-word;line-height:1.35;text-align:left'>{message}</td>"
-            "</tr>")
+    # every cell's alignment and padding said here: a saved notebook's page styles tables its own way
+    return (f"<tr class='log-row level-{level.lower()}' style='{style}'><td style='white-space:nowrap;width:1%;"
+            f"color:#5f6b7a;vertical-align:top;padding:1px 10px 1px 0;text-align:left'>"
+            f"{precise(event.timestamp / 1000)}</td><td style='white-space:pre-wrap;word-break:normal;"
+            f"overflow-wrap:anywhere;line-height:1.35;padding:1px 0;text-align:left'>{message}</td></tr>")
 
 
 def _group(request_id: str, events: list[LogEvent], open_: bool) -> str:
@@ -73,12 +75,17 @@ def _group(request_id: str, events: list[LogEvent], open_: bool) -> str:
              f"{f' &nbsp; {escape(duration)}' if duration else ''}"
              f"{' &nbsp; <b style=color:#d13212>error</b>' if failed else ''}")
     rows = "".join(_row(e) for e in events)
-    return (f"<details class='log-group' {'open' if open_ else ''} style='border-bottom:1px solid #e9ebed'>"
+    return (f"<details class='log-group' {'open' if open_ else ''} style='border-bottom:1px solid #e9ebed;{FONT};"
+            "font-size:12px'>"
             f"<summary style='cursor:pointer;padding:2px 0'>{title}</summary><table style='border-collapse:collapse;"
-            f"width:100%;font-size:12px;font-family:monospace;margin:0'>{rows}</table></details>")
+            f"table-layout:auto;width:100%;font-size:12px;font-family:monospace;margin:0'>{rows}</table></details>")
 
 
 class LogsPanel:
+    """The log table, one HTML widget per invocation's group: a group is drawn anew only when its events (or the
+    choice to fold it) change, so what the reader opened or folded in the browser stays so as new events arrive.
+    A group still being written is drawn anew with each of its lines."""
+
     def __init__(self, service: LambdaService, function_name: str) -> None:
         self.service = service
         self.function_name = function_name
@@ -90,11 +97,16 @@ class LogsPanel:
         self.level = widgets.Dropdown(options=LEVELS, value=LEVELS[0], description="Level")
         self.expand = widgets.Checkbox(value=False, description="Expand every invocation", indent=False)
         self.errors = widgets.HTML()
-        # The widget itself scrolls, so its position survives updates; column-reverse keeps it at the newest
-        # events until the reader scrolls up.
-        self.tail = widgets.HTML(layout=widgets.Layout(height="420px", overflow="auto", display="flex",
-                                                       flex_flow="column-reverse", border="1px solid #e9ebed"))
+        self.groups = widgets.VBox(layout=widgets.Layout(flex="0 0 auto", display="block"))
+        self._drawn: dict[tuple[str, str, int, int], widgets.HTML] = {}  # (stream, request id, first time, n)
+        self._lock = threading.Lock()
+        # The outer box scrolls and is never drawn anew, so its position survives updates; column-reverse keeps
+        # it at the newest events until the reader scrolls up.
+        self.tail = widgets.Box([self.groups], layout=widgets.Layout(
+            height="420px", overflow="auto", display="flex", flex_flow="column-reverse",
+            border="1px solid #e9ebed"))
         self.tail.add_class("lambdanb-logs")
+        self.empty = widgets.HTML()  # always the first child, so that the groups after it keep their places
         for control in (self.stream, self.filter, self.request, self.level, self.expand):
             control.observe(lambda change: self.refresh(), names="value")
         self.root = widgets.VBox([widgets.HBox([self.stream, self.filter]),
@@ -102,6 +114,10 @@ class LogsPanel:
         self.refresh()
 
     def refresh(self) -> None:
+        with self._lock:  # the console's thread and the reader's choices both refresh
+            self._refresh()
+
+    def _refresh(self) -> None:
         events = self.service.get_logs(self.function_name)
         streams = [ALL_STREAMS, *sorted({e.log_stream for e in events})]
         if tuple(streams) != self.stream.options:
@@ -118,11 +134,30 @@ class LogsPanel:
         failures = sum(1 for e in shown if level_of(e.message) == "ERROR")
         errors = (f"<div style='color:#d13212;font-size:12px;{FONT}'><b>Errors ({failures})</b> among the events "
                   "shown: marked red below</div>") if failures else ""
-        groups = [(key[1], list(run)) for key, run in groupby(shown, key=lambda e: (e.log_stream, e.request_id))]
-        tail = "".join(_group(request, run, self.expand.value or i >= len(groups) - OPEN_GROUPS)
-                       for i, (request, run) in enumerate(groups))
-        tail = f"<div style='{FONT};font-size:12px'>{tail or 'No log events yet.'}</div>"
         if errors != self.errors.value:
             self.errors.value = errors
-        if tail != self.tail.value:
-            self.tail.value = tail
+        runs = [list(run) for _, run in groupby(shown, key=lambda e: (e.log_stream, e.request_id))]
+        drawn: dict[tuple[str, str, int, int], widgets.HTML] = {}
+        for i, run in enumerate(runs):
+            key = (run[0].log_stream, run[0].request_id, run[0].timestamp, 0)
+            while key in drawn:  # two runs alike in the same millisecond: told apart by their order
+                key = (*key[:3], key[3] + 1)
+            html = _group(run[0].request_id, run, self.expand.value or i >= len(runs) - OPEN_GROUPS)
+            group = self._drawn.pop(key, None) or widgets.HTML(layout=widgets.Layout(width="100%"))
+            if group.value != html:
+                group.value = html
+            drawn[key] = group
+        empty = "" if drawn else f"<div style='{FONT};font-size:12px;color:#5f6b7a'>No log events yet.</div>"
+        if empty != self.empty.value:
+            self.empty.value = empty
+        children = (self.empty, *drawn.values())
+        if children != self.groups.children:  # new groups are added after the others: theirs stay as they were
+            self.groups.children = children
+        for gone in self._drawn.values():
+            gone.close()
+        self._drawn = drawn
+
+    def html(self) -> str:
+        """The events shown, as static HTML (for a saved notebook's picture)."""
+        groups = "".join(group.value for group in self._drawn.values())
+        return f"<div style='{FONT};font-size:12px'>{groups or 'No log events yet.'}</div>"

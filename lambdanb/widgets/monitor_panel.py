@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import ipywidgets as widgets
 
+from ..arns import service_of
 from .charts import FONT, Series, line_chart, number
 from .timeline import per_second
 
@@ -15,9 +16,10 @@ if TYPE_CHECKING:
     from ..service.billing import CostEstimate
     from ..service.lambda_service import LambdaService
 
-LIVE = "Live: 1-second points, last 2 min"
-RESOLUTIONS = {LIVE: 120, "CloudWatch: 1-minute statistics, last 15 min": 900,
-               "CloudWatch: 1-minute statistics, last 3 h": 10800}
+LIVE = "Live · last 2 min"
+RESOLUTIONS = {LIVE: 120, "CloudWatch · last 15 min": 900, "CloudWatch · last 3 h": 10800}
+TOOLTIPS = ["one point per second, worked out from the timeline while the console is open",
+            "GetMetricStatistics: one datapoint per minute", "GetMetricStatistics: one datapoint per minute"]
 # (title, metric, statistic, unit, what the figure beside the title adds up), as the Lambda console's Monitor shows
 METRICS = (("Invocations", "Invocations", "Sum", "count", "invocations"),
            ("Errors", "Errors", "Sum", "count", "errors"), ("Throttles", "Throttles", "Sum", "count", "throttles"),
@@ -35,18 +37,20 @@ def usd(amount: float) -> str:
 
 
 def cost_html(estimate: CostEstimate) -> str:
-    return (f"<div style='font-size:13px;{FONT}' class='cost'><b>Cost estimate</b> (us-east-1, x86; this usage in a "
-            f"month): <b>{usd(estimate.cost)}</b> = requests {usd(estimate.request_cost)} + compute "
-            f"{usd(estimate.compute_cost)} for {estimate.requests:,} requests and {estimate.gb_seconds:,.2f} GB-s; "
-            f"after the free tier: {usd(estimate.cost_after_free_tier)}</div>")
+    """The cost line: the total as the pricing calculator rounds it, then what it is made of."""
+    return (f"<div style='font-size:13px;{FONT}' class='cost'><b>Cost estimate</b> (us-east-1, x86, this usage in a "
+            f"month): <b>{usd(estimate.cost)}</b> for {estimate.requests:,} requests "
+            f"({estimate.request_cost:,.2f} USD) and {estimate.gb_seconds:,.2f} GB-s of compute "
+            f"({estimate.compute_cost:,.2f} USD); after the free tier ({estimate.free_tier_requests:,} requests and "
+            f"{estimate.free_tier_gb_seconds:,.0f} GB-s a month): {usd(estimate.cost_after_free_tier)}</div>")
 
 
 class MonitorPanel:
     def __init__(self, service: LambdaService, function_name: str) -> None:
         self.service = service
         self.function_name = function_name
-        self.resolution = widgets.ToggleButtons(options=list(RESOLUTIONS), value=LIVE,
-                                                style={"button_width": "300px"})
+        self.resolution = widgets.ToggleButtons(options=list(RESOLUTIONS), value=LIVE, tooltips=TOOLTIPS,
+                                                style={"button_width": "190px"})
         self.charts = widgets.HTML(layout=widgets.Layout(width="100%"))
         self.cost = widgets.HTML()
         self.resolution.observe(lambda change: self.refresh(), names="value")
@@ -58,7 +62,9 @@ class MonitorPanel:
         seconds = RESOLUTIONS[self.resolution.value]
         if self.resolution.value == LIVE:
             start = end - seconds
-            return per_second(self.service.timeline(self.function_name), start, end), start
+            streams = any(service_of(m["EventSourceArn"]) in ("kinesis", "dynamodb")
+                          for m in self.service.list_event_source_mappings(self.function_name))
+            return per_second(self.service.timeline(self.function_name), start, end, streams), start
         this_minute = int(end) // 60 * 60
         start = this_minute - seconds + 60
         minutes = range(int(start), this_minute + 60, 60)

@@ -47,7 +47,7 @@ class TestPanel:
                                                  layout=widgets.Layout(width="140px"))
         self.target = widgets.Dropdown(description="to", layout=widgets.Layout(width="45%"))
         self.progress = widgets.IntProgress(value=0, min=0, max=1, description="Sent",
-                                            layout=widgets.Layout(width="50%"))
+                                            layout=widgets.Layout(width="50%", display="none"))  # until a batch
         self.status = widgets.HTML()
         self.result = widgets.HTML()
         self.template.observe(self._pick_template, names="value")
@@ -121,7 +121,7 @@ class TestPanel:
     def _run_test(self, event: Any) -> None:
         self._say("Running ...")
         invocation = self.service.invoke(self.function_name, event)
-        self.result.value = invocation_html(invocation)
+        self.result.value = invocation_html(invocation, wrap_between_fields=True)
         self._say(f"Test finished: {'succeeded' if invocation.succeeded else 'failed'}.")
 
     def _run_async(self, event: Any) -> None:
@@ -131,6 +131,7 @@ class TestPanel:
     def _run_batch(self, event: Any) -> None:
         count, target = self.batch_size.value, self.target.value
         self.progress.max, self.progress.value = count, 0
+        self.progress.layout.display = None
         send = self._sender(target)
         for n in range(count):
             send(event, n)

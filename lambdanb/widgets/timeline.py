@@ -143,8 +143,9 @@ class Picture:
         return min(moments), max([*ends, *moments])
 
 
-def per_second(entries: Sequence[TimelineEntry], start: float, end: float) -> list[Series]:
-    """The Monitor's live charts at one-second resolution, worked out from the timeline."""
+def per_second(entries: Sequence[TimelineEntry], start: float, end: float, streams: bool = False) -> list[Series]:
+    """The Monitor's live charts at one-second resolution, worked out from the timeline; with `streams` (the
+    function reads a Kinesis or DynamoDB stream) also the iterator age."""
     seconds = range(int(start), int(end) + 1)
     invokes = [e for e in entries if e.kind == "invoke" and start - 1 <= e.end <= end + 1]
     counts: dict[str, dict[int, float]] = {"Invocations": {}, "Errors": {}, "Throttles": {}}
@@ -186,7 +187,20 @@ def per_second(entries: Sequence[TimelineEntry], start: float, end: float) -> li
                 ages[second] = max(ages.get(second, 0.0), (entry.start - steps[0].start) * 1000)
     oldest = f"{window}: at most {number(max(ages.values()))} ms" if ages else f"{window}: no async events"
     series.append(Series("Async event age", "ms", sorted((float(s), v) for s, v in ages.items()), 1, oldest))
+    if streams:
+        series.append(_iterator_ages(entries, start, end, window))
     return series
+
+
+def _iterator_ages(entries: Sequence[TimelineEntry], start: float, end: float, window: str) -> Series:
+    """The oldest last record of a stream batch the function had each second, as IteratorAge's Maximum."""
+    ages: dict[int, float] = {}
+    for entry in entries:
+        if entry.kind == "batch" and start - 1 <= entry.end <= end:
+            second = int(entry.end)
+            ages[second] = max(ages.get(second, 0.0), (entry.end - entry.start) * 1000)
+    summary = f"{window}: at most {number(max(ages.values()))} ms" if ages else f"{window}: no stream batches"
+    return Series("Iterator age", "ms", sorted((float(s), v) for s, v in ages.items()), 1, summary)
 
 
 def _span_words(seconds: float) -> str:

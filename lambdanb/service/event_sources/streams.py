@@ -11,7 +11,7 @@ from typing import Any
 from ... import aws
 from ...arns import DEFAULT_ROLE, REGION, function_arn, name_of
 from ...log import problem
-from ...records import Invocation
+from ...records import Invocation, InvocationType, TimelineEntry
 from ..destinations import send_record
 from .polling import MappingPoller
 
@@ -68,8 +68,7 @@ class StreamPoller(MappingPoller):
                     self.pause(THROTTLED_DELAY)
                     continue
                 attempts += 1
-                self.metrics.put(self.mapping.function_name, "IteratorAge",
-                                 (time.time() - self._arrival(batch[-1])) * 1000, time.time())
+                self._iterator_age(batch, invocation, attempts)
                 sequence = [self._sequence(r) for r in batch]
                 failed = self.failed_items(invocation, sequence)
                 if failed == []:
@@ -112,6 +111,16 @@ class StreamPoller(MappingPoller):
         if limit == -1:
             return float("inf")
         return max(0.0, min(self._arrival(r) for r in batch) + limit - time.time()) + 0.01
+
+    def _iterator_age(self, batch: list[dict[str, Any]], invocation: Invocation, attempts: int) -> None:
+        """IteratorAge (the batch's last record's age when the function had it) as a metric, and on the function's
+        timeline for the console's live Monitor."""
+        now, arrived = time.time(), self._arrival(batch[-1])
+        function_name = self.mapping.function_name
+        self.metrics.put(function_name, "IteratorAge", (now - arrived) * 1000, now)
+        self.frontend.invoker.timelines[function_name].append(TimelineEntry(
+            "batch", function_name, invocation.executed_version or "", "", arrived, now, invocation.request_id,
+            InvocationType.REQUEST_RESPONSE.value, f"event-source:{self.mapping.uuid}", attempts))
 
     def _give_up(self, shard: str, batch: list[dict], condition: str, attempts: int,
                  invocation: Invocation | None) -> None:
