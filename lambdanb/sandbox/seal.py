@@ -24,6 +24,7 @@ _WRITE_FILE, _READ_FILE, _READ_DIR, _REMOVE_DIR, _REMOVE_FILE = 1 << 1, 1 << 2, 
 _MAKE_ANY = sum(1 << bit for bit in range(6, 13))  # character/block devices, dirs, files, sockets, fifos, links
 _REFER, _TRUNCATE = 1 << 13, 1 << 14
 _SCOPE_ABSTRACT_UNIX_SOCKET, _SCOPE_SIGNAL = 1 << 0, 1 << 1  # Landlock ABI 6
+_LAMBDANB = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # the package whose runtimes run here
 _PRIVATE_TOP_FOLDERS = ("root", "home")  # the users' own files: the kernel's credentials, notebooks, keys
 
 
@@ -66,8 +67,9 @@ def _own_namespaces() -> None:
 def _mount_private_tmp(task_root: str, storage_mb: int, home: str | None, imports: Sequence[str]) -> None:
     """A fresh /tmp of the ephemeral storage size; the task root and the folders the function imports from (which
     may live under the machine's /tmp) mounted read-only at the same paths; an empty read-only /dev/shm."""
-    # The kernel's own environment may live under /tmp too (a checkout there): the runtime's packages link into it.
-    candidates = [os.path.realpath(path) for path in (*imports, sys.prefix, sys.exec_prefix)]
+    # The kernel's own environment and lambdanb may live under /tmp too (a checkout there): the runtime's packages
+    # link into the one, and the runtimes' own code is in the other.
+    candidates = [os.path.realpath(path) for path in (*imports, sys.prefix, sys.exec_prefix, _LAMBDANB)]
     kept = [task_root, *(path for path in candidates if path.startswith("/tmp/") and os.path.isdir(path))]
     folders = {path: os.open(path, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC) for path in dict.fromkeys(kept)}
     try:
