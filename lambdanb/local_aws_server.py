@@ -479,7 +479,7 @@ def authorize_dynamodb_per_table() -> None:
             return "*"  # ListTables, or a batch over several tables
         return f"arn:aws:dynamodb:{handler.region}:{handler.current_account}:table/{tables[0]}"
 
-    DynamoHandler._determine_resource = table_resource
+    DynamoHandler._determine_resource = table_resource  # type: ignore[attr-defined]  # moto looks for it by name
 
 
 def install_step_functions(port: int, access_key_id: str, secret_access_key: str) -> None:
