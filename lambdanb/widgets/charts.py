@@ -171,7 +171,9 @@ def xy_chart(title: str, curves: Sequence[Curve], x_unit: str, y_unit: str, summ
     """A titled chart of curves over a numeric x axis (logarithmic with `log_x`): value axes in their units, a
     grid, a legend, each point's values on hover, and `marks`, dashed vertical lines with a label (a crossover,
     a threshold)."""
-    left, right, top, bottom = 56, 16, 24, height - 34
+    # The legend is a band above the plot, a line per curve, so that it never covers a curve or a mark.
+    left, right, top, bottom = 56, 16, 24 + 14 * len(curves), height - 34 + 14 * len(curves)
+    height += 14 * len(curves)
     xs = [x for curve in curves for x, _ in curve.points] + [x for x, _ in marks]
     ys = [y for curve in curves for _, y in curve.points]
     if not xs or (log_x and min(xs) <= 0):
@@ -212,7 +214,7 @@ def xy_chart(title: str, curves: Sequence[Curve], x_unit: str, y_unit: str, summ
                      f"font-size='10' fill='{AXIS}' class='axis-value'>{compact(level)}</text>")
     parts.append(f"<text x='{left + plot_width}' y='{bottom + 29}' text-anchor='end' font-size='10' fill='{AXIS}' "
                  f"class='axis-unit'>{escape(x_unit)}{' (logarithmic)' if log_x else ''}</text>"
-                 f"<text x='4' y='{top - 10}' font-size='10' fill='{AXIS}' class='axis-unit'>{escape(y_unit)}</text>")
+                 f"<text x='4' y='{top - 8}' font-size='10' fill='{AXIS}' class='axis-unit'>{escape(y_unit)}</text>")
     for x, label in marks:
         parts.append(f"<line x1='{px(x):.1f}' x2='{px(x):.1f}' y1='{top}' y2='{bottom}' stroke='#d13212' "
                      f"stroke-dasharray='4 3'/><text x='{px(x) + 4:.1f}' y='{top + 10}' font-size='10' "
@@ -226,7 +228,7 @@ def xy_chart(title: str, curves: Sequence[Curve], x_unit: str, y_unit: str, summ
             parts.append(f"<circle cx='{px(x):.1f}' cy='{py(y):.1f}' r='2.5' fill='{curve.color}' class='point'>"
                          f"<title>{escape(curve.label)}: {number(y)} {escape(y_unit)} at {number(x)} "
                          f"{escape(x_unit)}</title></circle>")
-        legend_y = top + 4 + 14 * number_of
+        legend_y = 8 + 14 * number_of
         parts.append(f"<line x1='{left + 10}' x2='{left + 30}' y1='{legend_y}' y2='{legend_y}' "
                      f"stroke='{curve.color}' stroke-width='2'{dash}/><text x='{left + 36}' y='{legend_y + 4}' "
                      f"font-size='11' fill='{INK}' class='legend'>{escape(curve.label)}</text>")
