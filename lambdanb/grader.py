@@ -79,7 +79,7 @@ def grade_executed(student: str, cells: list[dict[str, Any]], problem: str = "")
     for number, cell in enumerate(checks, 1):
         text = printed(cell)
         if not text.startswith("Correct!"):
-            why = text.splitlines()[0] if text.strip() else "did not run"
+            why = " ".join(text.split()) or "did not run"  # a wrapped message as one line
             failures.append(f"{check_name(cell, number)}: {why}")
     return Grade(student, len(checks) - len(failures), len(checks), failures, problem)
 

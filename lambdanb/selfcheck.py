@@ -2,7 +2,10 @@
 steps that a student asks for one at a time."""
 from __future__ import annotations
 
+import textwrap
 from types import TracebackType
+
+WIDTH = 110  # a message is wrapped to this width, so that no line is cut off where outputs do not wrap
 
 
 class NotYet(Exception):
@@ -28,15 +31,19 @@ class SelfCheck:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
                  traceback: TracebackType | None) -> bool:
         if error is None:
-            print(self.praise)
+            say(self.praise)
             return False
         if isinstance(error, NotYet):
-            print(f"Not yet: {error}")
+            say(f"Not yet: {error}")
             return True
         if isinstance(error, Exception):
-            print(f"Not yet: your answer raised {type(error).__name__} ({str(error)[:200]}); {self.when_broken}")
+            say(f"Not yet: your answer raised {type(error).__name__} ({str(error)[:200]}); {self.when_broken}")
             return True
         return False  # KeyboardInterrupt and the like stop the cell, as the student asked
+
+
+def say(message: str) -> None:
+    print(textwrap.fill(message, WIDTH, subsequent_indent="  ", break_long_words=False, break_on_hyphens=False))
 
 
 class Hints:
@@ -50,4 +57,4 @@ class Hints:
             print(f"There are hints 1 to {len(self.steps)}: hint(1), hint(2) ...")
             return
         more = f" (hint({step + 1}) for more)" if step < len(self.steps) else ""
-        print(f"Hint {step}: {self.steps[step - 1]}{more}")
+        say(f"Hint {step}: {self.steps[step - 1]}{more}")

@@ -28,7 +28,17 @@ def test_an_answer_that_raises_gets_a_not_yet_instead_of_a_traceback(answer, cap
         check.require(answer + 1 == 5, "not 4")
     printed = capsys.readouterr().out
     assert printed.startswith("Not yet: your answer raised TypeError (")
-    assert printed.rstrip().endswith("write a whole number.")
+    assert " ".join(printed.split()).endswith("; write a whole number.")
+
+
+def test_a_long_message_is_wrapped_so_that_no_line_is_cut_off(capsys):
+    hint = "read context.get_remaining_time_in_millis() before each item, " * 4
+    with SelfCheck("Correct!") as check:
+        check.require(False, hint)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) > 1 and all(len(line) <= 110 for line in lines)
+    assert all(line.startswith("  ") for line in lines[1:])
+    assert " ".join(" ".join(lines).split()) == " ".join(f"Not yet: {hint}".split())
 
 
 def test_an_interrupt_is_not_swallowed(capsys):
