@@ -727,6 +727,22 @@ def sns_event(subscription: Any, notification: dict[str, Any]) -> dict[str, Any]
                 "MessageAttributes": notification.get("MessageAttributes", {})}}]}
 
 
+def authorize_dynamodb_per_table() -> None:
+    """DynamoDB calls are authorized against the table they name, as on AWS, so that a role scoped to
+    arn:aws:dynamodb:REGION:ACCOUNT:table/NAME may use that table (moto asks IAM about "*" for DynamoDB)."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    def table_resource(handler: Any) -> str:
+        params = getattr(handler, "params", None) or {}
+        tables = [params["TableName"]] if isinstance(params.get("TableName"), str) else list(
+            params.get("RequestItems") or {})
+        if len(tables) != 1:
+            return "*"  # ListTables, or a batch over several tables
+        return f"arn:aws:dynamodb:{handler.region}:{handler.current_account}:table/{tables[0]}"
+
+    DynamoHandler._determine_resource = table_resource  # type: ignore[attr-defined]  # moto looks for it by name
+
+
 def install_step_functions(port: int, access_key_id: str, secret_access_key: str) -> None:
     """Step Functions runs its state machines (moto's interpreter), and the interpreter's calls to AWS (a Task's
     Lambda invoke among them) come through the front door signed with the administrator's key: moto's own test key
@@ -797,6 +813,7 @@ def serve(config: dict[str, str]) -> None:
         bodiless()
         install_http_api_quick_create()
 
+    authorize_dynamodb_per_table()
     door.before = {**{service: install for service in CALLS_LAMBDA}, "iam": Once(lambda: load_managed_policies(iam)),
                    "stepfunctions": Once(step_functions), "apigateway": bodiless,
                    "apigatewayv2": Once(http_apis)}

@@ -104,6 +104,8 @@ def check_template(template: Path) -> str:
                               cwd=template.parent)
         assert done.returncode == 0, f"{Path(command[0]).name} refused {template}:\n{done.stdout}{done.stderr}"
     return done.stdout.strip() if SAM and done else ""
+
+
 # Maps whose keys are the caller's data (header names, attribute names, item attributes): only their presence counts.
 DATA_MAPS = {"headers", "multiValueHeaders", "queryStringParameters", "multiValueQueryStringParameters",
              "pathParameters", "stageVariables", "MessageAttributes", "messageAttributes", "Keys", "NewImage",
@@ -123,3 +125,17 @@ def shape(node: object, prefix: str = "") -> set[str]:
         for item in node:
             paths |= shape(item, f"{prefix}[]")
     return paths
+
+
+def as_student(notebook: dict, answer: dict, parameters_in_cell: bool = False) -> dict:
+    """A lab notebook as a student with these answers has it: the cells tagged in answer["replace"] rewritten and,
+    with parameters_in_cell, answer["parameters"] typed at the end of the parameters cell."""
+    for cell in notebook["cells"]:
+        tags = cell["metadata"].get("tags", [])
+        for tag, source in answer.get("replace", {}).items():
+            if tag in tags:
+                cell["source"] = source
+        if parameters_in_cell and "parameters" in tags:
+            typed = "".join(f"\n{name} = {value!r}" for name, value in answer.get("parameters", {}).items())
+            cell["source"] = "".join(cell["source"]) + typed
+    return notebook

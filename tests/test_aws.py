@@ -172,3 +172,33 @@ def test_a_slow_sts_call_holds_up_no_other_role(monkeypatch):
         release.set()
     waiting.join(30)
     assert aws.local.credentials(slow)["AWS_ACCESS_KEY_ID"].startswith("ASIA")
+
+
+def test_a_dynamodb_role_scoped_to_one_table_uses_that_table_and_no_other(service):
+    dynamodb = aws.client("dynamodb")
+    mine, other = unique("orders"), unique("payroll")
+    for table in (mine, other):
+        dynamodb.create_table(TableName=table, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+                              AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+                              BillingMode="PAY_PER_REQUEST")
+    role = unique("writer")
+    aws.create_role(role, ["AWSLambdaBasicExecutionRole"], {"write": {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["dynamodb:PutItem", "dynamodb:BatchWriteItem"],
+         "Resource": f"arn:aws:dynamodb:us-east-1:123456789012:table/{mine}"}]}})
+    service.create_function("writer", '''
+import boto3
+dynamodb = boto3.client("dynamodb")
+def lambda_handler(event, context):
+    outcome = {}
+    for table in event["tables"]:
+        try:
+            dynamodb.put_item(TableName=table, Item={"id": {"S": "1"}})
+            dynamodb.batch_write_item(RequestItems={table: [{"PutRequest": {"Item": {"id": {"S": "2"}}}}]})
+            outcome[table] = "written"
+        except Exception as error:
+            outcome[table] = str(error)
+    return outcome
+''', role=role, memory_size=256)
+    outcome = service.invoke("writer", {"tables": [mine, other]}).payload
+    assert outcome[mine] == "written"
+    assert "AccessDenied" in outcome[other] and "dynamodb:PutItem" in outcome[other]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import papermill
 import pytest
+from support import as_student
 
 import lambdanb
 
@@ -48,11 +49,7 @@ def lab_params(with_answers: str | None = None) -> list:
 def run_lab(lab: Path, tmp_path: Path, answer: dict | None = None) -> list[dict]:
     """Runs the lab as a student would (with the answer's cells and parameters), returns the executed cells."""
     answer = answer or {}
-    notebook = json.loads(lab.read_text())
-    for cell in notebook["cells"]:
-        for tag, source in answer.get("replace", {}).items():
-            if tag in cell["metadata"].get("tags", []):
-                cell["source"] = source
+    notebook = as_student(json.loads(lab.read_text()), answer)
     student = tmp_path / lab.name
     student.write_text(json.dumps(notebook))
     parameters = {**settings(lab).get("ci_parameters", {}), **answer.get("parameters", {})}

@@ -146,3 +146,95 @@ def _nice_step(raw: float) -> float:
     """1, 2 or 5 times a power of ten, at least `raw`."""
     power = 10 ** math.floor(math.log10(raw))
     return next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+
+
+@dataclass(frozen=True)
+class Curve:
+    """One line of an x-y chart: what it is, its (x, y) points and how it is drawn."""
+
+    label: str
+    points: Sequence[tuple[float, float]]
+    color: str = BLUE
+    dashed: bool = False
+
+
+def compact(value: float) -> str:
+    """A large number as an axis labels it: 1,500 as 1.5k, 3,000,000 as 3M."""
+    for size, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= size:
+            return f"{number(value / size)}{suffix}"
+    return number(value)
+
+
+def xy_chart(title: str, curves: Sequence[Curve], x_unit: str, y_unit: str, summary: str = "", *,
+             log_x: bool = False, marks: Sequence[tuple[float, str]] = (), width: int = 560,
+             height: int = 240) -> str:
+    """A titled chart of curves over a numeric x axis (logarithmic with `log_x`): value axes in their units, a
+    grid, a legend, each point's values on hover, and `marks`, dashed vertical lines with a label (a crossover,
+    a threshold)."""
+    # The legend is a band above the plot, a line per curve, so that it never covers a curve or a mark.
+    left, right, top, bottom = 56, 16, 24 + 14 * len(curves), height - 34 + 14 * len(curves)
+    height += 14 * len(curves)
+    xs = [x for curve in curves for x, _ in curve.points] + [x for x, _ in marks]
+    ys = [y for curve in curves for _, y in curve.points]
+    if not xs or (log_x and min(xs) <= 0):
+        raise ValueError("An x-y chart needs points (with x above 0 on a logarithmic axis).")
+    if log_x:
+        low, high = math.floor(math.log10(min(xs))), math.ceil(math.log10(max(xs)))
+        high = max(high, low + 1)
+        x_ticks = [10.0 ** p for p in range(low, high + 1)]
+
+        def scale(x: float) -> float:
+            return (math.log10(x) - low) / (high - low)
+    else:
+        x_step = _nice_step(max(xs) / 6) if max(xs) > 0 else 1.0
+        x_high = max(x_step * math.ceil(max(xs) / x_step), x_step)
+        x_ticks = [i * x_step for i in range(int(round(x_high / x_step)) + 1)]
+
+        def scale(x: float) -> float:
+            return x / x_high
+    plot_width = width - left - right
+    y_step = _nice_step(max(ys) / 4) if ys and max(ys) > 0 else 1.0
+    y_high = max(y_step * math.ceil(max(ys, default=0) / y_step), y_step)
+
+    def px(x: float) -> float:
+        return left + scale(x) * plot_width
+
+    def py(y: float) -> float:
+        return bottom - y / y_high * (bottom - top)
+
+    parts = [f"<line x1='{left}' x2='{left + plot_width}' y1='{bottom}' y2='{bottom}' stroke='{AXIS}'/>"]
+    for x in x_ticks:
+        parts.append(f"<line x1='{px(x):.1f}' x2='{px(x):.1f}' y1='{top}' y2='{bottom + 4}' stroke='{GRID}'/>"
+                     f"<text x='{px(x):.1f}' y='{bottom + 15}' text-anchor='middle' font-size='10' fill='{AXIS}' "
+                     f"class='axis-x'>{compact(x)}</text>")
+    for i in range(int(round(y_high / y_step)) + 1):
+        level = i * y_step
+        parts.append(f"<line x1='{left}' x2='{left + plot_width}' y1='{py(level):.1f}' y2='{py(level):.1f}' "
+                     f"stroke='{GRID}'/><text x='{left - 4}' y='{py(level) + 3:.1f}' text-anchor='end' "
+                     f"font-size='10' fill='{AXIS}' class='axis-value'>{compact(level)}</text>")
+    parts.append(f"<text x='{left + plot_width}' y='{bottom + 29}' text-anchor='end' font-size='10' fill='{AXIS}' "
+                 f"class='axis-unit'>{escape(x_unit)}{' (logarithmic)' if log_x else ''}</text>"
+                 f"<text x='4' y='{top - 8}' font-size='10' fill='{AXIS}' class='axis-unit'>{escape(y_unit)}</text>")
+    for x, label in marks:
+        parts.append(f"<line x1='{px(x):.1f}' x2='{px(x):.1f}' y1='{top}' y2='{bottom}' stroke='#d13212' "
+                     f"stroke-dasharray='4 3'/><text x='{px(x) + 4:.1f}' y='{top + 10}' font-size='10' "
+                     f"fill='#d13212' class='mark'>{escape(label)}</text>")
+    for number_of, curve in enumerate(curves):
+        points = sorted(curve.points)
+        dash = " stroke-dasharray='6 4'" if curve.dashed else ""
+        parts.append(f"<polyline fill='none' stroke='{curve.color}' stroke-width='2'{dash} "
+                     f"points='{' '.join(f'{px(x):.1f},{py(y):.1f}' for x, y in points)}'/>")
+        for x, y in points:
+            parts.append(f"<circle cx='{px(x):.1f}' cy='{py(y):.1f}' r='2.5' fill='{curve.color}' class='point'>"
+                         f"<title>{escape(curve.label)}: {number(y)} {escape(y_unit)} at {number(x)} "
+                         f"{escape(x_unit)}</title></circle>")
+        legend_y = 8 + 14 * number_of
+        parts.append(f"<line x1='{left + 10}' x2='{left + 30}' y1='{legend_y}' y2='{legend_y}' "
+                     f"stroke='{curve.color}' stroke-width='2'{dash}/><text x='{left + 36}' y='{legend_y + 4}' "
+                     f"font-size='11' fill='{INK}' class='legend'>{escape(curve.label)}</text>")
+    svg = svg_document(width, height, "lambdanb-chart", "".join(parts))
+    head = (f"<div style='font-size:13px;{FONT};color:{INK}'><b>{escape(title)}</b> "
+            f"<span style='color:#5f6b7a'>{escape(summary)}</span></div>")
+    return f"<div style='display:block;width:100%;max-width:{width}px;margin:4px 14px 10px 0'>" \
+           f"{head}{svg}</div>"
