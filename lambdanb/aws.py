@@ -17,13 +17,14 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Sequence
 from typing import Any
 
 from . import local_aws_server
 from .arns import ACCOUNT_ID, REGION
-from .errors import LambdaNBError
+from .errors import InvalidParameterValueException, LambdaNBError
 from .local_aws_server import KERNEL_KEY_HEADER, LAMBDA_ROUTE_PATH
 
 ADMIN_USER = "lambdanb-notebook"
@@ -228,12 +229,39 @@ class LocalAWS:
         return arn
 
     def role_arn(self, name: str) -> str:
+        """The ARN of a role Lambda may assume (its trust policy names lambda.amazonaws.com), as CreateFunction
+        checks it on AWS."""
         iam = self.shared_client("iam")
         try:
-            return iam.get_role(RoleName=name.rsplit("/", 1)[-1])["Role"]["Arn"]
+            role = iam.get_role(RoleName=name.rsplit("/", 1)[-1])["Role"]
         except iam.exceptions.NoSuchEntityException:
             raise LambdaNBError(f"There is no role named {name}: create it with lambdanb.aws.create_role "
                                 "or %lambda role create.") from None
+        self._trust_the_notebook(role)
+        return str(role["Arn"])
+
+    def _trust_the_notebook(self, role: dict[str, Any]) -> None:
+        # The notebook assumes a role on Lambda's behalf, and moto checks the caller of AssumeRole against the AWS
+        # principals of the trust policy (and fails on a policy without any), so the administrator joins the
+        # statement that trusts Lambda, as in create_role's policy.
+        document = role["AssumeRolePolicyDocument"]
+        if isinstance(document, str):
+            document = json.loads(urllib.parse.unquote(document))
+        statements = document.get("Statement", [])
+        for statement in statements if isinstance(statements, list) else [statements]:
+            principal = statement.get("Principal")
+            if statement.get("Effect") != "Allow" or not isinstance(principal, dict):
+                continue
+            if "lambda.amazonaws.com" not in _as_list(principal.get("Service")):
+                continue
+            admin = f"arn:aws:iam::{ACCOUNT_ID}:user/{ADMIN_USER}"
+            if admin not in _as_list(principal.get("AWS")):
+                principal["AWS"] = [*_as_list(principal.get("AWS")), admin]
+                self.shared_client("iam").update_assume_role_policy(RoleName=role["RoleName"],
+                                                                    PolicyDocument=json.dumps(document))
+            return
+        raise InvalidParameterValueException("The role defined for the function cannot be assumed by Lambda.",
+                                             "CreateFunction")
 
     def credentials(self, role_arn: str) -> dict[str, str]:
         """The role's temporary credentials (STS AssumeRole), as Lambda puts them in the environment; cached until
@@ -280,6 +308,10 @@ class LocalAWS:
         name = queue_arn.rsplit(":", 1)[-1]
         url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
         sqs.send_message(QueueUrl=url, MessageBody=body, **({"MessageAttributes": attributes} if attributes else {}))
+
+
+def _as_list(value: Any) -> list[Any]:
+    return [] if value is None else value if isinstance(value, list) else [value]
 
 
 def managed_policy_arn(policy: str) -> str:
