@@ -15,7 +15,7 @@ class Exercise:
     hints: Sequence[str]
     praise: str = ""
 
-    def grade(self, check: Callable[[], str | None]) -> bool:
+    def grade(self, check: Callable[[], str | None]) -> None:
         """Runs `check`, which returns None when the answer is right or one sentence on what is not yet right, and
         prints the verdict with the first hint. Whatever the answer makes the check raise is a "Not yet" too."""
         try:
@@ -24,11 +24,10 @@ class Exercise:
             problem = f"checking your answer failed with {type(error).__name__}: {error}"
         if problem is None:
             print(f"Correct! {self.praise}".rstrip())
-            return True
+            return
         print(f"Not yet: {problem}")
         if self.hints:
             print(f"Hint 1 of {len(self.hints)}: {self.hints[0]}  (next: {self.title}.hint(2))")
-        return False
 
     def hint(self, step: int = 2) -> None:
         """Prints hint number `step` (the self-check prints the first)."""
