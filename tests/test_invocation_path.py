@@ -22,7 +22,7 @@ def test_a_synchronous_cold_invoke_goes_straight_to_an_environment(service):
     caller, frontend, environment, handler, logs = path.steps
     assert caller.lines == ["asked by: api", "type: RequestResponse"]
     assert frontend.lines[1] == "route: straight to an"
-    assert environment.lines[1].startswith("cold: INIT ")
+    assert environment.lines[1] == f"cold: Init Duration {first.init_duration_ms:.2f} ms"
     assert handler.lines[1] == "sync: success"
     assert logs.lines == ["/aws/lambda/pathway", "5 lines, START … REPORT"]  # INIT_START, START, print, END, REPORT
     warm = InvocationPath(service, "pathway", service.invoke("pathway", {}).request_id)

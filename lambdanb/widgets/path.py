@@ -3,6 +3,7 @@ Frontend's route, the internal queue (async), the execution environment (cold or
 its lines in CloudWatch Logs."""
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
@@ -17,6 +18,7 @@ if TYPE_CHECKING:
     from ..service.lambda_service import LambdaService
 
 BOX_WIDTH, BOX_HEIGHT, GAP = 150, 78, 28
+_INIT_DURATION = re.compile(r"Init Duration: ([0-9.]+) ms")
 
 
 @dataclass
@@ -47,8 +49,10 @@ def path_steps(request_id: str, entries: Sequence[TimelineEntry], log_lines: Seq
         steps.append(Step("Internal queue", [waited, f"attempts: {len(invokes)}"]))
     if invokes:
         last = invokes[-1]
-        init = next((entry for entry in mine if entry.kind == "init"), None)
-        started = f"cold: INIT {(init.end - init.start) * 1000:.1f} ms" if init else "warm: no INIT"
+        cold = any(entry.kind == "init" for entry in mine)
+        init_ms = _INIT_DURATION.search(invokes[0].report)
+        started = (f"cold: Init Duration {float(init_ms.group(1)):.2f} ms" if init_ms
+                   else "cold start" if cold else "warm: no INIT")
         steps.append(Step("Execution environment", [f"log stream …{last.lane[-8:]}", started]))
         measured = duration_ms(last)
         steps.append(Step("Handler", [f"Duration: {measured:.2f} ms" if measured is not None else "no REPORT",
