@@ -27,7 +27,8 @@ class Exercise:
             return
         print(f"Not yet: {problem}")
         if self.hints:
-            print(f"Hint 1 of {len(self.hints)}: {self.hints[0]}  (next: {self.title}.hint(2))")
+            print(f"Hint 1 of {len(self.hints)}: {self.hints[0]}")
+            print(f"(Stuck? Run {self.title}.hint(2) for the next hint.)")
 
     def hint(self, step: int = 2) -> None:
         """Prints hint number `step` (the self-check prints the first)."""
@@ -35,5 +36,5 @@ class Exercise:
             print("This exercise has no hints.")
             return
         number = min(max(int(step), 1), len(self.hints))
-        last = " (the last one)" if number == len(self.hints) else f"  (next: {self.title}.hint({number + 1}))"
-        print(f"Hint {number} of {len(self.hints)}: {self.hints[number - 1]}{last}")
+        print(f"Hint {number} of {len(self.hints)}: {self.hints[number - 1]}")
+        print("That was the last hint." if number == len(self.hints) else f"(Next: {self.title}.hint({number + 1}))")
