@@ -181,13 +181,15 @@ def test_the_instructors_ci_example_runs_as_written(tmp_path):
     steps = [step for step in job["steps"] if "run" in step]
     install = steps[0]["run"]
     assert "lambdanb[lab] @ git+https://github.com/" in install
-    # a course repository: its labs/ folder; lambdanb installed from this checkout instead of GitHub
-    course, venv, home = tmp_path / "course", tmp_path / "venv", tmp_path / "home"
+    # a course repository: its labs/ folder; lambdanb installed from a copy of this checkout instead of GitHub (a
+    # new path each run: pip would reuse a wheel it built from the same path before)
+    course, venv, home, checkout = tmp_path / "course", tmp_path / "venv", tmp_path / "home", tmp_path / "lambdanb"
     shutil.copytree(ROOT / "labs", course / "labs")
+    shutil.copytree(ROOT, checkout, ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.egg-info"))
     home.mkdir()
     run([sys.executable, "-m", "venv", str(venv)], cwd=tmp_path)
     env = {**clean_environment(venv, home), **job["env"], "LABS": "labs/01-first-function.ipynb"}
-    commands = [re.sub(r'"lambdanb\[lab\] @ git\+https://\S+"', f'"lambdanb[lab] @ {ROOT.as_uri()}"', install),
+    commands = [re.sub(r'"lambdanb\[lab\] @ git\+https://\S+"', f'"lambdanb[lab] @ {checkout.as_uri()}"', install),
                 *(step["run"] for step in steps[1:])]
     for step, command in zip(steps, commands, strict=True):
         output = run(["/bin/bash", "-eo", "pipefail", "-c", command], cwd=course, env={**env, **step.get("env", {})})
