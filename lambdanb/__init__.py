@@ -9,6 +9,7 @@ if TYPE_CHECKING:
 
     from .widgets.console import Console
     from .widgets.lanes import Timeline
+    from .widgets.path import InvocationPath
 
 __version__ = "0.1.0"
 
@@ -32,7 +33,7 @@ _FROM_API = (
     "update_function", "update_function_code", "update_function_configuration",)
 _ELSEWHERE = {"LambdaNBError": "errors", "Invocation": "records"}
 
-__all__ = [*_FROM_API, "LambdaNBError", "Invocation", "console", "events", "timeline"]
+__all__ = [*_FROM_API, "LambdaNBError", "Invocation", "console", "events", "invocation_path", "timeline"]
 
 
 def __getattr__(name: str) -> Any:
@@ -62,6 +63,14 @@ def timeline(function_name: str, seconds: float | None = None) -> Timeline:
     from .api import lambda_service
     from .widgets.lanes import Timeline
     return Timeline(lambda_service(), function_name, seconds)
+
+
+def invocation_path(function_name: str, request_id: str) -> InvocationPath:
+    """A diagram of one invocation's path through the service (caller, Frontend, internal queue, execution
+    environment, handler, logs), drawn from what was recorded for its request id; it stays in the saved notebook."""
+    from .api import lambda_service
+    from .widgets.path import InvocationPath
+    return InvocationPath(lambda_service(), function_name, request_id)
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:

@@ -8,6 +8,7 @@ import uuid
 import pytest
 
 from lambdanb import aws
+from lambdanb.errors import InvalidParameterValueException
 from lambdanb.service.lambda_service import LambdaService as Service
 
 READ_ONLY = {"Version": "2012-10-17",
@@ -60,21 +61,6 @@ def test_role_allows_what_its_policy_says_and_nothing_more(service, bucket):
     assert service.invoke("reader", {"bucket": bucket}).payload["write"] == "written"
 
 
-def test_a_role_made_as_on_aws_works_and_one_lambda_may_not_assume_is_refused(service, bucket):
-    # The role of AWS's tutorials: "Choose: Lambda" (the service's trust policy) and a managed policy, plain boto3.
-    iam = aws.client("iam")
-    trust = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
-    role = iam.create_role(RoleName=unique("tutorial"), AssumeRolePolicyDocument=json.dumps(trust))["Role"]
-    iam.put_role_policy(RoleName=role["RoleName"], PolicyName="read", PolicyDocument=json.dumps(READ_ONLY))
-    service.create_function("tutorial", S3_HANDLER, role=role["Arn"])
-    assert service.invoke("tutorial", {"bucket": bucket}).payload["read"] == "hello from S3"
-    ec2_trust = {**trust, "Statement": [{**trust["Statement"][0], "Principal": {"Service": "ec2.amazonaws.com"}}]}
-    other = iam.create_role(RoleName=unique("for-ec2"), AssumeRolePolicyDocument=json.dumps(ec2_trust))["Role"]
-    with pytest.raises(Exception, match="^The role defined for the function cannot be assumed by Lambda.$"):
-        service.create_function("not-for-lambda", S3_HANDLER, role=other["Arn"])
-
-
 def test_role_credentials_are_the_only_credentials(service, monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "KERNEL-KEY")
     role = unique("plain")
@@ -85,6 +71,28 @@ def test_role_credentials_are_the_only_credentials(service, monkeypatch):
     key, has_token, arn = service.invoke("who").payload
     assert key != "KERNEL-KEY" and has_token
     assert f":assumed-role/{role}/" in arn
+
+
+def test_a_role_made_with_boto3_as_on_aws_is_assumed_by_lambda(service):
+    # The trust policy AWS's own guides write: Lambda as the only principal, no AWS principal at all.
+    iam, role = aws.client("iam"), unique("console")
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    arn = iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    iam.attach_role_policy(RoleName=role, PolicyArn=aws.BASIC_EXECUTION_ROLE_POLICY)
+    service.create_function("trusted", "import boto3\ndef lambda_handler(e, c):\n"
+                                       "    return boto3.client('sts').get_caller_identity()['Arn']\n",
+                            role=arn, memory_size=256)
+    assert f":assumed-role/{role}/" in service.invoke("trusted").payload
+
+
+def test_a_role_lambda_may_not_assume_is_refused_as_on_aws(service):
+    iam, role = aws.client("iam"), unique("ec2only")
+    trust = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+    iam.create_role(RoleName=role, AssumeRolePolicyDocument=json.dumps(trust))
+    with pytest.raises(InvalidParameterValueException, match="cannot be assumed by Lambda"):
+        service.create_function("untrusted", "def lambda_handler(e, c):\n    return 1\n", role=role)
 
 
 def test_a_role_without_log_permissions_delivers_no_logs(shell):

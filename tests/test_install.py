@@ -6,6 +6,7 @@ import configparser
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 
 ROOT = Path(__file__).parent.parent
 # Each step (build, install, run the notebook) must finish within this many seconds: the test is bounded.
@@ -165,3 +167,31 @@ def test_dev_as_a_normal_user_only_says_what_is_missing(tmp_path):
     done, apt = system_packages(tmp_path, uid=1000)
     assert done.returncode == 0 and done.stdout == "went on\n" and apt == []
     assert done.stderr.startswith("Not installed: chromium nodejs curl;") and len(done.stderr.splitlines()) == 1
+
+
+def instructor_workflow() -> dict:
+    """The GitHub Actions workflow of labs/README.md's instructor's guide."""
+    text = (ROOT / "labs" / "README.md").read_text()
+    (block,) = re.findall(r"```yaml\n(.*?)```", text, re.S)
+    return yaml.safe_load(block)
+
+
+@needs_index
+def test_the_instructors_ci_example_runs_as_written(tmp_path):
+    (job,) = instructor_workflow()["jobs"].values()
+    steps = [step for step in job["steps"] if "run" in step]
+    install = steps[0]["run"]
+    assert "lambdanb[lab] @ git+https://github.com/" in install
+    # a course repository: its labs/ folder; lambdanb installed from a copy of this checkout instead of GitHub (a
+    # new path each run: pip would reuse a wheel it built from the same path before)
+    course, venv, home, checkout = tmp_path / "course", tmp_path / "venv", tmp_path / "home", tmp_path / "lambdanb"
+    shutil.copytree(ROOT / "labs", course / "labs")
+    shutil.copytree(ROOT, checkout, ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", "*.egg-info"))
+    home.mkdir()
+    run([sys.executable, "-m", "venv", str(venv)], cwd=tmp_path)
+    env = {**clean_environment(venv, home), **job["env"], "LABS": "labs/01-first-function.ipynb"}
+    commands = [re.sub(r'"lambdanb\[lab\] @ git\+https://\S+"', f'"lambdanb[lab] @ {checkout.as_uri()}"', install),
+                *(step["run"] for step in steps[1:])]
+    for step, command in zip(steps, commands, strict=True):
+        output = run(["/bin/bash", "-eo", "pipefail", "-c", command], cwd=course, env={**env, **step.get("env", {})})
+    assert re.search(r"\b\d+ passed\b", output) and "failed" not in output, output[-2000:]

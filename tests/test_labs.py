@@ -101,3 +101,11 @@ def test_lab_outputs_match_with_nbval(lab):
          "-p", "no:cacheprovider", "-q"],
         cwd=lab.parent, env=env, capture_output=True, text=True, timeout=600)
     assert check.returncode == 0, check.stdout[-5000:] + check.stderr[-2000:]
+
+
+@pytest.mark.parametrize("lab", [lab for lab in LABS if settings(lab).get("right_answers")], ids=lambda lab: lab.stem)
+def test_a_committed_lab_is_a_students_starting_point(lab):
+    # Its exercises are unanswered: every self-check's committed output is a "Not yet".
+    printed = self_checks(json.loads(lab.read_text())["cells"])
+    assert len(printed) >= 2, f"{lab.name} has {len(printed)} graded exercises; a lab has two or three"
+    assert all(text.startswith("Not yet") for text in printed), printed

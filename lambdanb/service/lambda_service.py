@@ -13,6 +13,7 @@ from .. import aws, runtimes
 from ..arns import function_arn, function_reference
 from ..clock import Clock
 from ..errors import (
+    InvalidParameterValueException,
     LambdaNBError,
     ProvisionedConcurrencyConfigNotFoundException,
     ResourceConflictException,
@@ -240,7 +241,10 @@ class LambdaService:
         if role:
             from .. import aws
             config.role = aws.local.role_arn(role)
-            aws.local.credentials(config.role)  # as CreateFunction does: a role Lambda cannot assume is refused now
+            try:  # as CreateFunction does: a role Lambda cannot assume is refused now
+                aws.local.credentials(config.role)
+            except LambdaNBError as refused:
+                raise InvalidParameterValueException(str(refused), "CreateFunction") from None
             config.logs_delivered = all(aws.local.role_allows(config.role, action) for action in aws.LOG_ACTIONS)
         return config
 
