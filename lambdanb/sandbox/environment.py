@@ -198,7 +198,8 @@ class ExecutionEnvironment:
             self.kill()
             return self._out_of_memory_result(request_id, (time.perf_counter() - started) * 1000)
         self.peak_mb = answer["peak_mb"]
-        self._pause()
+        if answer.get("alone") is not True:  # a lone environment runs nothing until the next invoke
+            self._pause()
         return RunResult(RunStatus(answer["status"]), response, answer["duration_ms"], self.peak_mb, self._output())
 
     @property
