@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -65,9 +66,19 @@ def timeline(function_name: str, seconds: float | None = None) -> Timeline:
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:
-    """%load_ext lambdanb: registers %%lambda and %lambda, and makes `lambdanb` available in the notebook."""
+    """%load_ext lambdanb: registers %%lambda and %lambda, and makes `lambdanb` available in the notebook. It
+    returns at once; the first environment process and the Python API get ready in the background."""
     from .magics import LambdaMagics
     from .sandbox import template
     ipython.register_magics(LambdaMagics)
     ipython.user_ns.setdefault("lambdanb", __import__(__name__))
-    template.spare.refill()  # in the background: the first cold start finds a process ready, not a server to boot
+    template.spare.refill()  # the first cold start finds a process ready, not a server to boot
+    threading.Thread(target=_import_api, name="lambdanb-import", daemon=True).start()
+
+
+def _import_api() -> None:
+    """Import the API while the notebook's next cell is being written; a magic that comes sooner waits for it."""
+    try:
+        importlib.import_module(".api", __name__)
+    except Exception:  # the magic that needs it imports it again, and shows what is wrong
+        pass

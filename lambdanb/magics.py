@@ -1,4 +1,7 @@
-"""%%lambda and %lambda: thin magics that parse a line, call the Python API and display the result."""
+"""%%lambda and %lambda: thin magics that parse a line, call the Python API and display the result.
+
+The API is imported when a magic first runs, not when the extension loads: a kernel that loads lambdanb and never
+uses it starts as quickly as one that does not load it."""
 from __future__ import annotations
 
 import json
@@ -10,14 +13,10 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 
-from . import api, aws
-from . import display as views
 from .errors import LambdaNBError, ResourceNotFoundException
-from .records import Invocation
-from .service.frontend import NO_PAYLOAD
-from .service.functions import code_warning
 
 if TYPE_CHECKING:
+    from .records import Invocation
     from .widgets.console import Console
 
 SUBCOMMANDS = ("invoke", "logs", "list", "delete", "role", "drain", "console", "endpoint", "export", "url")
@@ -34,6 +33,7 @@ def _env_pairs(pairs: list[str]) -> dict[str, str]:
 
 
 def _no_logs(name: str) -> str:
+    from . import aws
     return (f"Note: the role of {name} does not allow {' and '.join(aws.LOG_ACTIONS)}, so its logs are not "
             "delivered to CloudWatch Logs (attach AWSLambdaBasicExecutionRole to fix that).")
 
@@ -74,6 +74,9 @@ class LambdaMagics(Magics):
     @cell_magic("lambda")
     def lambda_cell(self, line: str, cell: str) -> None:
         """Deploy the cell as a Lambda function's code (create it, or update $LATEST)."""
+        from . import api
+        from . import display as views
+        from .service.functions import code_warning
         args = _parse(self.lambda_cell, line)
         try:
             config = api.deploy_function(args.name, cell, handler=args.handler, runtime=args.runtime,
@@ -101,6 +104,7 @@ class LambdaMagics(Magics):
     @cell_magic("lambda_file")
     def lambda_file_cell(self, line: str, cell: str) -> None:
         """Write the cell as one more file of a function's package, and deploy it."""
+        from . import api
         args = _parse(self.lambda_file_cell, line)
         try:
             config = api.put_function_file(args.name, args.path, cell)
@@ -139,6 +143,8 @@ class LambdaMagics(Magics):
     @argument("--type", default="RequestResponse", choices=("RequestResponse", "Event", "DryRun"),
               help="invocation type")
     def _invoke(self, line: str) -> Invocation:
+        from . import api
+        from .service.frontend import NO_PAYLOAD
         args = _parse(self._invoke, line)
         event: Any = NO_PAYLOAD
         if args.event is not None:
@@ -151,6 +157,7 @@ class LambdaMagics(Magics):
     @magic_arguments("%lambda logs")
     @argument("name")
     def _logs(self, line: str) -> None:
+        from . import api
         args = _parse(self._logs, line)
         if not api.get_function(args.name).logs_delivered:
             print(_no_logs(args.name))
@@ -158,6 +165,8 @@ class LambdaMagics(Magics):
 
     @magic_arguments("%lambda list")
     def _list(self, line: str) -> None:
+        from . import api
+        from . import display as views
         _parse(self._list, line)
         functions = api.list_functions()
         display({"text/plain": "\n".join(views.function_card_text(f) for f in functions) or "No functions yet.",
@@ -168,6 +177,7 @@ class LambdaMagics(Magics):
     @argument("name")
     @argument("--policy", nargs="*", default=[], help="managed policies, e.g. AWSLambdaBasicExecutionRole")
     def _role(self, line: str) -> None:
+        from . import aws
         args = _parse(self._role, line)
         arn = aws.create_role(args.name, args.policy)
         print(f"Created role {arn} with {', '.join(args.policy) or 'no policies'}.")
@@ -175,6 +185,7 @@ class LambdaMagics(Magics):
     @magic_arguments("%lambda drain")
     @argument("--timeout", type=float, default=None, help="seconds to wait at most")
     def _drain(self, line: str) -> None:
+        from . import api
         args = _parse(self._drain, line)
         if not api.drain(args.timeout):
             print(f"Still busy after {args.timeout} s: events are waiting for a retry or in flight.")
@@ -189,6 +200,7 @@ class LambdaMagics(Magics):
     @magic_arguments("%lambda endpoint")
     @argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
     def _endpoint(self, line: str) -> None:
+        from . import api
         args = _parse(self._endpoint, line)
         url = api.start_endpoint(args.port)
         print(f"Lambda API on {url}: boto3.client('lambda', endpoint_url='{url}') or "
@@ -198,6 +210,7 @@ class LambdaMagics(Magics):
     @argument("name")
     @argument("directory")
     def _export(self, line: str) -> None:
+        from . import api
         args = _parse(self._export, line)
         template = api.export_function(args.name, args.directory)
         print(f"Exported {args.name} to {args.directory}: deploy it with `sam build && sam deploy --guided` "
@@ -207,6 +220,7 @@ class LambdaMagics(Magics):
     @argument("name")
     @argument("--auth-type", default="NONE", choices=("NONE", "AWS_IAM"), help="who may call it (default NONE)")
     def _url(self, line: str) -> None:
+        from . import api
         args = _parse(self._url, line)
         try:
             described = api.get_function_url_config(args.name)
@@ -219,6 +233,7 @@ class LambdaMagics(Magics):
     @magic_arguments("%lambda delete")
     @argument("name")
     def _delete(self, line: str) -> None:
+        from . import api
         args = _parse(self._delete, line)
         api.delete_function(args.name)
         print(f"Deleted function {args.name}.")

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import atexit
-import itertools
 import json
 import os
 import signal
@@ -19,7 +18,6 @@ from . import cgroups, errors, leftovers, limits, template, wire
 
 INIT_LIMIT_S = 10  # Lambda's limit on the INIT phase of an on-demand environment
 _ANSWER_STATUSES = ("ok", "error", "failed", "oom")
-_group_numbers = itertools.count(1)
 _warned = False  # the machine's refusal to seal environments is said once per kernel
 _started: weakref.WeakSet[ExecutionEnvironment] = weakref.WeakSet()
 _exit_handled = False
@@ -121,15 +119,14 @@ class ExecutionEnvironment:
     def start(self, request_id: str = "") -> InitResult:
         """Create the process and run INIT (import the handler module) in it."""
         self.starts += 1
-        self.process, fd = template.spare.take()
+        blank = template.spare.take()
+        if self._group is not None:  # a restart: the group of the process that ended goes with it
+            self._group.remove()
+        self.process, self._group = blank.process, blank.group
         _started.add(self)
         _handle_exit()
-        self._channel = wire.Channel(fd)
+        self._channel = wire.Channel(blank.fd)
         pid = self.process.pid
-        if self._group is None and cgroups.available():
-            self._group = cgroups.Group.create(next(_group_numbers))
-        if self._group is not None:
-            self._group.add(pid)  # before the setup: the blank process runs nothing until it has it
         self._out_of_memory = False
         self.watchdog.watch(pid, self.spec.memory_mb, self._exceeded_memory, self._members())
         started = time.perf_counter()

@@ -1,18 +1,39 @@
 """Where environment processes come from: a forkserver template with the worker preloaded, and one blank
-process kept ready so that a cold start need not wait for a new process."""
+process kept ready (already in its control group) so that a cold start need not wait for a new process."""
 from __future__ import annotations
 
 import atexit
+import itertools
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from . import leftovers, limits
+from . import cgroups, leftovers, limits
 
 PROCESS_NAME = "lambdanb:environment"
 _context = None
 _lock = threading.Lock()
+_group_numbers = itertools.count(1)
+
+
+@dataclass
+class Blank:
+    """A blank environment process waiting on its pipe for the setup of the function it will run: the process,
+    the parent's end of the pipe (a raw file descriptor) and its control group (None where the machine gives
+    none)."""
+
+    process: Any  # a multiprocess Process
+    fd: int
+    group: cgroups.Group | None
+
+    def discard(self) -> None:
+        os.close(self.fd)
+        limits.kill_tree(self.process.pid)
+        self.process.join(5)
+        if self.group is not None:
+            self.group.remove()
 
 
 def _without_main(get_preparation_data: Callable[[str], dict[str, Any]]) -> Callable[[str], dict[str, Any]]:
@@ -35,7 +56,8 @@ def _process_context() -> Any:
             import multiprocess
             from multiprocess import spawn
             spawn.get_preparation_data = _without_main(spawn.get_preparation_data)
-            leftovers.sweep()  # a kernel that starts removes what dead ones left
+            # A kernel that starts removes what dead ones left, beside its first cold start, not before it.
+            threading.Thread(target=leftovers.sweep, name="lambdanb-sweep", daemon=True).start()
             if "forkserver" in multiprocess.get_all_start_methods():
                 _context = multiprocess.get_context("forkserver")
                 _context.set_forkserver_preload(["lambdanb.sandbox.guardian"])
@@ -44,13 +66,22 @@ def _process_context() -> Any:
         return _context
 
 
-def new_process() -> tuple[Any, int]:
-    """A blank environment process, waiting on its pipe for the setup of the function it will run.
-    Returns the process and the parent's end of the pipe (a raw file descriptor)."""
+def new_process() -> Blank:
+    """A blank environment process in a control group of its own (where the machine allows them): moving a
+    process into a group takes milliseconds, paid here rather than by the cold start that takes a spare."""
     try:
-        return _start_process()
+        process, fd = _start_process()
     except (EOFError, OSError):
-        return _start_process()  # a function killed the template process; multiprocess starts a new one
+        process, fd = _start_process()  # a function killed the template process; multiprocess starts a new one
+    group = None
+    if cgroups.available():
+        try:
+            group = cgroups.Group.create(next(_group_numbers))
+            group.add(process.pid)  # before its setup: the blank process runs nothing until it has it
+        except OSError:
+            Blank(process, fd, group).discard()
+            raise
+    return Blank(process, fd, group)
 
 
 def _start_process() -> tuple[Any, int]:
@@ -72,18 +103,18 @@ class SpareProcess:
 
     def __init__(self) -> None:
         self.enabled = True
-        self._ready: tuple[Any, int] | None = None  # a blank process and its pipe
+        self._ready: Blank | None = None
         self._lock = threading.Lock()
         self._filling = False
 
-    def take(self) -> tuple[Any, int]:
-        """A ready process and its pipe, or a new one when none is ready; call refill() once it is set up."""
+    def take(self) -> Blank:
+        """The ready process, or a new one when none is ready; call refill() once it is set up."""
         with self._lock:
             ready, self._ready = self._ready, None
-        if ready is not None and ready[0].is_alive():
+        if ready is not None and ready.process.is_alive():
             return ready
         if ready is not None:
-            os.close(ready[1])
+            ready.discard()
         return new_process()
 
     def refill(self) -> None:
@@ -108,20 +139,13 @@ class SpareProcess:
             if self._ready is None and self.enabled:
                 self._ready, ready = ready, None
         if ready is not None:
-            self._discard(ready)
+            ready.discard()
 
     def close(self) -> None:
         with self._lock:
             ready, self._ready = self._ready, None
         if ready is not None:
-            self._discard(ready)
-
-    @staticmethod
-    def _discard(ready: tuple[Any, int]) -> None:
-        process, fd = ready
-        os.close(fd)
-        limits.kill_tree(process.pid)
-        process.join(5)
+            ready.discard()
 
 
 spare = SpareProcess()

@@ -25,6 +25,8 @@ _RUNTIME_FILES = (__file__, wire.__file__, importlib.__file__)
 # Where placement says a function imports from: readable inside the sealed environment.
 IMPORT_VARIABLES = ("LAMBDANB_SYS_PATH", "PYTHONPATH", "NODE_PATH", "LAMBDANB_OPT")
 _FIXED_TIMESTAMP = "2026-01-01T00:00:00.000Z"  # logging timestamps in deterministic mode
+# Found once in the template: sysconfig works them out slowly, in every new environment otherwise.
+_STANDARD_LIBRARY = tuple({sysconfig.get_paths()[name] for name in ("stdlib", "platstdlib")})
 
 
 class LogWriter(io.TextIOBase):
@@ -162,11 +164,10 @@ def _forget_kernel_modules() -> None:
     """The template process imported lambdanb, and with it packages of the kernel's (moto, boto3, yaml ...): they
     leave sys.modules, so that the function imports only what its own path gives it. The standard library and
     this runtime stay."""
-    standard = tuple({sysconfig.get_paths()[name] for name in ("stdlib", "platstdlib")})
     for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None) or ""
         runtime = name == "lambdanb" or name.startswith("lambdanb.sandbox")
-        if file and not runtime and (not file.startswith(standard) or "-packages" in file):
+        if file and not runtime and (not file.startswith(_STANDARD_LIBRARY) or "-packages" in file):
             del sys.modules[name]
 
 
