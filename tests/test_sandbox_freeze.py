@@ -72,6 +72,25 @@ def test_a_frozen_environment_is_frozen_and_still_dies(service):
     assert _eventually(lambda: all(not os.path.exists(f"/proc/{pid}") or state(pid) == "Z" for pid in members))
 
 
+def _shell_ticker(start: str) -> str:
+    """A function whose `start` leaves a shell loop ticking in the background (into its own /tmp), counted by each
+    invoke."""
+    return f"""
+import signal, subprocess, time
+
+def lambda_handler(event, context):
+    if event == "start":
+        {start}
+        subprocess.run(["sh", "-c", "(while :; do echo tick >> /tmp/ticks; sleep 0.02; done) &"])
+    if event == "work":
+        time.sleep(0.5)
+    try:
+        return len(open("/tmp/ticks").read().split())
+    except FileNotFoundError:
+        return 0
+"""
+
+
 TICKERS = {
     "a timer": """
 import signal, time
@@ -88,19 +107,11 @@ def lambda_handler(event, context):
         time.sleep(0.5)
     return state["ticks"]
 """,
-    "a grandchild left behind": """
-import subprocess, time
-
-def lambda_handler(event, context):
-    if event == "start":  # the shell ends at once; the loop it started in the background goes on alone
-        subprocess.run(["sh", "-c", "(while :; do echo tick >> /tmp/ticks; sleep 0.02; done) &"])
-    if event == "work":
-        time.sleep(0.5)
-    try:
-        return len(open("/tmp/ticks").read().split())
-    except FileNotFoundError:
-        return 0
-"""}
+    # the shell ends at once; the loop it started goes on alone
+    "a grandchild left behind": _shell_ticker("pass"),
+    # with SIGCHLD ignored, the shell leaves no trace once it ends
+    "a grandchild of a child nobody waits for": _shell_ticker("signal.signal(signal.SIGCHLD, signal.SIG_IGN)"),
+}
 
 
 @pytest.mark.parametrize("ticker", TICKERS)

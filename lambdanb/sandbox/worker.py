@@ -195,8 +195,11 @@ class Company:
             self._identity = (-1, -1)  # never alone: always frozen
 
     def alone(self) -> bool:
-        if signal.getitimer(signal.ITIMER_REAL)[0] or resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss:
-            return False  # an alarm would wake it; a child it waited for may have left grandchildren running
+        if (signal.getitimer(signal.ITIMER_REAL)[0] or resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+                or signal.getsignal(signal.SIGCHLD) is not signal.SIG_DFL):
+            # An alarm would wake it; a child it waited for may have left grandchildren running (and with SIGCHLD
+            # ignored or handled, its children may come and go uncounted).
+            return False
         try:
             threads = os.fstat(self._threads)  # a task folder links to itself, its parent and each thread
             return ((threads.st_dev, threads.st_ino) == self._identity and threads.st_nlink == 3
