@@ -106,6 +106,8 @@ class ExecutionEnvironment:
         self._channel: wire.Channel | None = None
         self._group: cgroups.Group | None = None
         self._paused = ""  # how it was paused: "process" (SIGSTOP), "group" (its process group), "freezer"
+        self._alone = False  # its last answer said nothing in it can run while it waits
+        self._refill_due = False  # the next spare process starts after the first invoke
         self._out_of_memory = False
         workdir.mkdir(parents=True, exist_ok=True)
         leftovers.hold_temporary_ancestor(workdir)
@@ -135,6 +137,7 @@ class ExecutionEnvironment:
             self._channel.send(self._setup(), b"", deadline)
             meta, _ = self._channel.receive(deadline, 0)
             init_ms, error, self.peak_mb = float(meta["init_ms"]), meta["error"], int(meta["peak_mb"])
+            self._alone = meta.get("alone") is True
             _warn_once(meta.get("unsealed"))
         except TimeoutError:
             self.kill()
@@ -148,10 +151,14 @@ class ExecutionEnvironment:
                 errors.exited(request_id, self.process.exitcode)
         if error == "oom":  # the worker's word for a MemoryError during INIT
             error = errors.out_of_memory(request_id)
-        template.spare.refill()
         if error is None:
+            if request_id:  # an invoke waits for this INIT: the next spare starts after it, not beside it
+                self._refill_due = True
+            else:
+                template.spare.refill()
             self._pause()
             return InitResult(init_ms, self._output())
+        template.spare.refill()
         self.kill()
         if not isinstance(error, dict) or "errorType" not in error:
             error = errors.exited(request_id, self.process.exitcode)
@@ -162,6 +169,14 @@ class ExecutionEnvironment:
     def run(self, request_id: str, payload: bytes, invoked_arn: str,
             client_context: dict | None = None) -> RunResult:
         """Run one invoke and wait for its answer until the function's timeout, then kill."""
+        try:
+            return self._run(request_id, payload, invoked_arn, client_context)
+        finally:
+            if self._refill_due:  # the first invoke after a cold start had the machine to itself
+                self._refill_due = False
+                template.spare.refill()
+
+    def _run(self, request_id: str, payload: bytes, invoked_arn: str, client_context: dict | None) -> RunResult:
         timeout_s = self.spec.timeout_s
         deadline = time.monotonic() + timeout_s
         meta = {"id": request_id, "deadline_ms": int(time.time() * 1000) + timeout_s * 1000, "arn": invoked_arn}
@@ -195,8 +210,8 @@ class ExecutionEnvironment:
             self.kill()
             return self._out_of_memory_result(request_id, (time.perf_counter() - started) * 1000)
         self.peak_mb = answer["peak_mb"]
-        if answer.get("alone") is not True:  # a lone environment runs nothing until the next invoke
-            self._pause()
+        self._alone = answer.get("alone") is True
+        self._pause()
         return RunResult(RunStatus(answer["status"]), response, answer["duration_ms"], self.peak_mb, self._output())
 
     @property
@@ -219,8 +234,11 @@ class ExecutionEnvironment:
 
     def _pause(self) -> None:
         """Freeze the environment until its next invoke: its threads and processes stop, as on Lambda.
-        A lone single-threaded process gets SIGSTOP (microseconds); anything more, the freezer of its group
-        (slower: a cgroup v1 freeze and thaw cost about 150 us)."""
+        Not when its answer said it is alone (nothing in it can run); a single process gets SIGSTOP
+        (microseconds); anything more, the freezer of its group (slower: a cgroup v1 freeze and thaw cost about
+        150 us)."""
+        if self._alone:  # blocked on its pipe, it runs nothing until the next invoke anyway
+            return
         pid = self.process.pid
         try:
             if self._group is None:

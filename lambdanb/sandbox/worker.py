@@ -387,7 +387,7 @@ def main(connection: Any) -> None:
         answer_once(fd, {**done, "init_ms": 0, "error": "oom", "peak_mb": limits.peak_memory_mb()})
         os._exit(1)
     answer_once(fd, {**done, "init_ms": (time.perf_counter() - started) * 1000, "error": None,
-                     "peak_mb": limits.peak_memory_mb()})
+                     "peak_mb": limits.peak_memory_mb(), "alone": runtime.company.alone()})
     try:
         runtime.serve()
     except EOFError:
