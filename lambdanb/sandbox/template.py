@@ -66,6 +66,14 @@ def _process_context() -> Any:
         return _context
 
 
+def start_template() -> None:
+    """Start the template process now, so that it boots while the kernel does other work, rather than when the
+    first environment process is needed."""
+    if _process_context().get_start_method() == "forkserver":
+        from multiprocess import forkserver
+        forkserver.ensure_running()
+
+
 def new_process() -> Blank:
     """A blank environment process in a control group of its own (where the machine allows them): moving a
     process into a group takes milliseconds, paid here rather than by the cold start that takes a spare."""
