@@ -347,6 +347,7 @@ def _handle_exit() -> None:
 
 def _kill_all() -> None:
     """At the kernel's exit: multiprocess would wait for every environment to end, and a frozen one never does."""
+    template.spare.close()  # first: an invoke these kills end must not start a new spare process
     for environment in list(_started):
         environment.kill()
 

@@ -113,11 +113,19 @@ class SpareProcess:
         self.enabled = True
         self._ready: Blank | None = None
         self._lock = threading.Lock()
+        self._filled = threading.Condition(self._lock)
         self._filling = False
+        self._awaited = False  # a cold start waits for the process being made
 
     def take(self) -> Blank:
         """The ready process, or a new one when none is ready; call refill() once it is set up."""
         with self._lock:
+            if self._ready is None and self._filling and not self._awaited:
+                # The template makes one process at a time: the one under way comes sooner than a second one.
+                self._awaited = True
+                while self._filling:
+                    self._filled.wait()
+                self._awaited = False
             ready, self._ready = self._ready, None
         if ready is not None and ready.process.is_alive():
             return ready
@@ -134,23 +142,24 @@ class SpareProcess:
         threading.Thread(target=self._fill, name="lambdanb-spare-process", daemon=True).start()
 
     def _fill(self) -> None:
+        ready: Blank | None = None
         try:
             ready = new_process()
         except (EOFError, OSError):
-            ready = None  # the next cold start creates its own process
+            pass  # the next cold start creates its own process
         finally:
             with self._lock:
                 self._filling = False
-        if ready is None:
-            return
-        with self._lock:
-            if self._ready is None and self.enabled:
-                self._ready, ready = ready, None
+                if ready is not None and self._ready is None and self.enabled:
+                    self._ready, ready = ready, None
+                self._filled.notify_all()
         if ready is not None:
             ready.discard()
 
     def close(self) -> None:
+        """At exit: no more spares (one under way is discarded when it is ready), and the ready one goes."""
         with self._lock:
+            self.enabled = False
             ready, self._ready = self._ready, None
         if ready is not None:
             ready.discard()
