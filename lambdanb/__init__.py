@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -74,9 +75,22 @@ def invocation_path(function_name: str, request_id: str) -> InvocationPath:
 
 
 def load_ipython_extension(ipython: InteractiveShell) -> None:
-    """%load_ext lambdanb: registers %%lambda and %lambda, and makes `lambdanb` available in the notebook."""
+    """%load_ext lambdanb: registers %%lambda and %lambda, and makes `lambdanb` available in the notebook. It
+    returns at once; the first environment process and the Python API get ready in the background."""
     from .magics import LambdaMagics
-    from .sandbox import template
     ipython.register_magics(LambdaMagics)
     ipython.user_ns.setdefault("lambdanb", __import__(__name__))
-    template.spare.refill()  # in the background: the first cold start finds a process ready, not a server to boot
+    threading.Thread(target=_get_ready, name="lambdanb-get-ready", daemon=True).start()
+
+
+def _get_ready() -> None:
+    """While the notebook's next cell is being written: the template process first (it boots in a process of its
+    own, on the other core), then a spare environment process, then the Python API (a magic that comes sooner
+    waits for it)."""
+    from .sandbox import template
+    try:
+        template.start_template()
+        template.spare.refill()  # the first cold start finds a process ready, not a server to boot
+        importlib.import_module(".api", __name__)
+    except Exception:  # the magic that needs them starts them again, and shows what is wrong
+        pass

@@ -1,4 +1,7 @@
-"""%%lambda and %lambda: thin magics that parse a line, call the Python API and display the result."""
+"""%%lambda and %lambda: thin magics that parse a line, call the Python API and display the result.
+
+The API is imported when a magic first runs, not when the extension loads: a kernel that loads lambdanb and never
+uses it starts as quickly as one that does not load it."""
 from __future__ import annotations
 
 import contextlib
@@ -11,14 +14,10 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 
-from . import api, aws
-from . import display as views
 from .errors import LambdaNBError, ResourceConflictException, ResourceNotFoundException
-from .records import Invocation
-from .service.frontend import NO_PAYLOAD
-from .service.functions import code_warning
 
 if TYPE_CHECKING:
+    from .records import Invocation
     from .widgets.console import Console
 
 SUBCOMMANDS = ("invoke", "logs", "list", "delete", "role", "drain", "console", "endpoint", "export", "url")
@@ -35,6 +34,7 @@ def _env_pairs(pairs: list[str]) -> dict[str, str]:
 
 
 def _no_logs(name: str) -> str:
+    from . import aws
     return (f"Note: the role of {name} does not allow {' and '.join(aws.LOG_ACTIONS)}, so its logs are not "
             "delivered to CloudWatch Logs (attach AWSLambdaBasicExecutionRole to fix that).")
 
@@ -75,6 +75,9 @@ class LambdaMagics(Magics):
     @cell_magic("lambda")
     def lambda_cell(self, line: str, cell: str) -> None:
         """Deploy the cell as a Lambda function's code (create it, or update $LATEST)."""
+        from . import api
+        from . import display as views
+        from .service.functions import code_warning
         args = _parse(self.lambda_cell, line)
         try:
             config = api.deploy_function(args.name, cell, handler=args.handler, runtime=args.runtime,
@@ -102,6 +105,7 @@ class LambdaMagics(Magics):
     @cell_magic("lambda_file")
     def lambda_file_cell(self, line: str, cell: str) -> None:
         """Write the cell as one more file of a function's package, and deploy it."""
+        from . import api
         args = _parse(self.lambda_file_cell, line)
         try:
             config = api.put_function_file(args.name, args.path, cell)
@@ -141,6 +145,8 @@ class LambdaMagics(Magics):
     @argument("--type", default="RequestResponse", choices=("RequestResponse", "Event", "DryRun"),
               help="invocation type")
     def _invoke(self, line: str) -> Invocation:
+        from . import api
+        from .service.frontend import NO_PAYLOAD
         args = _parse(self._invoke, line)
         event: Any = NO_PAYLOAD
         if args.event is not None:
@@ -153,6 +159,7 @@ class LambdaMagics(Magics):
     @magic_arguments("%lambda logs")
     @argument("name")
     def _logs(self, line: str) -> None:
+        from . import api
         args = _parse(self._logs, line)
         if not api.get_function(args.name).logs_delivered:
             print(_no_logs(args.name))
@@ -160,6 +167,8 @@ class LambdaMagics(Magics):
 
     @magic_arguments("%lambda list")
     def _list(self, line: str) -> None:
+        from . import api
+        from . import display as views
         _parse(self._list, line)
         functions = api.list_functions()
         display({"text/plain": "\n".join(views.function_card_text(f) for f in functions) or "No functions yet.",
@@ -170,6 +179,7 @@ class LambdaMagics(Magics):
     @argument("name")
     @argument("--policy", nargs="*", default=[], help="managed policies, e.g. AWSLambdaBasicExecutionRole")
     def _role(self, line: str) -> None:
+        from . import aws
         args = _parse(self._role, line)
         arn = aws.create_role(args.name, args.policy)
         print(f"Created role {arn} with {', '.join(args.policy) or 'no policies'}.")
@@ -177,6 +187,7 @@ class LambdaMagics(Magics):
     @magic_arguments("%lambda drain")
     @argument("--timeout", type=float, default=None, help="seconds to wait at most")
     def _drain(self, line: str) -> None:
+        from . import api
         args = _parse(self._drain, line)
         if not api.drain(args.timeout):
             print(f"Still busy after {args.timeout} s: events are waiting for a retry or in flight.")
@@ -191,6 +202,7 @@ class LambdaMagics(Magics):
     @magic_arguments("%lambda endpoint")
     @argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: any free one)")
     def _endpoint(self, line: str) -> None:
+        from . import api
         args = _parse(self._endpoint, line)
         url = api.start_endpoint(args.port)
         print(f"Lambda API on {url}: boto3.client('lambda', endpoint_url='{url}') or "
@@ -200,6 +212,7 @@ class LambdaMagics(Magics):
     @argument("name")
     @argument("directory")
     def _export(self, line: str) -> None:
+        from . import api
         args = _parse(self._export, line)
         template = api.export_function(args.name, args.directory)
         print(f"Exported {args.name} to {args.directory}: deploy it with `sam build && sam deploy --guided` "
@@ -211,6 +224,7 @@ class LambdaMagics(Magics):
     @argument("--api", action="store_true", help="NAME is an API Gateway API's id (REST or HTTP API)")
     @argument("--stage", help="the API's stage (default: its only stage)")
     def _url(self, line: str) -> None:
+        from . import api
         args = _parse(self._url, line)
         if args.api:
             url = api.api_url(args.name, args.stage)
@@ -236,6 +250,7 @@ class LambdaMagics(Magics):
     @magic_arguments("%lambda delete")
     @argument("name")
     def _delete(self, line: str) -> None:
+        from . import api
         args = _parse(self._delete, line)
         api.delete_function(args.name)
         print(f"Deleted function {args.name}.")

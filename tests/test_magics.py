@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import pytest
 from IPython.core.error import UsageError
@@ -129,3 +131,14 @@ def test_braces_in_event_are_not_expanded(shell):
     shell.run("name = 'not used'")
     shell.run("""r = %lambda invoke echo --event '{"name": "{name}"}'""")
     assert shell.value("r.payload") == {"name": "{name}"}
+
+
+def test_loading_the_extension_imports_neither_the_service_nor_moto():
+    """%load_ext returns at once: the API is imported in the background, the Lambda API's botocore model and moto
+    only when something needs them."""
+    script = ("import sys\nfrom IPython.core.interactiveshell import InteractiveShell\n"
+              "import lambdanb.magics\nloaded = set(sys.modules)\nimport lambdanb.api\n"
+              "print(' '.join(name for name in ('lambdanb.api', 'moto', 'botocore') if name in loaded),\n"
+              "      '|', ' '.join(name for name in ('moto', 'botocore') if name in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["|"], out

@@ -1,11 +1,13 @@
-"""Between invocations an environment is frozen, as Lambda freezes its microVM: a background thread or child
-process makes no progress while it waits, resumes on the next invoke, and a frozen environment still dies
-when it is killed."""
+"""Between invocations an environment is frozen, as Lambda freezes its microVM: a background thread, child
+process, leftover grandchild or timer makes no progress while it waits, resumes on the next invoke, and a frozen
+environment still dies when it is killed. A lone environment (one thread, no child ever, no timer) cannot run
+while it waits, and is left unfrozen."""
 from __future__ import annotations
 
 import os
 import time
 
+import pytest
 from support import eventually as _eventually
 
 from lambdanb.sandbox import cgroups
@@ -70,11 +72,64 @@ def test_a_frozen_environment_is_frozen_and_still_dies(service):
     assert _eventually(lambda: all(not os.path.exists(f"/proc/{pid}") or state(pid) == "Z" for pid in members))
 
 
-def test_a_lone_process_is_stopped_while_it_waits(service):
+def _shell_ticker(start: str) -> str:
+    """A function whose `start` leaves a shell loop ticking in the background (into its own /tmp), counted by each
+    invoke."""
+    return f"""
+import signal, subprocess, time
+
+def lambda_handler(event, context):
+    if event == "start":
+        {start}
+        subprocess.run(["sh", "-c", "(while :; do echo tick >> /tmp/ticks; sleep 0.02; done) &"])
+    if event == "work":
+        time.sleep(0.5)
+    try:
+        return len(open("/tmp/ticks").read().split())
+    except FileNotFoundError:
+        return 0
+"""
+
+
+TICKERS = {
+    "a timer": """
+import signal, time
+state = {"ticks": 0}
+
+def tick(number, frame):
+    state["ticks"] += 1
+
+def lambda_handler(event, context):
+    if event == "start":
+        signal.signal(signal.SIGALRM, tick)
+        signal.setitimer(signal.ITIMER_REAL, 0.02, 0.02)
+    if event == "work":
+        time.sleep(0.5)
+    return state["ticks"]
+""",
+    # the shell ends at once; the loop it started goes on alone
+    "a grandchild left behind": _shell_ticker("pass"),
+    # with SIGCHLD ignored, the shell leaves no trace once it ends
+    "a grandchild of a child nobody waits for": _shell_ticker("signal.signal(signal.SIGCHLD, signal.SIG_IGN)"),
+}
+
+
+@pytest.mark.parametrize("ticker", TICKERS)
+def test_what_could_run_while_it_waits_is_frozen(service, ticker):
+    service.create_function("ticker", TICKERS[ticker], timeout=10)
+    first = service.invoke("ticker", "start").payload
+    time.sleep(1.0)
+    idle = service.invoke("ticker", "read").payload
+    worked = service.invoke("ticker", "work").payload
+    assert worked - idle > 3  # it runs while an invoke runs
+    assert (idle - first) * 4 < worked - idle, (first, idle, worked)  # and hardly at all in a second idle
+
+
+def test_a_lone_process_is_left_waiting_unfrozen(service):
     service.create_function("lone", "def lambda_handler(e, c):\n    return e\n")
     assert service.invoke("lone", 1).payload == 1
     pid = environment(service, "lone").process.pid
-    assert _eventually(lambda: state(pid) == "T")  # SIGSTOP lands a moment after the answer
+    assert _eventually(lambda: state(pid) == "S")  # asleep on its pipe, not stopped: nothing in it can run
     assert service.invoke("lone", 2).payload == 2
     assert environment(service, "lone").process.pid == pid  # the same warm environment answered
 

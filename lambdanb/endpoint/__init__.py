@@ -3,6 +3,7 @@ to the notebook's Lambda service as they would to AWS. One module per group of o
 request shapes come from botocore's model of the Lambda API."""
 from __future__ import annotations
 
+import importlib
 import threading
 import urllib.parse
 from email.message import Message
@@ -11,21 +12,26 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import LambdaAPIError, LambdaNBError, TooManyRequestsException
 from ..local_aws_server import PRINCIPAL_HEADER, SOURCE_ACCOUNT_HEADER, SOURCE_ARN_HEADER
-from ..service.permissions import ServiceCaller
-from . import configuration as _configuration
-from . import layers as _layers
-from .functions import CODE_PATH, configuration
-from .protocol import SERVED, Reply, error_reply, find, json_reply, request_input
 
 if TYPE_CHECKING:
     from ..service.lambda_service import LambdaService
+    from .protocol import Reply
 
-__all__ = ["LambdaEndpoint", "configuration", "served_operations"]
-_GROUPS = (_configuration, _layers)  # imported for the operations they register
+__all__ = ["LambdaEndpoint", "served_operations"]
+CODE_PATH = "/lambdanb/code/"  # where GetFunction's Code.Location points: the package's zip, for download
+
+
+def _load_operations() -> None:
+    """Import the modules that register the operations, on the first request: they read botocore's model of the
+    Lambda API, a quarter of a second that a notebook which never calls the API should not wait for."""
+    for group in ("functions", "configuration", "layers"):
+        importlib.import_module(f".{group}", __name__)
 
 
 def served_operations() -> list[str]:
     """The Lambda API operations this endpoint serves."""
+    _load_operations()
+    from .protocol import SERVED
     return sorted(SERVED)
 
 
@@ -54,6 +60,9 @@ class LambdaEndpoint:
 
     def handle(self, method: str, path: str, query: dict[str, list[str]], headers: Message, body: bytes) -> Reply:
         """One request: find its operation, read its input, serve it; Lambda's error replies for what fails."""
+        _load_operations()
+        from ..service.permissions import ServiceCaller
+        from .protocol import SERVED, error_reply, find, json_reply, request_input
         if method == "GET" and path.startswith(CODE_PATH):
             return self.download(path.removeprefix(CODE_PATH))
         found = find(method, path, query)
@@ -84,6 +93,7 @@ class LambdaEndpoint:
 
     def download(self, path: str) -> Reply:
         """The zip GetFunction's Code.Location names (a presigned S3 URL on AWS)."""
+        from .protocol import error_reply
         name, _, version = urllib.parse.unquote(path).partition("/")
         try:
             data = self.service.get_function_code(name, version or None)
@@ -108,6 +118,7 @@ def _handler_for(endpoint: LambdaEndpoint) -> type[BaseHTTPRequestHandler]:
             try:
                 status, headers, data = endpoint.handle(self.command, url.path, query, self.headers, body)
             except (ValueError, KeyError, TypeError) as error:
+                from .protocol import error_reply
                 status, headers, data = error_reply(400, "InvalidRequestContentException", f"Bad request: {error}.")
             self.send_response(status)
             for name, value in headers.items():

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..arns import DEFAULT_ROLE, function_arn, function_reference
 from ..errors import InvalidParameterValueException, LambdaNBError
+from . import CODE_PATH
 from .protocol import Reply, page, serves
 
 if TYPE_CHECKING:
@@ -17,7 +18,6 @@ if TYPE_CHECKING:
     from ..service.lambda_service import LambdaService
 
 TAIL_BYTES = 4096
-CODE_PATH = "/lambdanb/code/"  # where GetFunction's Code.Location points: the package's zip, for download
 # CreateFunction and UpdateFunctionConfiguration members → LambdaService keyword arguments
 _SETTINGS = {"Handler": "handler", "Runtime": "runtime", "MemorySize": "memory_size", "Timeout": "timeout",
              "Description": "description", "Role": "role", "DeadLetterConfig": "dead_letter_config",

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import atexit
-import itertools
 import json
 import os
 import signal
@@ -19,7 +18,6 @@ from . import cgroups, errors, leftovers, limits, template, wire
 
 INIT_LIMIT_S = 10  # Lambda's limit on the INIT phase of an on-demand environment
 _ANSWER_STATUSES = ("ok", "error", "failed", "oom")
-_group_numbers = itertools.count(1)
 _warned = False  # the machine's refusal to seal environments is said once per kernel
 _started: weakref.WeakSet[ExecutionEnvironment] = weakref.WeakSet()
 _exit_handled = False
@@ -108,6 +106,8 @@ class ExecutionEnvironment:
         self._channel: wire.Channel | None = None
         self._group: cgroups.Group | None = None
         self._paused = ""  # how it was paused: "process" (SIGSTOP), "group" (its process group), "freezer"
+        self._alone = False  # its last answer said nothing in it can run while it waits
+        self._refill_due = False  # the next spare process starts after the first invoke
         self._out_of_memory = False
         workdir.mkdir(parents=True, exist_ok=True)
         leftovers.hold_temporary_ancestor(workdir)
@@ -121,15 +121,14 @@ class ExecutionEnvironment:
     def start(self, request_id: str = "") -> InitResult:
         """Create the process and run INIT (import the handler module) in it."""
         self.starts += 1
-        self.process, fd = template.spare.take()
+        blank = template.spare.take()
+        if self._group is not None:  # a restart: the group of the process that ended goes with it
+            self._group.remove()
+        self.process, self._group = blank.process, blank.group
         _started.add(self)
         _handle_exit()
-        self._channel = wire.Channel(fd)
+        self._channel = wire.Channel(blank.fd)
         pid = self.process.pid
-        if self._group is None and cgroups.available():
-            self._group = cgroups.Group.create(next(_group_numbers))
-        if self._group is not None:
-            self._group.add(pid)  # before the setup: the blank process runs nothing until it has it
         self._out_of_memory = False
         self.watchdog.watch(pid, self.spec.memory_mb, self._exceeded_memory, self._members())
         started = time.perf_counter()
@@ -138,6 +137,7 @@ class ExecutionEnvironment:
             self._channel.send(self._setup(), b"", deadline)
             meta, _ = self._channel.receive(deadline, 0)
             init_ms, error, self.peak_mb = float(meta["init_ms"]), meta["error"], int(meta["peak_mb"])
+            self._alone = meta.get("alone") is True
             _warn_once(meta.get("unsealed"))
         except TimeoutError:
             self.kill()
@@ -151,10 +151,14 @@ class ExecutionEnvironment:
                 errors.exited(request_id, self.process.exitcode)
         if error == "oom":  # the worker's word for a MemoryError during INIT
             error = errors.out_of_memory(request_id)
-        template.spare.refill()
         if error is None:
+            if request_id:  # an invoke waits for this INIT: the next spare starts after it, not beside it
+                self._refill_due = True
+            else:
+                template.spare.refill()
             self._pause()
             return InitResult(init_ms, self._output())
+        template.spare.refill()
         self.kill()
         if not isinstance(error, dict) or "errorType" not in error:
             error = errors.exited(request_id, self.process.exitcode)
@@ -165,6 +169,14 @@ class ExecutionEnvironment:
     def run(self, request_id: str, payload: bytes, invoked_arn: str,
             client_context: dict | None = None) -> RunResult:
         """Run one invoke and wait for its answer until the function's timeout, then kill."""
+        try:
+            return self._run(request_id, payload, invoked_arn, client_context)
+        finally:
+            if self._refill_due:  # the first invoke after a cold start had the machine to itself
+                self._refill_due = False
+                template.spare.refill()
+
+    def _run(self, request_id: str, payload: bytes, invoked_arn: str, client_context: dict | None) -> RunResult:
         timeout_s = self.spec.timeout_s
         deadline = time.monotonic() + timeout_s
         meta = {"id": request_id, "deadline_ms": int(time.time() * 1000) + timeout_s * 1000, "arn": invoked_arn}
@@ -198,6 +210,7 @@ class ExecutionEnvironment:
             self.kill()
             return self._out_of_memory_result(request_id, (time.perf_counter() - started) * 1000)
         self.peak_mb = answer["peak_mb"]
+        self._alone = answer.get("alone") is True
         self._pause()
         return RunResult(RunStatus(answer["status"]), response, answer["duration_ms"], self.peak_mb, self._output())
 
@@ -221,8 +234,11 @@ class ExecutionEnvironment:
 
     def _pause(self) -> None:
         """Freeze the environment until its next invoke: its threads and processes stop, as on Lambda.
-        A lone single-threaded process gets SIGSTOP (microseconds); anything more, the freezer of its group
-        (slower: a cgroup v1 freeze and thaw cost about 150 us)."""
+        Not when its answer said it is alone (nothing in it can run); a single process gets SIGSTOP
+        (microseconds); anything more, the freezer of its group (slower: a cgroup v1 freeze and thaw cost about
+        150 us)."""
+        if self._alone:  # blocked on its pipe, it runs nothing until the next invoke anyway
+            return
         pid = self.process.pid
         try:
             if self._group is None:
@@ -331,6 +347,7 @@ def _handle_exit() -> None:
 
 def _kill_all() -> None:
     """At the kernel's exit: multiprocess would wait for every environment to end, and a frozen one never does."""
+    template.spare.close()  # first: an invoke these kills end must not start a new spare process
     for environment in list(_started):
         environment.kill()
 

@@ -1,18 +1,39 @@
 """Where environment processes come from: a forkserver template with the worker preloaded, and one blank
-process kept ready so that a cold start need not wait for a new process."""
+process kept ready (already in its control group) so that a cold start need not wait for a new process."""
 from __future__ import annotations
 
 import atexit
+import itertools
 import os
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from . import leftovers, limits
+from . import cgroups, leftovers, limits
 
 PROCESS_NAME = "lambdanb:environment"
 _context = None
 _lock = threading.Lock()
+_group_numbers = itertools.count(1)
+
+
+@dataclass
+class Blank:
+    """A blank environment process waiting on its pipe for the setup of the function it will run: the process,
+    the parent's end of the pipe (a raw file descriptor) and its control group (None where the machine gives
+    none)."""
+
+    process: Any  # a multiprocess Process
+    fd: int
+    group: cgroups.Group | None
+
+    def discard(self) -> None:
+        os.close(self.fd)
+        limits.kill_tree(self.process.pid)
+        self.process.join(5)
+        if self.group is not None:
+            self.group.remove()
 
 
 def _without_main(get_preparation_data: Callable[[str], dict[str, Any]]) -> Callable[[str], dict[str, Any]]:
@@ -35,7 +56,8 @@ def _process_context() -> Any:
             import multiprocess
             from multiprocess import spawn
             spawn.get_preparation_data = _without_main(spawn.get_preparation_data)
-            leftovers.sweep()  # a kernel that starts removes what dead ones left
+            # A kernel that starts removes what dead ones left, beside its first cold start, not before it.
+            threading.Thread(target=leftovers.sweep, name="lambdanb-sweep", daemon=True).start()
             if "forkserver" in multiprocess.get_all_start_methods():
                 _context = multiprocess.get_context("forkserver")
                 _context.set_forkserver_preload(["lambdanb.sandbox.guardian"])
@@ -44,13 +66,30 @@ def _process_context() -> Any:
         return _context
 
 
-def new_process() -> tuple[Any, int]:
-    """A blank environment process, waiting on its pipe for the setup of the function it will run.
-    Returns the process and the parent's end of the pipe (a raw file descriptor)."""
+def start_template() -> None:
+    """Start the template process now, so that it boots while the kernel does other work, rather than when the
+    first environment process is needed."""
+    if _process_context().get_start_method() == "forkserver":
+        from multiprocess import forkserver
+        forkserver.ensure_running()
+
+
+def new_process() -> Blank:
+    """A blank environment process in a control group of its own (where the machine allows them): moving a
+    process into a group takes milliseconds, paid here rather than by the cold start that takes a spare."""
     try:
-        return _start_process()
+        process, fd = _start_process()
     except (EOFError, OSError):
-        return _start_process()  # a function killed the template process; multiprocess starts a new one
+        process, fd = _start_process()  # a function killed the template process; multiprocess starts a new one
+    group = None
+    if cgroups.available():
+        try:
+            group = cgroups.Group.create(next(_group_numbers))
+            group.add(process.pid)  # before its setup: the blank process runs nothing until it has it
+        except OSError:
+            Blank(process, fd, group).discard()
+            raise
+    return Blank(process, fd, group)
 
 
 def _start_process() -> tuple[Any, int]:
@@ -72,18 +111,26 @@ class SpareProcess:
 
     def __init__(self) -> None:
         self.enabled = True
-        self._ready: tuple[Any, int] | None = None  # a blank process and its pipe
+        self._ready: Blank | None = None
         self._lock = threading.Lock()
+        self._filled = threading.Condition(self._lock)
         self._filling = False
+        self._awaited = False  # a cold start waits for the process being made
 
-    def take(self) -> tuple[Any, int]:
-        """A ready process and its pipe, or a new one when none is ready; call refill() once it is set up."""
+    def take(self) -> Blank:
+        """The ready process, or a new one when none is ready; call refill() once it is set up."""
         with self._lock:
+            if self._ready is None and self._filling and not self._awaited:
+                # The template makes one process at a time: the one under way comes sooner than a second one.
+                self._awaited = True
+                while self._filling:
+                    self._filled.wait()
+                self._awaited = False
             ready, self._ready = self._ready, None
-        if ready is not None and ready[0].is_alive():
+        if ready is not None and ready.process.is_alive():
             return ready
         if ready is not None:
-            os.close(ready[1])
+            ready.discard()
         return new_process()
 
     def refill(self) -> None:
@@ -95,33 +142,27 @@ class SpareProcess:
         threading.Thread(target=self._fill, name="lambdanb-spare-process", daemon=True).start()
 
     def _fill(self) -> None:
+        ready: Blank | None = None
         try:
             ready = new_process()
         except (EOFError, OSError):
-            ready = None  # the next cold start creates its own process
+            pass  # the next cold start creates its own process
         finally:
             with self._lock:
                 self._filling = False
-        if ready is None:
-            return
-        with self._lock:
-            if self._ready is None and self.enabled:
-                self._ready, ready = ready, None
+                if ready is not None and self._ready is None and self.enabled:
+                    self._ready, ready = ready, None
+                self._filled.notify_all()
         if ready is not None:
-            self._discard(ready)
+            ready.discard()
 
     def close(self) -> None:
+        """At exit: no more spares (one under way is discarded when it is ready), and the ready one goes."""
         with self._lock:
+            self.enabled = False
             ready, self._ready = self._ready, None
         if ready is not None:
-            self._discard(ready)
-
-    @staticmethod
-    def _discard(ready: tuple[Any, int]) -> None:
-        process, fd = ready
-        os.close(fd)
-        limits.kill_tree(process.pid)
-        process.join(5)
+            ready.discard()
 
 
 spare = SpareProcess()

@@ -10,6 +10,7 @@ import io
 import json
 import logging
 import os
+import resource
 import signal
 import sys
 import sysconfig
@@ -24,6 +25,8 @@ _RUNTIME_FILES = (__file__, wire.__file__, importlib.__file__)
 # Where placement says a function imports from: readable inside the sealed environment.
 IMPORT_VARIABLES = ("LAMBDANB_SYS_PATH", "PYTHONPATH", "NODE_PATH", "LAMBDANB_OPT")
 _FIXED_TIMESTAMP = "2026-01-01T00:00:00.000Z"  # logging timestamps in deterministic mode
+# Found once in the template: sysconfig works them out slowly, in every new environment otherwise.
+_STANDARD_LIBRARY = tuple({sysconfig.get_paths()[name] for name in ("stdlib", "platstdlib")})
 
 
 class LogWriter(io.TextIOBase):
@@ -161,16 +164,48 @@ def _forget_kernel_modules() -> None:
     """The template process imported lambdanb, and with it packages of the kernel's (moto, boto3, yaml ...): they
     leave sys.modules, so that the function imports only what its own path gives it. The standard library and
     this runtime stay."""
-    standard = tuple({sysconfig.get_paths()[name] for name in ("stdlib", "platstdlib")})
     for name, module in list(sys.modules.items()):
         file = getattr(module, "__file__", None) or ""
         runtime = name == "lambdanb" or name.startswith("lambdanb.sandbox")
-        if file and not runtime and (not file.startswith(standard) or "-packages" in file):
+        if file and not runtime and (not file.startswith(_STANDARD_LIBRARY) or "-packages" in file):
             del sys.modules[name]
 
 
 def _not_loaded(event: Any, context: Any) -> Any:
     raise RuntimeError("the handler is called before INIT loaded it")
+
+
+class Company:
+    """Whether anything of this environment could run while it waits for its next invoke. Nothing can when it is
+    one thread that never had a child process and has no timer set, blocked reading its pipe: the service then
+    leaves it unfrozen and saves two signals per warm invoke. Anything else is frozen, as Lambda freezes its
+    microVM. (A signal sent by another process could still run a Python signal handler of a lone environment;
+    nothing sends one unasked.)"""
+
+    def __init__(self) -> None:
+        pid = os.getpid()
+        self._threads = self._children = self._timers = -1
+        try:  # Linux lists threads, children and POSIX timers of a process in /proc
+            self._threads = os.open(f"/proc/{pid}/task", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+            self._children = os.open(f"/proc/{pid}/task/{pid}/children", os.O_RDONLY | os.O_CLOEXEC)
+            self._timers = os.open(f"/proc/{pid}/timers", os.O_RDONLY | os.O_CLOEXEC)
+            found = os.fstat(self._threads)
+            self._identity = (found.st_dev, found.st_ino)
+        except OSError:
+            self._identity = (-1, -1)  # never alone: always frozen
+
+    def alone(self) -> bool:
+        if (signal.getitimer(signal.ITIMER_REAL)[0] or resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+                or signal.getsignal(signal.SIGCHLD) is not signal.SIG_DFL):
+            # An alarm would wake it; a child it waited for may have left grandchildren running (and with SIGCHLD
+            # ignored or handled, its children may come and go uncounted).
+            return False
+        try:
+            threads = os.fstat(self._threads)  # a task folder links to itself, its parent and each thread
+            return ((threads.st_dev, threads.st_ino) == self._identity and threads.st_nlink == 3
+                    and not os.pread(self._children, 1, 0) and not os.pread(self._timers, 1, 0))
+        except OSError:  # the function closed them
+            return False
 
 
 class Runtime:
@@ -186,6 +221,7 @@ class Runtime:
         self.stdout = stdout
         self.log_handler = log_handler
         self.ensure_ascii = setup["runtime"] < "python3.12"
+        self.company = Company()
 
     def serve(self) -> None:
         while True:
@@ -228,7 +264,7 @@ class Runtime:
             status, response = "failed", _too_large()                     # buffers an oversize answer
         self.stdout.end_invocation()
         return {"id": request_id, "status": status, "duration_ms": duration_ms,
-                "peak_mb": limits.peak_memory_mb()}, response
+                "peak_mb": limits.peak_memory_mb(), "alone": self.company.alone()}, response
 
     def _encode(self, result: Any, request_id: str) -> tuple[str, bytes]:
         if isinstance(result, (bytes, bytearray)):
@@ -351,7 +387,7 @@ def main(connection: Any) -> None:
         answer_once(fd, {**done, "init_ms": 0, "error": "oom", "peak_mb": limits.peak_memory_mb()})
         os._exit(1)
     answer_once(fd, {**done, "init_ms": (time.perf_counter() - started) * 1000, "error": None,
-                     "peak_mb": limits.peak_memory_mb()})
+                     "peak_mb": limits.peak_memory_mb(), "alone": runtime.company.alone()})
     try:
         runtime.serve()
     except EOFError:

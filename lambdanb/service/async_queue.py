@@ -102,8 +102,10 @@ class AsyncQueueStatus:
 class FunctionQueue:
     """One function's queue, served by a few poller threads; it ends with the function."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, lock: threading.RLock) -> None:
         self.name = name
+        # Its pollers wait here: an event wakes one of them, not every poller of every function.
+        self.due = threading.Condition(lock)
         self.heap: list[AsyncEvent] = []
         self.in_flight = 0
         self.outcomes = Outcomes()
@@ -122,7 +124,8 @@ class AsyncQueues:
         self.clock = clock
         self._queues: dict[str, FunctionQueue] = {}
         self._sequence = itertools.count()
-        self._changed = threading.Condition()
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)  # an event ended: drain() looks again
         self._closed = False
 
     def put(self, request: InvocationRequest) -> None:
@@ -132,7 +135,7 @@ class AsyncQueues:
             queue = self._queue(request.function_name)
             queue.outcomes.received += 1
             heapq.heappush(queue.heap, event)
-            self._changed.notify_all()
+            queue.due.notify()
         self.metrics.put(request.function_name, "AsyncEventsReceived", 1, now)
         self._on_timeline("queued", request, now, now)
 
@@ -145,7 +148,7 @@ class AsyncQueues:
         """What waits in a function's queue now, what runs, and where its finished events went."""
         now = time.monotonic()
         with self._changed:
-            queue = self._queues.get(function_name) or FunctionQueue(function_name)
+            queue = self._queues.get(function_name) or FunctionQueue(function_name, self._lock)
             events = [WaitingEvent(e.request.request_id, e.attempts, e.throttles, max(0.0, e.due - now),
                                    time.time() - e.received_at) for e in sorted(queue.heap)]
             retrying = sum(1 for e in events if e.attempts or e.throttles)
@@ -192,6 +195,7 @@ class AsyncQueues:
             waiting, queue.heap = queue.heap, []
             queue.outcomes.failed += len(waiting)
             queue.outcomes.dropped += len(waiting)
+            queue.due.notify_all()
             self._changed.notify_all()
         for event in waiting:
             self.metrics.put(function_name, "AsyncEventsDropped", 1, time.time())
@@ -203,12 +207,14 @@ class AsyncQueues:
     def close(self) -> None:
         with self._changed:
             self._closed = True
+            for queue in self._queues.values():
+                queue.due.notify_all()
             self._changed.notify_all()
 
     def _queue(self, function_name: str) -> FunctionQueue:
         queue = self._queues.get(function_name)
         if queue is None or queue.closed:
-            queue = self._queues[function_name] = FunctionQueue(function_name)
+            queue = self._queues[function_name] = FunctionQueue(function_name, self._lock)
             for number in range(self.settings.async_pollers):
                 poller = threading.Thread(target=self._poll, args=(queue,), daemon=True,
                                           name=f"lambdanb-async-{function_name}-{number}")
@@ -223,7 +229,7 @@ class AsyncQueues:
                     now = time.monotonic()
                     if queue.heap and queue.heap[0].due <= now:
                         break
-                    self._changed.wait(queue.heap[0].due - now if queue.heap else None)
+                    queue.due.wait(queue.heap[0].due - now if queue.heap else None)
                 if self._closed or queue.closed:
                     return
                 event = heapq.heappop(queue.heap)
@@ -247,7 +253,7 @@ class AsyncQueues:
         with self._changed:
             if not queue.closed:
                 heapq.heappush(queue.heap, event)
-                self._changed.notify_all()
+                queue.due.notify()
                 return
             queue.outcomes.failed += 1  # deleted meanwhile
             queue.outcomes.dropped += 1

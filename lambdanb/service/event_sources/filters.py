@@ -5,11 +5,12 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
-from typing import Any, cast
-
-from moto.events.models import EventPattern
+from typing import TYPE_CHECKING, Any, cast
 
 from ...errors import InvalidParameterValueException
+
+if TYPE_CHECKING:
+    from moto.events.models import EventPattern
 
 MAX_FILTERS = 5
 
@@ -36,6 +37,7 @@ def parse_filter_criteria(criteria: dict[str, Any] | None, operation: str) -> Fi
         raise InvalidParameterValueException(
             f"FilterCriteria takes a list of at most {MAX_FILTERS} Filters, each {{\"Pattern\": \"<json>\"}}.",
             operation)
+    from moto.events.models import EventPattern  # here, not above: importing moto takes a quarter of a second
     patterns: list[str] = []
     matchers: list[EventPattern] = []
     for entry in filters:
