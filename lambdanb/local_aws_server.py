@@ -369,6 +369,25 @@ def load_managed_policies(iam: Any) -> None:
     iam.managed_policies.update(iam._init_managed_policies())
 
 
+def authorize_dynamodb_by_table() -> None:
+    """DynamoDB requests are authorized against the table they name, as on AWS (moto checks them against "*"
+    alone), so a role scoped to one table's ARN may use that table and no other."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    def table_arn(handler: DynamoHandler) -> str:
+        request = handler.body  # moto's DynamoDB handler has parsed it into a dict by now
+        if not isinstance(request, dict):
+            return "*"
+        tables = list(request.get("RequestItems") or {}) or [request.get("TableName")]
+        if len(tables) != 1 or not isinstance(tables[0], str):
+            return "*"  # a request naming no table (ListTables) or several
+        if tables[0].startswith("arn:"):
+            return tables[0]
+        return f"arn:aws:dynamodb:{handler.region}:{handler.current_account}:table/{tables[0]}"
+
+    DynamoHandler._determine_resource = table_arn  # type: ignore[attr-defined]
+
+
 def install_kernel_lambda(route: LambdaRoute) -> None:
     """Puts KernelLambda where moto's services look Lambda up, and lets SNS's lambda subscriptions send SNS's event."""
     from moto.awslambda import utils
@@ -531,7 +550,7 @@ def serve(config: dict[str, str]) -> None:
         install_step_functions(server.port, config["access_key_id"], config["secret_access_key"])
 
     door.before = {**{service: install for service in CALLS_LAMBDA}, "iam": Once(lambda: load_managed_policies(iam)),
-                   "stepfunctions": Once(step_functions)}
+                   "stepfunctions": Once(step_functions), "dynamodb": Once(authorize_dynamodb_by_table)}
     report({"ready": True})
     threading.Thread(target=warm_up, args=(door, WARM_SERVICES), daemon=True, name="warm-up").start()
     server.serve_forever()

@@ -60,6 +60,33 @@ def test_role_allows_what_its_policy_says_and_nothing_more(service, bucket):
     assert service.invoke("reader", {"bucket": bucket}).payload["write"] == "written"
 
 
+TABLE_HANDLER = '''
+import boto3
+dynamodb = boto3.client("dynamodb")
+def lambda_handler(event, context):
+    try:
+        dynamodb.put_item(TableName=event["table"], Item={"id": {"S": "1"}})
+        return "written"
+    except Exception as error:
+        return str(error)
+'''
+
+
+def test_a_role_scoped_to_one_table_may_write_that_table_only(service):
+    dynamodb = aws.client("dynamodb")
+    mine, other = unique("mine"), unique("other")
+    arns = {name: dynamodb.create_table(
+        TableName=name, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST")["TableDescription"]["TableArn"] for name in (mine, other)}
+    role = unique("one-table")
+    aws.create_role(role, ["AWSLambdaBasicExecutionRole"], {"write": {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "dynamodb:PutItem", "Resource": arns[mine]}]}})
+    service.create_function("writer", TABLE_HANDLER, role=role, memory_size=256)
+    assert service.invoke("writer", {"table": mine}).payload == "written"
+    assert "AccessDenied" in service.invoke("writer", {"table": other}).payload
+
+
 def test_role_credentials_are_the_only_credentials(service, monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "KERNEL-KEY")
     role = unique("plain")
