@@ -522,6 +522,25 @@ def load_managed_policies(iam: Any) -> None:
     iam.managed_policies.update(iam._init_managed_policies())
 
 
+def authorize_dynamodb_by_table() -> None:
+    """DynamoDB requests are authorized against the table they name, as on AWS (moto checks them against "*"
+    alone), so a role scoped to one table's ARN may use that table and no other."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    def table_arn(handler: DynamoHandler) -> str:
+        request = handler.body  # moto's DynamoDB handler has parsed it into a dict by now
+        if not isinstance(request, dict):
+            return "*"
+        tables = list(request.get("RequestItems") or {}) or [request.get("TableName")]
+        if len(tables) != 1 or not isinstance(tables[0], str):
+            return "*"  # a request naming no table (ListTables) or several
+        if tables[0].startswith("arn:"):
+            return tables[0]
+        return f"arn:aws:dynamodb:{handler.region}:{handler.current_account}:table/{tables[0]}"
+
+    DynamoHandler._determine_resource = table_arn  # type: ignore[attr-defined]
+
+
 def install_kernel_lambda(route: LambdaRoute) -> None:
     """Puts KernelLambda where moto's services look Lambda up, and lets SNS's lambda subscriptions send SNS's event."""
     from moto.awslambda import utils
@@ -727,22 +746,6 @@ def sns_event(subscription: Any, notification: dict[str, Any]) -> dict[str, Any]
                 "MessageAttributes": notification.get("MessageAttributes", {})}}]}
 
 
-def authorize_dynamodb_per_table() -> None:
-    """DynamoDB calls are authorized against the table they name, as on AWS, so that a role scoped to
-    arn:aws:dynamodb:REGION:ACCOUNT:table/NAME may use that table (moto asks IAM about "*" for DynamoDB)."""
-    from moto.dynamodb.responses import DynamoHandler
-
-    def table_resource(handler: Any) -> str:
-        params = getattr(handler, "params", None) or {}
-        tables = [params["TableName"]] if isinstance(params.get("TableName"), str) else list(
-            params.get("RequestItems") or {})
-        if len(tables) != 1:
-            return "*"  # ListTables, or a batch over several tables
-        return f"arn:aws:dynamodb:{handler.region}:{handler.current_account}:table/{tables[0]}"
-
-    DynamoHandler._determine_resource = table_resource  # type: ignore[attr-defined]  # moto looks for it by name
-
-
 def install_step_functions(port: int, access_key_id: str, secret_access_key: str) -> None:
     """Step Functions runs its state machines (moto's interpreter), and the interpreter's calls to AWS (a Task's
     Lambda invoke among them) come through the front door signed with the administrator's key: moto's own test key
@@ -813,10 +816,9 @@ def serve(config: dict[str, str]) -> None:
         bodiless()
         install_http_api_quick_create()
 
-    authorize_dynamodb_per_table()
     door.before = {**{service: install for service in CALLS_LAMBDA}, "iam": Once(lambda: load_managed_policies(iam)),
                    "stepfunctions": Once(step_functions), "apigateway": bodiless,
-                   "apigatewayv2": Once(http_apis)}
+                   "apigatewayv2": Once(http_apis), "dynamodb": Once(authorize_dynamodb_by_table)}
     report({"ready": True})
     threading.Thread(target=warm_up, args=(door, WARM_SERVICES), daemon=True, name="warm-up").start()
     server.serve_forever()

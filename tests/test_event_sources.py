@@ -137,6 +137,19 @@ def test_dynamodb_stream_records(service):
     assert records[0]["eventSourceARN"] == stream_arn
 
 
+def test_dynamodb_binary_attributes_arrive_as_base64(service):
+    dynamodb, table, stream_arn = make_table("salts", "NEW_IMAGE")
+    service.create_function("salts", RECORDER)
+    service.create_event_source_mapping("salts", stream_arn, starting_position="TRIM_HORIZON")
+    dynamodb.put_item(TableName=table, Item={"id": {"S": "ada"}, "salt": {"B": b"\x00\xffsalt"},
+                                             "keys": {"BS": [b"\x01", b"\x02"]}})
+    assert service.drain(60)
+    [record] = [r for batch in batches(service, "salts") for r in batch]
+    image = record["dynamodb"]["NewImage"]
+    assert base64.b64decode(image["salt"]["B"]) == b"\x00\xffsalt"
+    assert sorted(base64.b64decode(value) for value in image["keys"]["BS"]) == [b"\x01", b"\x02"]
+
+
 def test_bad_mappings_get_one_sentence(service):
     service.create_function("f", RECORDER)
     with pytest.raises(InvalidParameterValueException, match="lambdanb polls SQS queues"):

@@ -220,6 +220,18 @@ class KinesisPoller(StreamPoller):
         return record["kinesis"]["approximateArrivalTimestamp"]
 
 
+def as_event_json(value: Any) -> Any:
+    """A stream record's attributes as Lambda's event carries them: binary values (B, BS) as base64 text, where
+    boto3 has decoded them into bytes."""
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode()
+    if isinstance(value, dict):
+        return {key: as_event_json(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [as_event_json(item) for item in value]
+    return value
+
+
 class DynamoDBStreamPoller(StreamPoller):
     kind = "dynamodb"
 
@@ -239,7 +251,7 @@ class DynamoDBStreamPoller(StreamPoller):
         return self.client.get_records(ShardIterator=iterator, Limit=self.mapping.batch_size)
 
     def _record(self, shard: str, raw: dict) -> dict:
-        change = dict(raw["dynamodb"])  # with SizeBytes and StreamViewType, as the stream gives them
+        change = as_event_json(raw["dynamodb"])  # with SizeBytes and StreamViewType, as the stream gives them
         change["ApproximateCreationDateTime"] = int(change["ApproximateCreationDateTime"].timestamp())
         return {"eventID": raw["eventID"], "eventName": raw["eventName"], "eventVersion": "1.1",
                 "eventSource": "aws:dynamodb", "awsRegion": REGION, "dynamodb": change,
