@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import SAM, check_template, make_queue, make_stream, make_table, unique, zipped
+from support import SAM, check_template, make_queue, make_stream, make_table, rest_api, unique, zipped
 
 from lambdanb import aws
 from lambdanb.export import export_function
@@ -277,3 +277,48 @@ def test_export_writes_distribution_names_and_the_package_files(service, tmp_pat
     assert (tmp_path / "function" / "requirements.txt").read_text().splitlines() == sorted([
         "# not_installed_anywhere: no installed distribution gives it; name the one to install here",
         f"PyYAML=={importlib.metadata.version('PyYAML')}", f"pillow=={importlib.metadata.version('pillow')}"])
+
+
+def test_export_a_rest_api_with_a_proxy_resource_as_api_events(service, tmp_path):
+    name = unique("web")
+    service.create_function(name, HANDLER)
+    rest_api(service.get_function(name).arn)
+    template, properties = exported(service, name, tmp_path)
+    [api_id] = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Api"]
+    api = template["Resources"][api_id]["Properties"]
+    assert api["StageName"] == "prod" and api["Variables"] == {"table": "orders"}
+    assert template["Parameters"][api["Name"]["Ref"]]["Default"] == "shop"
+    found = sorted((event["Type"], event["Properties"]["Path"], event["Properties"]["Method"],
+                    event["Properties"]["RestApiId"]["Ref"]) for event in properties["Events"].values())
+    assert found == [("Api", "/items/{id}", "get", api_id), ("Api", "/{proxy+}", "any", api_id)]
+
+
+def test_export_an_http_api_made_by_quick_create_on_sams_implicit_api(service, tmp_path):
+    name = unique("web")
+    service.create_function(name, HANDLER)
+    aws.client("apigatewayv2").create_api(Name=unique("quick"), ProtocolType="HTTP",
+                                          Target=service.get_function(name).arn)
+    template, properties = exported(service, name, tmp_path)
+    assert list(properties["Events"].values()) == [{"Type": "HttpApi", "Properties": {}}]
+    assert not [r for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::HttpApi"]
+
+
+def test_export_an_http_api_with_its_routes_and_stage(service, tmp_path):
+    name = unique("web")
+    service.create_function(name, HANDLER)
+    apigatewayv2 = aws.client("apigatewayv2")
+    api_id = apigatewayv2.create_api(Name="routes", ProtocolType="HTTP")["ApiId"]
+    integration = apigatewayv2.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY",
+                                                  IntegrationUri=service.get_function(name).arn,
+                                                  PayloadFormatVersion="1.0")["IntegrationId"]
+    for key in ("GET /items/{id}", "ANY /files/{path+}"):
+        apigatewayv2.create_route(ApiId=api_id, RouteKey=key, Target=f"integrations/{integration}")
+    apigatewayv2.create_stage(ApiId=api_id, StageName="beta", StageVariables={"table": "beta-orders"})
+    template, properties = exported(service, name, tmp_path)
+    [http_api] = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::HttpApi"]
+    assert template["Resources"][http_api]["Properties"]["StageName"] == "beta"
+    assert template["Resources"][http_api]["Properties"]["StageVariables"] == {"table": "beta-orders"}
+    found = sorted((e["Type"], e["Properties"]["Method"], e["Properties"]["Path"], e["Properties"]["ApiId"]["Ref"],
+                    e["Properties"]["PayloadFormatVersion"]) for e in properties["Events"].values())
+    assert found == [("HttpApi", "ANY", "/files/{path+}", http_api, "1.0"),
+                     ("HttpApi", "GET", "/items/{id}", http_api, "1.0")]
