@@ -322,3 +322,16 @@ def test_export_an_http_api_with_its_routes_and_stage(service, tmp_path):
                     e["Properties"]["PayloadFormatVersion"]) for e in properties["Events"].values())
     assert found == [("HttpApi", "ANY", "/files/{path+}", http_api, "1.0"),
                      ("HttpApi", "GET", "/items/{id}", http_api, "1.0")]
+
+
+def test_export_the_alias_with_provisioned_concurrency_as_auto_publish_alias(service, tmp_path):
+    service.create_function("versioned", HANDLER)
+    version = service.publish_version("versioned").version
+    service.create_alias("versioned", "beta", version)
+    service.create_alias("versioned", "live", version)
+    _, properties = exported(service, "versioned", tmp_path / "one")
+    assert properties["AutoPublishAlias"] == "beta" and "ProvisionedConcurrencyConfig" not in properties
+    service.put_provisioned_concurrency_config("versioned", "live", 2)
+    _, properties = exported(service, "versioned", tmp_path / "two")
+    assert properties["AutoPublishAlias"] == "live"
+    assert properties["ProvisionedConcurrencyConfig"] == {"ProvisionedConcurrentExecutions": 2}
