@@ -335,3 +335,37 @@ def test_export_the_alias_with_provisioned_concurrency_as_auto_publish_alias(ser
     _, properties = exported(service, "versioned", tmp_path / "two")
     assert properties["AutoPublishAlias"] == "live"
     assert properties["ProvisionedConcurrencyConfig"] == {"ProvisionedConcurrentExecutions": 2}
+
+
+def test_export_a_state_machine_that_calls_the_function(service, tmp_path):
+    name = unique("step")
+    service.create_function(name, HANDLER)
+    arn = service.get_function(name).arn
+    _, queue_url, _ = make_queue()
+    definition = {"StartAt": "Work", "States": {
+        "Work": {"Type": "Task", "Resource": arn, "Next": "Again"},
+        "Again": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                  "Parameters": {"FunctionName": arn + ":1", "Payload.$": "$"}, "Next": "Tell"},
+        "Tell": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
+                 "Parameters": {"QueueUrl": queue_url, "MessageBody.$": "$"}, "End": True}}}
+    machine = unique("checkout")
+    sfn = aws.client("stepfunctions")
+    sfn.create_state_machine(name=machine, definition=json.dumps(definition),
+                             roleArn="arn:aws:iam::123456789012:role/no-such-role")
+    sfn.create_state_machine(name=unique("elsewhere"), definition=json.dumps(  # another function's: not exported
+        {"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": arn + "-other", "End": True}}}),
+        roleArn="arn:aws:iam::123456789012:role/no-such-role")
+    template, _ = exported(service, name, tmp_path)
+    [function] = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"]
+    [state_machine] = [r["Properties"] for r in template["Resources"].values()
+                       if r["Type"] == "AWS::Serverless::StateMachine"]
+    assert template["Parameters"][state_machine["Name"]["Ref"]]["Default"] == machine
+    states = state_machine["Definition"]["States"]
+    substitutions = state_machine["DefinitionSubstitutions"]
+    assert substitutions[states["Work"]["Resource"][2:-1]] == {"Fn::GetAtt": [function, "Arn"]}
+    assert substitutions[states["Again"]["Parameters"]["FunctionName"][2:-1]] == {"Fn::Sub": f"${{{function}.Arn}}:1"}
+    [queue] = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::SQS::Queue"]
+    assert substitutions[states["Tell"]["Parameters"]["QueueUrl"][2:-1]] == {"Ref": queue}
+    assert states["Again"]["Resource"] == "arn:aws:states:::lambda:invoke"
+    assert state_machine["Policies"] == [{"LambdaInvokePolicy": {"FunctionName": {"Ref": function}}}]
+    assert "123456789012" not in json.dumps(template["Resources"])

@@ -15,6 +15,7 @@ from .events import events
 from .requirements import requirements
 from .resources import Stack, logical_id
 from .role import policies
+from .state_machines import state_machines
 
 if TYPE_CHECKING:
     from ..records import FunctionConfig
@@ -75,6 +76,7 @@ def template(service: LambdaService, name: str) -> dict[str, Any]:
     function_events = events(service, name, stack)
     if function_events:
         properties["Events"] = function_events
+    state_machines(config.arn, function, stack)
     resources: dict[str, Any] = {function: {"Type": "AWS::Serverless::Function", "Properties": properties}}
     resources.update(_layers(config))
     resources.update(stack.resources)
