@@ -1,5 +1,6 @@
 """Export a function for AWS: its package, its layers, a requirements file and a SAM template.yaml with its
-configuration, role, triggers and the resources it uses in the local AWS, ready for `sam build && sam deploy`."""
+configuration, alias, role, triggers, the resources it uses in the local AWS and the state machines that call it,
+ready for `sam build && sam deploy`."""
 from __future__ import annotations
 
 from pathlib import Path

@@ -56,8 +56,9 @@ def _names(text: str, function_arn: str) -> bool:
 
 
 def _substituted(node: Any, function_arn: str, function: str, stack: Stack, substitutions: dict[str, Any]) -> Any:
-    """The definition with each string naming a resource of the local account (an ARN, a queue URL) replaced by ${Name}, Name a
-    substitution holding the stack's reference to it (the function's, or what the stack declares for others)."""
+    """The definition with each string naming a resource of the local account (an ARN, a queue URL) replaced by
+    ${Name}, Name a substitution holding the stack's reference to it (the function's, or what the stack declares for
+    others)."""
     if isinstance(node, dict):
         return {key: _substituted(value, function_arn, function, stack, substitutions) for key, value in node.items()}
     if isinstance(node, list):
