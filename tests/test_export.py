@@ -282,7 +282,15 @@ def test_export_writes_distribution_names_and_the_package_files(service, tmp_pat
 def test_export_a_rest_api_with_a_proxy_resource_as_api_events(service, tmp_path):
     name = unique("web")
     service.create_function(name, HANDLER)
-    rest_api(service.get_function(name).arn)
+    arn = service.get_function(name).arn
+    rest_api(arn)
+    apigateway = aws.client("apigateway")
+    custom = apigateway.create_rest_api(name="custom")["id"]  # a non-proxy integration: SAM has no event for it
+    root = apigateway.get_resources(restApiId=custom)["items"][0]["id"]
+    apigateway.put_method(restApiId=custom, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    apigateway.put_integration(restApiId=custom, resourceId=root, httpMethod="GET", type="AWS",
+                               integrationHttpMethod="POST",
+                               uri=f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{arn}/invocations")
     template, properties = exported(service, name, tmp_path)
     [api_id] = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Api"]
     api = template["Resources"][api_id]["Properties"]

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import aws
 from ..arns import Arn, service_of
+from ..local_aws_server import invoked_function
 from .resources import Stack, logical_id
 
 if TYPE_CHECKING:
@@ -166,14 +167,16 @@ def _invokes(integration: dict[str, Any] | None, function: str) -> bool:
     """Whether an API's integration is a Lambda proxy integration of the function (the only kind SAM writes)."""
     if not integration or integration["type"] != "AWS_PROXY":
         return False
-    uri = integration["uri"] or ""
-    arn = uri.split("/functions/", 1)[1].removesuffix("/invocations") if "/functions/" in uri else uri
-    return _ours(arn, function)
+    return _ours(invoked_function(integration["uri"] or ""), function)
 
 
 def _rest_api(api_id: str, api: dict[str, Any], function: str,
               stack: Stack) -> Iterator[tuple[str, dict[str, Any]]]:
     """A REST API's methods as Api events; SAM's Api has one stage, the API's first (Prod if never deployed)."""
+    methods = [(resource["path"], method) for resource in api["resources"]
+               for method, integration in sorted(resource["methods"].items()) if _invokes(integration, function)]
+    if not methods:  # a non-proxy integration only: SAM cannot write it, and an Api without events is refused
+        return
     name = aws.client("apigateway").get_rest_api(restApiId=api_id)["name"]
     logical = stack.free_id(logical_id(name, "Api"))
     stage, variables = next(iter(api["stages"].items()), ("Prod", {}))
@@ -181,16 +184,17 @@ def _rest_api(api_id: str, api: dict[str, Any], function: str,
     if variables:
         properties["Variables"] = variables
     stack.resources[logical] = {"Type": "AWS::Serverless::Api", "Properties": properties}
-    for resource in api["resources"]:
-        for method, integration in sorted(resource["methods"].items()):
-            if _invokes(integration, function):
-                yield f"{name} {method} {resource['path']}", {"Type": "Api", "Properties": {
-                    "RestApiId": {"Ref": logical}, "Path": resource["path"], "Method": method.lower()}}
+    for path, method in methods:
+        yield f"{name} {method} {path}", {"Type": "Api", "Properties": {
+            "RestApiId": {"Ref": logical}, "Path": path, "Method": method.lower()}}
 
 
 def _http_api(api_id: str, api: dict[str, Any], function: str,
               stack: Stack) -> Iterator[tuple[str, dict[str, Any]]]:
     """An HTTP API's routes as HttpApi events; SAM's HttpApi has one stage, the API's first ($default if none)."""
+    routes = [route for route in api["routes"] if _invokes(route["integration"], function)]
+    if not routes:
+        return
     name = aws.client("apigatewayv2").get_api(ApiId=api_id)["Name"]
     logical = stack.free_id(logical_id(name, "HttpApi"))
     stage, variables = next(iter(api["stages"].items()), ("$default", {}))
@@ -198,9 +202,7 @@ def _http_api(api_id: str, api: dict[str, Any], function: str,
     if variables:
         properties["StageVariables"] = variables
     stack.resources[logical] = {"Type": "AWS::Serverless::HttpApi", "Properties": properties}
-    for route in api["routes"]:
-        if not _invokes(route["integration"], function):
-            continue
+    for route in routes:
         event: dict[str, Any] = {"ApiId": {"Ref": logical}}
         if route["routeKey"] != "$default":  # SAM's event without Path and Method is the $default route
             method, path = route["routeKey"].split(" ", 1)
