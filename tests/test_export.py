@@ -343,13 +343,19 @@ def test_export_the_alias_with_provisioned_concurrency_as_auto_publish_alias(ser
     _, properties = exported(service, "versioned", tmp_path / "two")
     assert properties["AutoPublishAlias"] == "live"
     assert properties["ProvisionedConcurrencyConfig"] == {"ProvisionedConcurrentExecutions": 2}
+    if SAM:  # SAM publishes a version and points the alias at it
+        assert {"AWS::Lambda::Version", "AWS::Lambda::Alias"} <= set(check_template(tmp_path / "two" / "template.yaml")
+                                                                     .split())
 
 
 def test_export_a_state_machine_that_calls_the_function(service, tmp_path):
     name = unique("step")
     service.create_function(name, HANDLER)
     arn = service.get_function(name).arn
-    _, queue_url, _ = make_queue()
+    _, queue_url, queue_arn = make_queue()
+    send = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage",
+                                                    "Resource": queue_arn}]}
+    role = aws.create_role(unique("states"), inline_policies={"send": send})
     definition = {"StartAt": "Work", "States": {
         "Work": {"Type": "Task", "Resource": arn, "Next": "Again"},
         "Again": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
@@ -358,8 +364,7 @@ def test_export_a_state_machine_that_calls_the_function(service, tmp_path):
                  "Parameters": {"QueueUrl": queue_url, "MessageBody.$": "$"}, "End": True}}}
     machine = unique("checkout")
     sfn = aws.client("stepfunctions")
-    sfn.create_state_machine(name=machine, definition=json.dumps(definition),
-                             roleArn="arn:aws:iam::123456789012:role/no-such-role")
+    sfn.create_state_machine(name=machine, definition=json.dumps(definition), roleArn=role)
     sfn.create_state_machine(name=unique("elsewhere"), definition=json.dumps(  # another function's: not exported
         {"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": arn + "-other", "End": True}}}),
         roleArn="arn:aws:iam::123456789012:role/no-such-role")
@@ -375,5 +380,8 @@ def test_export_a_state_machine_that_calls_the_function(service, tmp_path):
     [queue] = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::SQS::Queue"]
     assert substitutions[states["Tell"]["Parameters"]["QueueUrl"][2:-1]] == {"Ref": queue}
     assert states["Again"]["Resource"] == "arn:aws:states:::lambda:invoke"
-    assert state_machine["Policies"] == [{"LambdaInvokePolicy": {"FunctionName": {"Ref": function}}}]
+    assert state_machine["Policies"] == [  # its local role's, and SAM's policy to invoke the function
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage",
+                                                 "Resource": {"Fn::GetAtt": [queue, "Arn"]}}]},
+        {"LambdaInvokePolicy": {"FunctionName": {"Ref": function}}}]
     assert "123456789012" not in json.dumps(template["Resources"])
