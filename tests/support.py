@@ -60,6 +60,24 @@ def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
+def rest_api(function_arn: str) -> str:
+    """A REST API "shop": items/{id} (GET) and {proxy+} (ANY), Lambda proxy integrations of the function,
+    deployed to the stage prod with a stage variable; returns its id."""
+    apigateway = aws.client("apigateway")
+    invoke_uri = f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{function_arn}/invocations"
+    api_id = apigateway.create_rest_api(name="shop")["id"]
+    root = next(r["id"] for r in apigateway.get_resources(restApiId=api_id)["items"] if r["path"] == "/")
+    items = apigateway.create_resource(restApiId=api_id, parentId=root, pathPart="items")["id"]
+    item = apigateway.create_resource(restApiId=api_id, parentId=items, pathPart="{id}")["id"]
+    proxy = apigateway.create_resource(restApiId=api_id, parentId=root, pathPart="{proxy+}")["id"]
+    for resource, method in ((item, "GET"), (proxy, "ANY")):
+        apigateway.put_method(restApiId=api_id, resourceId=resource, httpMethod=method, authorizationType="NONE")
+        apigateway.put_integration(restApiId=api_id, resourceId=resource, httpMethod=method, type="AWS_PROXY",
+                                   integrationHttpMethod="POST", uri=invoke_uri)
+    apigateway.create_deployment(restApiId=api_id, stageName="prod", variables={"table": "orders"})
+    return api_id
+
+
 def make_queue(visibility_timeout: int = 30) -> tuple[Any, str, str]:
     """An SQS queue in the local AWS; returns the client, the queue's URL and its ARN."""
     sqs = aws.client("sqs")

@@ -6,7 +6,7 @@ import json
 
 import pytest
 import requests
-from support import shape
+from support import rest_api, shape
 
 import lambdanb
 from lambdanb import aws
@@ -22,7 +22,6 @@ def lambda_handler(event, context):
             "multiValueHeaders": {"X-Many": ["a", "b"]}, "body": json.dumps({"ok": True})}
 """
 FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:web"
-INVOKE_URI = f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{FUNCTION_ARN}/invocations"
 
 
 def last_event(name: str) -> dict:
@@ -35,29 +34,13 @@ def allow_api_gateway(api_id: str, source: str = "*/*/*") -> None:
         Principal="apigateway.amazonaws.com", SourceArn=f"arn:aws:execute-api:us-east-1:123456789012:{api_id}/{source}")
 
 
-def rest_api() -> str:
-    """items/{id} (GET) and {proxy+} (ANY), Lambda proxy integrations, deployed to the stage prod."""
-    apigateway = aws.client("apigateway")
-    api_id = apigateway.create_rest_api(name="shop")["id"]
-    root = next(r["id"] for r in apigateway.get_resources(restApiId=api_id)["items"] if r["path"] == "/")
-    items = apigateway.create_resource(restApiId=api_id, parentId=root, pathPart="items")["id"]
-    item = apigateway.create_resource(restApiId=api_id, parentId=items, pathPart="{id}")["id"]
-    proxy = apigateway.create_resource(restApiId=api_id, parentId=root, pathPart="{proxy+}")["id"]
-    for resource, method in ((item, "GET"), (proxy, "ANY")):
-        apigateway.put_method(restApiId=api_id, resourceId=resource, httpMethod=method, authorizationType="NONE")
-        apigateway.put_integration(restApiId=api_id, resourceId=resource, httpMethod=method, type="AWS_PROXY",
-                                   integrationHttpMethod="POST", uri=INVOKE_URI)
-    apigateway.create_deployment(restApiId=api_id, stageName="prod", variables={"table": "orders"})
-    return api_id
-
-
 @pytest.fixture
 def web(service):
     service.create_function("web", ECHO)
 
 
 def test_a_rest_api_sends_payload_format_1_with_path_parameters_and_the_stage(web):
-    api_id = rest_api()
+    api_id = rest_api(FUNCTION_ARN)
     allow_api_gateway(api_id)
     url = lambdanb.api_url(api_id, "prod")
     assert url.startswith("http://127.0.0.1:") and url.endswith("/prod/")
@@ -84,7 +67,7 @@ def test_a_rest_api_sends_payload_format_1_with_path_parameters_and_the_stage(we
 
 
 def test_a_rest_api_answers_as_api_gateway_where_it_cannot_invoke(web):
-    api_id = rest_api()
+    api_id = rest_api(FUNCTION_ARN)
     url = lambdanb.api_url(api_id, "prod")
     denied = requests.get(url + "items/42", timeout=30)  # no permission for apigateway.amazonaws.com yet
     assert denied.status_code == 500 and denied.json() == {"message": "Internal server error"}
@@ -127,14 +110,14 @@ def test_an_http_api_without_permission_answers_500(web):
 def test_an_unknown_api_or_stage_is_one_sentence(web):
     with pytest.raises(LambdaNBError, match="no API Gateway API with the id 'nope'"):
         lambdanb.api_url("nope")
-    api_id = rest_api()
+    api_id = rest_api(FUNCTION_ARN)
     with pytest.raises(LambdaNBError, match="has the stages prod, not dev"):
         lambdanb.api_url(api_id, "dev")
 
 
 def test_the_magic_prints_the_invoke_url_and_the_browsers_through_jupyterhub(shell, monkeypatch):
     lambdanb.create_function("web", ECHO)
-    api_id = rest_api()
+    api_id = rest_api(FUNCTION_ARN)
     allow_api_gateway(api_id)
     monkeypatch.setenv("JUPYTERHUB_SERVICE_PREFIX", "/user/ada/")
     printed = shell.run(f"%lambda url {api_id} --api --stage prod")

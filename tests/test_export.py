@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from support import SAM, check_template, make_queue, make_stream, make_table, unique, zipped
+from support import SAM, check_template, make_queue, make_stream, make_table, rest_api, unique, zipped
 
 from lambdanb import aws
 from lambdanb.export import export_function
@@ -277,3 +277,111 @@ def test_export_writes_distribution_names_and_the_package_files(service, tmp_pat
     assert (tmp_path / "function" / "requirements.txt").read_text().splitlines() == sorted([
         "# not_installed_anywhere: no installed distribution gives it; name the one to install here",
         f"PyYAML=={importlib.metadata.version('PyYAML')}", f"pillow=={importlib.metadata.version('pillow')}"])
+
+
+def test_export_a_rest_api_with_a_proxy_resource_as_api_events(service, tmp_path):
+    name = unique("web")
+    service.create_function(name, HANDLER)
+    arn = service.get_function(name).arn
+    rest_api(arn)
+    apigateway = aws.client("apigateway")
+    custom = apigateway.create_rest_api(name="custom")["id"]  # a non-proxy integration: SAM has no event for it
+    root = apigateway.get_resources(restApiId=custom)["items"][0]["id"]
+    apigateway.put_method(restApiId=custom, resourceId=root, httpMethod="GET", authorizationType="NONE")
+    apigateway.put_integration(restApiId=custom, resourceId=root, httpMethod="GET", type="AWS",
+                               integrationHttpMethod="POST",
+                               uri=f"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/{arn}/invocations")
+    template, properties = exported(service, name, tmp_path)
+    [api_id] = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Api"]
+    api = template["Resources"][api_id]["Properties"]
+    assert api["StageName"] == "prod" and api["Variables"] == {"table": "orders"}
+    assert template["Parameters"][api["Name"]["Ref"]]["Default"] == "shop"
+    found = sorted((event["Type"], event["Properties"]["Path"], event["Properties"]["Method"],
+                    event["Properties"]["RestApiId"]["Ref"]) for event in properties["Events"].values())
+    assert found == [("Api", "/items/{id}", "get", api_id), ("Api", "/{proxy+}", "any", api_id)]
+
+
+def test_export_an_http_api_made_by_quick_create_on_sams_implicit_api(service, tmp_path):
+    name = unique("web")
+    service.create_function(name, HANDLER)
+    aws.client("apigatewayv2").create_api(Name=unique("quick"), ProtocolType="HTTP",
+                                          Target=service.get_function(name).arn)
+    template, properties = exported(service, name, tmp_path)
+    assert list(properties["Events"].values()) == [{"Type": "HttpApi", "Properties": {}}]
+    assert not [r for r in template["Resources"].values() if r["Type"] == "AWS::Serverless::HttpApi"]
+
+
+def test_export_an_http_api_with_its_routes_and_stage(service, tmp_path):
+    name = unique("web")
+    service.create_function(name, HANDLER)
+    apigatewayv2 = aws.client("apigatewayv2")
+    api_id = apigatewayv2.create_api(Name="routes", ProtocolType="HTTP")["ApiId"]
+    integration = apigatewayv2.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY",
+                                                  IntegrationUri=service.get_function(name).arn,
+                                                  PayloadFormatVersion="1.0")["IntegrationId"]
+    for key in ("GET /items/{id}", "ANY /files/{path+}"):
+        apigatewayv2.create_route(ApiId=api_id, RouteKey=key, Target=f"integrations/{integration}")
+    apigatewayv2.create_stage(ApiId=api_id, StageName="beta", StageVariables={"table": "beta-orders"})
+    template, properties = exported(service, name, tmp_path)
+    [http_api] = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::HttpApi"]
+    assert template["Resources"][http_api]["Properties"]["StageName"] == "beta"
+    assert template["Resources"][http_api]["Properties"]["StageVariables"] == {"table": "beta-orders"}
+    found = sorted((e["Type"], e["Properties"]["Method"], e["Properties"]["Path"], e["Properties"]["ApiId"]["Ref"],
+                    e["Properties"]["PayloadFormatVersion"]) for e in properties["Events"].values())
+    assert found == [("HttpApi", "ANY", "/files/{path+}", http_api, "1.0"),
+                     ("HttpApi", "GET", "/items/{id}", http_api, "1.0")]
+
+
+def test_export_the_alias_with_provisioned_concurrency_as_auto_publish_alias(service, tmp_path):
+    service.create_function("versioned", HANDLER)
+    version = service.publish_version("versioned").version
+    service.create_alias("versioned", "beta", version)
+    service.create_alias("versioned", "live", version)
+    _, properties = exported(service, "versioned", tmp_path / "one")
+    assert properties["AutoPublishAlias"] == "beta" and "ProvisionedConcurrencyConfig" not in properties
+    service.put_provisioned_concurrency_config("versioned", "live", 2)
+    _, properties = exported(service, "versioned", tmp_path / "two")
+    assert properties["AutoPublishAlias"] == "live"
+    assert properties["ProvisionedConcurrencyConfig"] == {"ProvisionedConcurrentExecutions": 2}
+    if SAM:  # SAM publishes a version and points the alias at it
+        assert {"AWS::Lambda::Version", "AWS::Lambda::Alias"} <= set(check_template(tmp_path / "two" / "template.yaml")
+                                                                     .split())
+
+
+def test_export_a_state_machine_that_calls_the_function(service, tmp_path):
+    name = unique("step")
+    service.create_function(name, HANDLER)
+    arn = service.get_function(name).arn
+    _, queue_url, queue_arn = make_queue()
+    send = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage",
+                                                    "Resource": queue_arn}]}
+    role = aws.create_role(unique("states"), inline_policies={"send": send})
+    definition = {"StartAt": "Work", "States": {
+        "Work": {"Type": "Task", "Resource": arn, "Next": "Again"},
+        "Again": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+                  "Parameters": {"FunctionName": arn + ":1", "Payload.$": "$"}, "Next": "Tell"},
+        "Tell": {"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage",
+                 "Parameters": {"QueueUrl": queue_url, "MessageBody.$": "$"}, "End": True}}}
+    machine = unique("checkout")
+    sfn = aws.client("stepfunctions")
+    sfn.create_state_machine(name=machine, definition=json.dumps(definition), roleArn=role)
+    sfn.create_state_machine(name=unique("elsewhere"), definition=json.dumps(  # another function's: not exported
+        {"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": arn + "-other", "End": True}}}),
+        roleArn="arn:aws:iam::123456789012:role/no-such-role")
+    template, _ = exported(service, name, tmp_path)
+    [function] = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"]
+    [state_machine] = [r["Properties"] for r in template["Resources"].values()
+                       if r["Type"] == "AWS::Serverless::StateMachine"]
+    assert template["Parameters"][state_machine["Name"]["Ref"]]["Default"] == machine
+    states = state_machine["Definition"]["States"]
+    substitutions = state_machine["DefinitionSubstitutions"]
+    assert substitutions[states["Work"]["Resource"][2:-1]] == {"Fn::GetAtt": [function, "Arn"]}
+    assert substitutions[states["Again"]["Parameters"]["FunctionName"][2:-1]] == {"Fn::Sub": f"${{{function}.Arn}}:1"}
+    [queue] = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::SQS::Queue"]
+    assert substitutions[states["Tell"]["Parameters"]["QueueUrl"][2:-1]] == {"Ref": queue}
+    assert states["Again"]["Resource"] == "arn:aws:states:::lambda:invoke"
+    assert state_machine["Policies"] == [  # its local role's, and SAM's policy to invoke the function
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sqs:SendMessage",
+                                                 "Resource": {"Fn::GetAtt": [queue, "Arn"]}}]},
+        {"LambdaInvokePolicy": {"FunctionName": {"Ref": function}}}]
+    assert "123456789012" not in json.dumps(template["Resources"])

@@ -1,5 +1,6 @@
 """Export a function for AWS: its package, its layers, a requirements file and a SAM template.yaml with its
-configuration, role, triggers and the resources it uses in the local AWS, ready for `sam build && sam deploy`."""
+configuration, alias, role, triggers, the resources it uses in the local AWS and the state machines that call it,
+ready for `sam build && sam deploy`."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -10,11 +11,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from .. import runtimes
 from ..arns import service_of
-from ..errors import LambdaNBError, ResourceNotFoundException
+from ..errors import LambdaNBError, ProvisionedConcurrencyConfigNotFoundException, ResourceNotFoundException
 from .events import events
 from .requirements import requirements
 from .resources import Stack, logical_id
 from .role import policies
+from .state_machines import state_machines
 
 if TYPE_CHECKING:
     from ..records import FunctionConfig
@@ -62,6 +64,7 @@ def template(service: LambdaService, name: str) -> dict[str, Any]:
     reserved = service.get_function_concurrency(name).get("ReservedConcurrentExecutions")
     if reserved is not None:
         properties["ReservedConcurrentExecutions"] = reserved
+    properties.update(_alias(service, name))
     if config.dead_letter_target_arn:
         properties["DeadLetterQueue"] = {"Type": _DESTINATION_TYPES[service_of(config.dead_letter_target_arn)],
                                          "TargetArn": stack.refer(config.dead_letter_target_arn)}
@@ -74,6 +77,7 @@ def template(service: LambdaService, name: str) -> dict[str, Any]:
     function_events = events(service, name, stack)
     if function_events:
         properties["Events"] = function_events
+    state_machines(config.arn, function, stack)
     resources: dict[str, Any] = {function: {"Type": "AWS::Serverless::Function", "Properties": properties}}
     resources.update(_layers(config))
     resources.update(stack.resources)
@@ -82,6 +86,27 @@ def template(service: LambdaService, name: str) -> dict[str, Any]:
     document["Parameters"] = stack.parameters
     document["Resources"] = resources
     return document
+
+
+def _alias(service: LambdaService, name: str) -> dict[str, Any]:
+    """SAM's AutoPublishAlias for the function's alias, with its ProvisionedConcurrencyConfig: each deploy then
+    publishes a version of the deployed code and points the alias at it. SAM gives a function one alias: the one
+    with provisioned concurrency, else the first by name."""
+    aliases = sorted(alias["Name"] for alias in service.list_aliases(name))
+    provisioned = {}
+    for alias in aliases:
+        try:
+            config = service.get_provisioned_concurrency_config(name, alias)
+        except ProvisionedConcurrencyConfigNotFoundException:
+            continue
+        provisioned[alias] = config["RequestedProvisionedConcurrentExecutions"]
+    if not aliases:
+        return {}
+    chosen = next(iter(provisioned), aliases[0])
+    written: dict[str, Any] = {"AutoPublishAlias": chosen}
+    if chosen in provisioned:
+        written["ProvisionedConcurrencyConfig"] = {"ProvisionedConcurrentExecutions": provisioned[chosen]}
+    return written
 
 
 def _event_invoke_config(service: LambdaService, name: str, stack: Stack) -> dict[str, Any] | None:

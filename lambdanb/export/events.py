@@ -1,5 +1,6 @@
 """The function's triggers as SAM events, read from the Lambda service (event source mappings) and from the local
-AWS (bucket notifications, SNS subscriptions, EventBridge rules, Scheduler schedules), their resources the stack's."""
+AWS (bucket notifications, SNS subscriptions, EventBridge rules, Scheduler schedules, API Gateway APIs), their
+resources the stack's."""
 from __future__ import annotations
 
 import json
@@ -8,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import aws
 from ..arns import Arn, service_of
+from ..local_aws_server import invoked_function
 from .resources import Stack, logical_id
 
 if TYPE_CHECKING:
@@ -24,7 +26,7 @@ def events(service: LambdaService, name: str, stack: Stack) -> dict[str, Any]:
     arn = service.get_function(name).arn
     found: dict[str, Any] = {}
     for source, event in [*_mappings(service, name, stack), *_bucket_notifications(arn, stack),
-                          *_subscriptions(arn, stack), *_rules(arn, stack), *_schedules(arn)]:
+                          *_subscriptions(arn, stack), *_rules(arn, stack), *_schedules(arn), *_apis(arn, stack)]:
         key = logical_id(source, event["Type"])
         while key in found:
             key += "X"
@@ -136,3 +138,75 @@ def _schedules(function: str) -> Iterator[tuple[str, dict[str, Any]]]:
         if retry:
             properties["RetryPolicy"] = retry
         yield entry["arn"].rsplit("/", 1)[-1], {"Type": "ScheduleV2", "Properties": properties}
+
+
+def _apis(function: str, stack: Stack) -> Iterator[tuple[str, dict[str, Any]]]:
+    """API Gateway routes whose Lambda proxy integration invokes the function: Api events on an
+    AWS::Serverless::Api (REST API) and HttpApi events on an AWS::Serverless::HttpApi, or on SAM's implicit HTTP API
+    for one made by quick create. SAM writes the permission each route needs in the function's policy."""
+    api_ids = sorted({trigger["Source"].rsplit(":", 1)[1] for trigger in aws.local.lambda_triggers()
+                      if trigger["Type"] == "API Gateway" and _ours(trigger["FunctionArn"], function)})
+    implicit_taken = False
+    for api_id in api_ids:
+        api = aws.local.api_routes(api_id)
+        if api is None:
+            continue
+        if api["kind"] == "REST":
+            yield from _rest_api(api_id, api, function, stack)
+            continue
+        quick = set(api["stages"]) == {"$default"} and all(r["routeKey"] == "$default" for r in api["routes"])
+        if quick and not implicit_taken:  # SAM's implicit HTTP API is a quick create's: $default route and stage
+            implicit_taken = True
+            name = aws.client("apigatewayv2").get_api(ApiId=api_id)["Name"]
+            yield name, {"Type": "HttpApi", "Properties": {}}
+            continue
+        yield from _http_api(api_id, api, function, stack)
+
+
+def _invokes(integration: dict[str, Any] | None, function: str) -> bool:
+    """Whether an API's integration is a Lambda proxy integration of the function (the only kind SAM writes)."""
+    if not integration or integration["type"] != "AWS_PROXY":
+        return False
+    return _ours(invoked_function(integration["uri"] or ""), function)
+
+
+def _rest_api(api_id: str, api: dict[str, Any], function: str,
+              stack: Stack) -> Iterator[tuple[str, dict[str, Any]]]:
+    """A REST API's methods as Api events; SAM's Api has one stage, the API's first (Prod if never deployed)."""
+    methods = [(resource["path"], method) for resource in api["resources"]
+               for method, integration in sorted(resource["methods"].items()) if _invokes(integration, function)]
+    if not methods:  # a non-proxy integration only: SAM cannot write it, and an Api without events is refused
+        return
+    name = aws.client("apigateway").get_rest_api(restApiId=api_id)["name"]
+    logical = stack.free_id(logical_id(name, "Api"))
+    stage, variables = next(iter(api["stages"].items()), ("Prod", {}))
+    properties: dict[str, Any] = {"Name": stack.name_parameter(logical, name, "REST API"), "StageName": stage}
+    if variables:
+        properties["Variables"] = variables
+    stack.resources[logical] = {"Type": "AWS::Serverless::Api", "Properties": properties}
+    for path, method in methods:
+        yield f"{name} {method} {path}", {"Type": "Api", "Properties": {
+            "RestApiId": {"Ref": logical}, "Path": path, "Method": method.lower()}}
+
+
+def _http_api(api_id: str, api: dict[str, Any], function: str,
+              stack: Stack) -> Iterator[tuple[str, dict[str, Any]]]:
+    """An HTTP API's routes as HttpApi events; SAM's HttpApi has one stage, the API's first ($default if none)."""
+    routes = [route for route in api["routes"] if _invokes(route["integration"], function)]
+    if not routes:
+        return
+    name = aws.client("apigatewayv2").get_api(ApiId=api_id)["Name"]
+    logical = stack.free_id(logical_id(name, "HttpApi"))
+    stage, variables = next(iter(api["stages"].items()), ("$default", {}))
+    properties: dict[str, Any] = {"Name": stack.name_parameter(logical, name, "HTTP API"), "StageName": stage}
+    if variables:
+        properties["StageVariables"] = variables
+    stack.resources[logical] = {"Type": "AWS::Serverless::HttpApi", "Properties": properties}
+    for route in routes:
+        event: dict[str, Any] = {"ApiId": {"Ref": logical}}
+        if route["routeKey"] != "$default":  # SAM's event without Path and Method is the $default route
+            method, path = route["routeKey"].split(" ", 1)
+            event.update({"Path": path, "Method": method})
+        if route["integration"]["payloadFormatVersion"] != "2.0":
+            event["PayloadFormatVersion"] = route["integration"]["payloadFormatVersion"]
+        yield f"{name} {route['routeKey']}", {"Type": "HttpApi", "Properties": event}

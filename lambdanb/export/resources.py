@@ -120,18 +120,27 @@ class Stack:
             self._declared[key] = self._describe(kind, name)
         return self._declared[key]
 
-    def _describe(self, kind: str, name: str) -> Declared | None:
-        suffix, what = _KINDS[kind]
-        logical = logical_id(name, suffix)
+    def free_id(self, logical: str) -> str:
+        """A logical id no resource of the template (nor its function or layers) has yet: logical, else with X
+        appended."""
         while logical in self.resources or logical in self.taken:
             logical += "X"
-        name_parameter = logical + "Name"
+        return logical
+
+    def name_parameter(self, logical: str, name: str, what: str) -> dict[str, str]:
+        """The parameter naming a declared resource, its default the name in the notebook, as a Ref to it."""
+        self.parameters[logical + "Name"] = {"Type": "String", "Default": name,
+                                             "Description": f"The name of the {what} ({name} in the notebook)"}
+        return {"Ref": logical + "Name"}
+
+    def _describe(self, kind: str, name: str) -> Declared | None:
+        suffix, what = _KINDS[kind]
+        logical = self.free_id(logical_id(name, suffix))
         try:
-            properties = _PROPERTIES[kind](name, self, {"Ref": name_parameter})
+            properties = _PROPERTIES[kind](name, self, {"Ref": logical + "Name"})
         except (ClientError, BotoCoreError):
             return None
-        self.parameters[name_parameter] = {"Type": "String", "Default": name,
-                                           "Description": f"The name of the {what} ({name} in the notebook)"}
+        self.name_parameter(logical, name, what)
         self.resources[logical] = {"Type": f"AWS::{_TYPES[kind]}", "Properties": properties}
         ref, arn = {"Ref": logical}, {"Fn::GetAtt": [logical, "Arn"]}
         if kind == "sqs":
