@@ -66,5 +66,6 @@ class Hints:
         if not isinstance(step, int) or isinstance(step, bool) or not 1 <= step <= len(self.steps):
             print(f"There are hints 1 to {len(self.steps)}: {self.name}(1), {self.name}(2) ...")
             return
-        more = f" ({self.name}({step + 1}) for more)" if step < len(self.steps) else ""
-        say(f"Hint {step}: {self.steps[step - 1]}{more}")
+        say(f"Hint {step} of {len(self.steps)}: {self.steps[step - 1]}")
+        if step < len(self.steps):
+            print(f"(Still stuck? Run {self.name}({step + 1}) for the next hint.)")

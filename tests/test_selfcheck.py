@@ -55,8 +55,8 @@ def test_hints_come_in_steps_and_say_when_there_is_more(capsys):
     hint(3)
     hint("2")
     assert capsys.readouterr().out.splitlines() == [
-        "Hint 1: count the failing items. (hint(2) for more)",
-        "Hint 2: two events per failing item.",
+        "Hint 1 of 2: count the failing items.", "(Still stuck? Run hint(2) for the next hint.)",
+        "Hint 2 of 2: two events per failing item.",
         "There are hints 1 to 2: hint(1), hint(2) ...",
         "There are hints 1 to 2: hint(1), hint(2) ..."]
 
@@ -68,7 +68,7 @@ def test_a_check_given_hints_follows_its_not_yet_with_the_first_one(capsys):
         check.require(isinstance(answer, int), f"predicted_billed_ms is {answer!r}; write a number.")
     assert capsys.readouterr().out.splitlines() == [
         "Not yet: predicted_billed_ms is '27'; write a number.",
-        "Hint 1: billing rounds up. (hint_billed(2) for more)"]
+        "Hint 1 of 2: billing rounds up.", "(Still stuck? Run hint_billed(2) for the next hint.)"]
 
 
 def test_an_answer_that_raises_still_gets_the_first_hint(capsys):
@@ -77,7 +77,7 @@ def test_an_answer_that_raises_still_gets_the_first_hint(capsys):
         check.require(answer["name"] == "Ada", "unused")  # type: ignore[index]
     printed = capsys.readouterr().out.splitlines()
     assert printed[0].startswith("Not yet: your answer raised TypeError (")
-    assert printed[-1] == "Hint 1: read the event. (hint(2) for more)"
+    assert printed[-2:] == ["Hint 1 of 2: read the event.", "(Still stuck? Run hint(2) for the next hint.)"]
 
 
 def test_a_right_answer_prints_no_hint(capsys):
@@ -92,6 +92,6 @@ def test_hints_say_their_own_name(capsys):
     hint_cold(0)
     hint_cold(True)  # type: ignore[arg-type]
     assert capsys.readouterr().out.splitlines() == [
-        "Hint 1: a new environment runs INIT. (hint_cold(2) for more)",
+        "Hint 1 of 2: a new environment runs INIT.", "(Still stuck? Run hint_cold(2) for the next hint.)",
         "There are hints 1 to 2: hint_cold(1), hint_cold(2) ...",
         "There are hints 1 to 2: hint_cold(1), hint_cold(2) ..."]
