@@ -15,11 +15,14 @@ class NotYet(Exception):
 class SelfCheck:
     """`with SelfCheck("Correct! ...") as check:` then `check.require(condition, "hint")` for each requirement.
     The first requirement not met prints "Not yet: <hint>"; an answer that raises (a wrong type, None, a missing
-    key) prints "Not yet: " with what went wrong and `when_broken`; nothing escapes the cell."""
+    key) prints "Not yet: " with what went wrong and `when_broken`; nothing escapes the cell. Given `hints`, a
+    "Not yet" is followed by the first hint and how to ask for the next."""
 
-    def __init__(self, praise: str, when_broken: str = "check the type and shape of your answer.") -> None:
+    def __init__(self, praise: str, when_broken: str = "check the type and shape of your answer.",
+                 hints: Hints | None = None) -> None:
         self.praise = praise if praise.startswith("Correct!") else f"Correct! {praise}"
         self.when_broken = when_broken
+        self.hints = hints
 
     def require(self, condition: object, not_yet: str) -> None:
         if not condition:
@@ -34,12 +37,17 @@ class SelfCheck:
             say(self.praise)
             return False
         if isinstance(error, NotYet):
-            say(f"Not yet: {error}")
+            self.not_yet(str(error))
             return True
         if isinstance(error, Exception):
-            say(f"Not yet: your answer raised {type(error).__name__} ({str(error)[:200]}); {self.when_broken}")
+            self.not_yet(f"your answer raised {type(error).__name__} ({str(error)[:200]}); {self.when_broken}")
             return True
         return False  # KeyboardInterrupt and the like stop the cell, as the student asked
+
+    def not_yet(self, problem: str) -> None:
+        say(f"Not yet: {problem}")
+        if self.hints is not None:
+            self.hints(1)
 
 
 def say(message: str) -> None:
@@ -47,14 +55,17 @@ def say(message: str) -> None:
 
 
 class Hints:
-    """An exercise's hints, from a nudge to nearly there: `hint(1)` first, `hint(2)` when still stuck."""
+    """An exercise's hints, from a nudge to nearly there: `hint(1)` first, `hint(2)` when still stuck. `name` is
+    the variable the notebook keeps them in, so that each hint says what to run for the next."""
 
-    def __init__(self, *steps: str) -> None:
+    def __init__(self, *steps: str, name: str = "hint") -> None:
         self.steps = steps
+        self.name = name
 
     def __call__(self, step: int = 1) -> None:
-        if not isinstance(step, int) or not 1 <= step <= len(self.steps):
-            print(f"There are hints 1 to {len(self.steps)}: hint(1), hint(2) ...")
+        if not isinstance(step, int) or isinstance(step, bool) or not 1 <= step <= len(self.steps):
+            print(f"There are hints 1 to {len(self.steps)}: {self.name}(1), {self.name}(2) ...")
             return
-        more = f" (hint({step + 1}) for more)" if step < len(self.steps) else ""
-        say(f"Hint {step}: {self.steps[step - 1]}{more}")
+        say(f"Hint {step} of {len(self.steps)}: {self.steps[step - 1]}")
+        if step < len(self.steps):
+            print(f"(Still stuck? Run {self.name}({step + 1}) for the next hint.)")
