@@ -145,3 +145,14 @@ def test_request_ids_are_version_4_uuids_as_the_uuid_module_writes_them(service)
     first, second = service.invoke("ids"), service.invoke("ids")
     assert first.payload == first.request_id != second.request_id
     assert uuid.UUID(first.request_id).version == 4 and str(uuid.UUID(first.request_id)) == first.request_id
+
+
+def test_output_written_past_sys_stdout_is_in_the_logs_and_a_quiet_invoke_has_none(service):
+    service.create_function("raw", "import os, subprocess\ndef lambda_handler(e, c):\n    if e == 'loud':\n"
+                                   "        os.write(1, b'fd one\\n')\n        os.write(2, b'fd two\\n')\n"
+                                   "        subprocess.run(['echo', 'child'])\n    return e\n")
+    loud, quiet = service.invoke("raw", "loud"), service.invoke("raw", "quiet")
+    lines = [e.message for e in loud.log_events]
+    start = next(n for n, line in enumerate(lines) if line.startswith("START"))
+    assert lines[start + 1:start + 4] == ["fd one", "fd two", "child"]
+    assert [e.message.split(" ")[0] for e in quiet.log_events] == ["START", "END", "REPORT"]
