@@ -4,8 +4,7 @@ from __future__ import annotations
 import pytest
 
 from lambdanb.service import billing
-from lambdanb.service.metrics import (FOLD_AFTER, GB_SECONDS, SAMPLES_KEPT, InvocationFacts,
-                                      MetricStore)
+from lambdanb.service.metrics import FOLD_AFTER, GB_SECONDS, SAMPLES_KEPT, InvocationFacts, MetricStore
 
 EMF = '''
 import json, time
