@@ -1,8 +1,11 @@
 """Logs as Lambda writes them, errors in Lambda's shape, and the deterministic mode for checked notebooks."""
 from __future__ import annotations
 
+import os
 import re
+import uuid
 
+from lambdanb.ids import uuid4_text
 from lambdanb.service.logs import MAX_EVENT_BYTES
 
 REPORT_WARM = re.compile(r"REPORT RequestId: (?P<id>[0-9a-f-]{36})\tDuration: \d+\.\d{2} ms\tBilled Duration: \d+ ms\t"
@@ -133,3 +136,23 @@ def test_deterministic_mode_makes_output_repeatable():
     assert "Duration: 1.00 ms\tBilled Duration: 101 ms\tMemory Size: 128 MB\tMax Memory Used: 40 MB\t" \
            "Init Duration: 100.00 ms" in logs
     assert f"[WARNING]\t2026-01-01T00:00:00.000Z\t{request_id}\thi" in logs
+
+
+def test_request_ids_are_version_4_uuids_as_the_uuid_module_writes_them(service):
+    for raw in [bytes(16), b"\xff" * 16, *(os.urandom(32) for _ in range(2000))]:
+        assert uuid4_text(raw) == str(uuid.UUID(bytes=raw[:16], version=4))
+    service.create_function("ids", "def lambda_handler(e, c):\n    return c.aws_request_id\n")
+    first, second = service.invoke("ids"), service.invoke("ids")
+    assert first.payload == first.request_id != second.request_id
+    assert uuid.UUID(first.request_id).version == 4 and str(uuid.UUID(first.request_id)) == first.request_id
+
+
+def test_output_written_past_sys_stdout_is_in_the_logs_and_a_quiet_invoke_has_none(service):
+    service.create_function("raw", "import os, subprocess\ndef lambda_handler(e, c):\n    if e == 'loud':\n"
+                                   "        os.write(1, b'fd one\\n')\n        os.write(2, b'fd two\\n')\n"
+                                   "        subprocess.run(['echo', 'child'])\n    return e\n")
+    loud, quiet = service.invoke("raw", "loud"), service.invoke("raw", "quiet")
+    lines = [e.message for e in loud.log_events]
+    start = next(n for n, line in enumerate(lines) if line.startswith("START"))
+    assert lines[start + 1:start + 4] == ["fd one", "fd two", "child"]
+    assert [e.message.split(" ")[0] for e in quiet.log_events] == ["START", "END", "REPORT"]

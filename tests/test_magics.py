@@ -142,3 +142,15 @@ def test_loading_the_extension_imports_neither_the_service_nor_moto():
               "      '|', ' '.join(name for name in ('moto', 'botocore') if name in sys.modules))")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["|"], out
+
+
+def test_the_first_invoke_imports_neither_event_sources_nor_api_gateway():
+    """Parts of the service a first invoke does not use are made, and their modules imported, on first use."""
+    lazy = ("lambdanb.service.event_sources", "lambdanb.service.triggers.api_gateway")
+    script = ("import sys, lambdanb\nlambdanb.create_function('f', 'def lambda_handler(e, c):\\n    return 1\\n')\n"
+              f"assert lambdanb.invoke('f').payload == 1\nlazy = {lazy!r}\n"
+              "print(' '.join(name for name in lazy if name in sys.modules), '|')\n"
+              "lambdanb.list_event_source_mappings()\n"
+              "print(' '.join(name for name in lazy if name in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["|", "lambdanb.service.event_sources"], out

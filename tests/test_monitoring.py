@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from lambdanb.service import billing
+from lambdanb.service.metrics import FOLD_AFTER, GB_SECONDS, SAMPLES_KEPT, InvocationFacts, MetricStore
 
 EMF = '''
 import json, time
@@ -58,3 +59,19 @@ def test_billing_tiers_and_free_tier():
     assert month.cost_after_free_tier == pytest.approx(9_000_000 * 0.0000002 + 600_000 * 0.0000166667)
     huge = billing.estimate(0, 7_000_000_000)
     assert huge.compute_cost == pytest.approx(6e9 * 0.0000166667 + 1e9 * 0.000015)
+
+
+def test_invocations_recorded_in_bulk_give_the_same_statistics_as_one_by_one():
+    """Past FOLD_AFTER invocations fold on their own; more values than SAMPLES_KEPT in a minute fold into totals."""
+    recorded, one_by_one = MetricStore(), MetricStore()
+    durations = [float(n % 997) for n in range(FOLD_AFTER + SAMPLES_KEPT + 7)]
+    for n, duration in enumerate(durations):
+        facts = InvocationFacts("f", 120.5 + n / 30, n % 3 == 0, duration, 1 + n % 5, duration / 1000)
+        recorded.record_invocation(facts)
+        one_by_one.put_all("f", facts.metrics(), facts.timestamp_s)
+    for metric in ("Invocations", "Errors", "Duration", "ConcurrentExecutions", GB_SECONDS):
+        for statistic in ("Sum", "SampleCount", "Minimum", "Maximum", "Average", "p50", "p99"):
+            assert recorded.total("f", metric, statistic) == one_by_one.total("f", metric, statistic), \
+                (metric, statistic)
+    assert [p.timestamp for p in recorded.datapoints("f", "Duration")] == [120, 180]
+    assert recorded.total("f", "Errors") == len(range(0, len(durations), 3))

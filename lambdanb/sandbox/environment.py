@@ -212,7 +212,8 @@ class ExecutionEnvironment:
         self.peak_mb = answer["peak_mb"]
         self._alone = answer.get("alone") is True
         self._pause()
-        return RunResult(RunStatus(answer["status"]), response, answer["duration_ms"], self.peak_mb, self._output())
+        output = self._output() if answer.get("output") is not False else ""  # a runtime that does not say: look
+        return RunResult(RunStatus(answer["status"]), response, answer["duration_ms"], self.peak_mb, output)
 
     @property
     def _live_channel(self) -> wire.Channel:

@@ -14,6 +14,9 @@ import time
 
 _HEADER = struct.Struct("!II")  # length of the JSON metadata, length of the raw body
 MAX_META_BYTES = 64 * 1024  # an answer's metadata is a few numbers and a request id
+# Made once: json.dumps with options and json.loads of bytes build or detect these on every call.
+_encode_meta = json.JSONEncoder(separators=(",", ":")).encode
+_decode_meta = json.JSONDecoder().decode
 
 
 class FrameError(ValueError):
@@ -35,11 +38,11 @@ def receive(fd: int) -> tuple[dict, bytes]:
     """Read one frame on a blocking descriptor (the environment's side)."""
     meta_size, body_size = _HEADER.unpack(_read_exactly(fd, _HEADER.size))
     data = _read_exactly(fd, meta_size + body_size)
-    return json.loads(data[:meta_size]), data[meta_size:]
+    return _decode_meta(data[:meta_size].decode()), data[meta_size:]
 
 
 def _frame(meta: dict, body: bytes) -> bytes:
-    encoded = json.dumps(meta, separators=(",", ":")).encode()
+    encoded = _encode_meta(meta).encode()
     return _HEADER.pack(len(encoded), len(body)) + encoded + body
 
 
@@ -99,8 +102,8 @@ class Channel:
             data = b"".join(chunks)
         self._buffer = data[end:]
         try:
-            meta = json.loads(data[_HEADER.size:_HEADER.size + meta_size])
-        except ValueError:
+            meta = _decode_meta(data[_HEADER.size:_HEADER.size + meta_size].decode())
+        except ValueError:  # UnicodeDecodeError included
             raise FrameError("the execution environment sent metadata that is not JSON") from None
         if not isinstance(meta, dict):
             raise FrameError("the execution environment sent metadata that is not an object")

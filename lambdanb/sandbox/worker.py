@@ -264,7 +264,15 @@ class Runtime:
             status, response = "failed", _too_large()                     # buffers an oversize answer
         self.stdout.end_invocation()
         return {"id": request_id, "status": status, "duration_ms": duration_ms,
-                "peak_mb": limits.peak_memory_mb(), "alone": self.company.alone()}, response
+                "peak_mb": limits.peak_memory_mb(), "alone": self.company.alone(), "output": self.wrote()}, response
+
+    def wrote(self) -> bool:
+        """Whether the log file holds output for the service to read (it empties the file when it reads it): said
+        with the answer, so that the service's side makes no system call of its own to find out."""
+        try:
+            return os.fstat(self.log_fd).st_size > 0
+        except OSError:  # the function closed it: the service looks for itself
+            return True
 
     def _encode(self, result: Any, request_id: str) -> tuple[str, bytes]:
         if isinstance(result, (bytes, bytearray)):

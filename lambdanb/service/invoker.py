@@ -13,7 +13,7 @@ from ..records import FunctionConfig, Invocation, InvocationRequest, LogEvent, T
 from ..sandbox.environment import ExecutionEnvironment, RunResult, RunStatus
 from . import billing, logs
 from .logs import LogStore, ReportStatus
-from .metrics import GB_SECONDS, MetricStore
+from .metrics import InvocationFacts, MetricStore
 from .placement import Placement
 
 
@@ -133,10 +133,9 @@ class Invoker:
         if config.logs_delivered:
             self.log_store.put(config.log_group, events)
         now_s = events[-1].timestamp / 1000
-        self.metrics.put_all(config.name, (
-            ("Invocations", 1), ("Errors", 0 if result.status is RunStatus.OK else 1), ("Duration", duration_ms),
-            ("ConcurrentExecutions", concurrency), (GB_SECONDS, billing.gb_seconds(config.memory_size, billed_ms))),
-            now_s)
+        self.metrics.record_invocation(InvocationFacts(
+            config.name, now_s, result.status is not RunStatus.OK, duration_ms, concurrency,
+            billing.gb_seconds(config.memory_size, billed_ms)))
         if result.output and '"_aws"' in result.output:
             self.metrics.put_embedded(result.output, now_s)
         return Invocation(

@@ -3,11 +3,12 @@ from the parts an invocation flows through."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import shutil
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import aws, runtimes
 from ..arns import function_arn, function_reference
@@ -26,7 +27,6 @@ from ..sandbox import leftovers
 from . import billing, packages, permissions
 from .async_queue import AsyncQueueStatus, Outcomes, event_invoke_config
 from .billing import CostEstimate
-from .event_sources import EventSources
 from .frontend import NO_PAYLOAD, Frontend
 from .functions import FunctionRegistry, validate
 from .invoker import Invoker
@@ -37,9 +37,12 @@ from .packages import Package
 from .placement import Placement
 from .settings import Settings
 from .triggers import Triggers
-from .triggers.api_gateway import ApiGateway
-from .triggers.http import FunctionUrl
 from .triggers.schedules import Schedules
+
+if TYPE_CHECKING:
+    from .event_sources import EventSources
+    from .triggers.api_gateway import ApiGateway
+    from .triggers.http import FunctionUrl
 
 SUMMED_METRICS = ("Invocations", "Errors", "Throttles", "AsyncEventsReceived", "AsyncEventsDropped",
                   "DeadLetterErrors", "DestinationDeliveryFailures")
@@ -69,10 +72,20 @@ class LambdaService:
         self.invoker = Invoker(self.placement, self.logs, self.metrics, self.clock)
         self.frontend = Frontend(self.functions, self.invoker, self.ids, self.settings, self.metrics, self.clock)
         self.queue = self.frontend.queue
-        self.event_sources = EventSources(self.frontend, self.functions, self.metrics, self.clock)
         self.triggers = Triggers(self.functions)
-        self.api_gateway = ApiGateway(self.frontend, lambda api_id: aws.local.api_routes(api_id))
         self.schedules = Schedules(self.frontend, lambda: self.settings.schedule_speedup)
+
+    # Made on first use, as their modules are imported then: the first invoke of a notebook needs neither.
+
+    @functools.cached_property
+    def event_sources(self) -> EventSources:
+        from .event_sources import EventSources
+        return EventSources(self.frontend, self.functions, self.metrics, self.clock)
+
+    @functools.cached_property
+    def api_gateway(self) -> ApiGateway:
+        from .triggers.api_gateway import ApiGateway
+        return ApiGateway(self.frontend, lambda api_id: aws.local.api_routes(api_id))
 
     def __repr__(self) -> str:
         changed = {k: v for k, v in vars(self.settings).items() if v != Settings.__dataclass_fields__[k].default}
@@ -496,6 +509,7 @@ class LambdaService:
             raise ResourceConflictException(
                 f"Failed to create function url config for [functionArn = {function_arn(name, qualifier)}]. "
                 "Error message:  FunctionUrlConfig exists for this Lambda function", operation)
+        from .triggers.http import FunctionUrl
         url = FunctionUrl(name, qualifier, auth_type, dict(cors or {}))
         url.serve(self.frontend)
         function.function_url = url
@@ -672,8 +686,11 @@ class LambdaService:
             if function.function_url is not None:
                 function.function_url.stop()
         self.schedules.close()
-        self.api_gateway.close()
-        self.event_sources.close()
+        made = vars(self)  # the parts made on first use, where they were
+        if "api_gateway" in made:
+            self.api_gateway.close()
+        if "event_sources" in made:
+            self.event_sources.close()
         self.queue.close()
         self.placement.close()
         shutil.rmtree(self.workdir, ignore_errors=True)

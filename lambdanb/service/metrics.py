@@ -34,6 +34,17 @@ class Datapoint:
         self.folded_minimum = min(self.folded_minimum, value)
         self.folded_maximum = max(self.folded_maximum, value)
 
+    def extend(self, values: list[float]) -> None:
+        """Many values at once (the invocations folded in together): as `add` for each, in one step."""
+        room = SAMPLES_KEPT - len(self.samples)
+        self.samples.extend(values[:room])
+        rest = values[room:]
+        if rest:
+            self.folded_count += len(rest)
+            self.folded_sum += math.fsum(rest)
+            self.folded_minimum = min(self.folded_minimum, min(rest))
+            self.folded_maximum = max(self.folded_maximum, max(rest))
+
     def merge(self, other: Datapoint) -> None:
         self.samples.extend(other.samples)
         self.folded_count += other.folded_count
@@ -88,11 +99,34 @@ class CustomMetric:
     unit: str
 
 
+@dataclass
+class InvocationFacts:
+    """What one invocation measured, recorded as it is; its five metrics are derived when someone reads them."""
+
+    function_name: str
+    timestamp_s: float
+    failed: bool
+    duration_ms: float
+    concurrency: int
+    gb_seconds: float
+
+    def metrics(self) -> tuple[tuple[str, float], ...]:
+        return (("Invocations", 1), ("Errors", 1 if self.failed else 0), ("Duration", self.duration_ms),
+                ("ConcurrentExecutions", self.concurrency), (GB_SECONDS, self.gb_seconds))
+
+
+FOLD_AFTER = 1000  # invocations recorded before they are folded into datapoints even if nobody reads them
+
+
 class MetricStore:
-    """Datapoints by (function, metric), one per minute; custom metrics from EMF log lines beside them."""
+    """Datapoints by (function, metric), one per minute; custom metrics from EMF log lines beside them.
+
+    An invocation's own metrics are recorded as one InvocationFacts and folded into datapoints in bulk, when
+    someone reads them or when FOLD_AFTER have piled up: the invoke itself pays for one append."""
 
     def __init__(self) -> None:
         self._series: defaultdict[tuple[str, str], dict[int, Datapoint]] = defaultdict(dict)
+        self._unfolded: list[InvocationFacts] = []
         self.custom: defaultdict[CustomMetric, list[float]] = defaultdict(list)
         self._lock = threading.Lock()
 
@@ -115,6 +149,28 @@ class MetricStore:
                             samples.extend(float(v) for v in values if isinstance(v, (int, float)))
                             del samples[:-SAMPLES_KEPT]
 
+    def record_invocation(self, facts: InvocationFacts) -> None:
+        with self._lock:
+            self._unfolded.append(facts)
+            if len(self._unfolded) >= FOLD_AFTER:
+                self._fold()
+
+    def _fold(self) -> None:
+        """The invocations recorded so far into their datapoints, grouped by function, metric and minute (called
+        with the lock held)."""
+        grouped: defaultdict[tuple[str, str, int], list[float]] = defaultdict(list)
+        for facts in self._unfolded:
+            minute = int(facts.timestamp_s // PERIOD_S * PERIOD_S)
+            for metric, value in facts.metrics():
+                grouped[(facts.function_name, metric, minute)].append(value)
+        self._unfolded = []
+        for (function_name, metric, minute), values in grouped.items():
+            series = self._series[(function_name, metric)]
+            point = series.get(minute)
+            if point is None:
+                point = series[minute] = Datapoint(minute)
+            point.extend(values)
+
     def put(self, function_name: str, metric: str, value: float, timestamp_s: float) -> None:
         self.put_all(function_name, ((metric, value),), timestamp_s)
 
@@ -131,6 +187,8 @@ class MetricStore:
 
     def datapoints(self, function_name: str, metric: str) -> list[Datapoint]:
         with self._lock:
+            if self._unfolded:
+                self._fold()
             return sorted(self._series.get((function_name, metric), {}).values(), key=lambda d: d.timestamp)
 
     def total(self, function_name: str, metric: str, statistic: str = "Sum") -> float:
