@@ -224,7 +224,7 @@ def test_console_test_button(jupyter, page, ui, path):
     shoot(burst, ui, "monitor")
     burst.locator(".lm-TabBar-tab:has-text('Configuration')").click()
     burst.locator("b:has-text('Reserved concurrency')").wait_for(timeout=30_000)
-    assert burst.locator("h4:has-text('Code') + table code:has-text('CodeSha256')").count() == 1  # the package
+    assert burst.locator("tr:has(h4:has-text('Code')) ~ tr code:has-text('CodeSha256')").count() == 1  # the package
     shoot(burst, ui, "configuration")
 
     # A deleted function's console stops and says so; the events it dropped end with their mark

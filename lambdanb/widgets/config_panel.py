@@ -79,7 +79,7 @@ class ConfigPanel:
             sections = [("", self.rows()), ("Code", self.package_rows())]
         except ResourceNotFoundException:
             sections = [("", [("Function", "deleted")])]
-        html = "".join(_section(title, rows) for title, rows in sections)
+        html = "<table>" + "".join(_section(title, rows) for title, rows in sections) + "</table>"
         if html != self.view.value:
             self.view.value = html
 
@@ -95,7 +95,7 @@ def _size(size: int) -> str:
 
 
 def _section(title: str, rows: list[tuple[str, str]]) -> str:
-    heading = f"<h4>{escape(title)}</h4>" if title else ""
-    return heading + "<table>" + "".join(f"<tr><td style='padding-right:1em'><b>{escape(k)}</b></td>"
-                                         f"<td><code>{escape(v).replace(chr(10), '<br>')}</code></td></tr>"
-                                         for k, v in rows) + "</table>"
+    # One table for every section, so that the values of all sections line up.
+    heading = f"<tr><td colspan='2'><h4>{escape(title)}</h4></td></tr>" if title else ""
+    return heading + "".join(f"<tr><td style='padding-right:1em'><b>{escape(k)}</b></td>"
+                             f"<td><code>{escape(v).replace(chr(10), '<br>')}</code></td></tr>" for k, v in rows)
