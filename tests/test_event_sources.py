@@ -89,16 +89,19 @@ def test_disable_enable_delete(service):
     assert service.list_event_source_mappings("toggled") == []
 
 
-def test_kinesis_in_order_with_retries_and_on_failure(service):
-    kinesis, stream, arn = make_stream("clicks")
-    sqs, failures_url, failures_arn = make_queue()
-    service.create_function("clicks", '''
+POISON_HANDLER = '''
 import base64, json
 def lambda_handler(event, context):
     print(json.dumps(event))
     if any(base64.b64decode(r["kinesis"]["data"]) == b"poison" for r in event["Records"]):
         raise ValueError("poison record")
-''')
+'''
+
+
+def test_kinesis_in_order_with_retries_and_on_failure(service):
+    kinesis, stream, arn = make_stream("clicks")
+    sqs, failures_url, failures_arn = make_queue()
+    service.create_function("clicks", POISON_HANDLER)
     for data in (b"a", b"b", b"poison", b"c", b"d"):  # already there: TRIM_HORIZON reads from the start
         kinesis.put_record(StreamName=stream, Data=data, PartitionKey="one")
     service.create_event_source_mapping("clicks", arn, starting_position="TRIM_HORIZON", batch_size=2,
@@ -329,13 +332,7 @@ def test_stream_records_older_than_the_maximum_age_are_skipped_to_the_on_failure
     moves on."""
     kinesis, stream, arn = make_stream("clicks")
     sqs, failures_url, failures_arn = make_queue()
-    service.create_function("clicks", '''
-import base64, json
-def lambda_handler(event, context):
-    print(json.dumps(event))
-    if any(base64.b64decode(r["kinesis"]["data"]) == b"poison" for r in event["Records"]):
-        raise ValueError("poison record")
-''')
+    service.create_function("clicks", POISON_HANDLER)
     lambda_client = aws.client("lambda")
     with pytest.raises(lambda_client.exceptions.InvalidParameterValueException, match="maximumRecordAgeInSeconds"):
         lambda_client.create_event_source_mapping(FunctionName="clicks", EventSourceArn=arn,

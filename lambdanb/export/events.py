@@ -170,6 +170,20 @@ def _invokes(integration: dict[str, Any] | None, function: str) -> bool:
     return _ours(invoked_function(integration["uri"] or ""), function)
 
 
+def _api_resource(stack: Stack, name: str, stages: dict[str, dict[str, str]],
+                  kind: tuple[str, str, str, str]) -> str:
+    """An AWS::Serverless::Api or HttpApi resource with the API's first stage (SAM's have one) and its variables;
+    kind is (SAM's type, what a person calls it, the stage when there is none, the variables' property)."""
+    sam_type, described, default_stage, variables_key = kind
+    logical = stack.free_id(logical_id(name, sam_type))
+    stage, variables = next(iter(stages.items()), (default_stage, {}))
+    properties: dict[str, Any] = {"Name": stack.name_parameter(logical, name, described), "StageName": stage}
+    if variables:
+        properties[variables_key] = variables
+    stack.resources[logical] = {"Type": f"AWS::Serverless::{sam_type}", "Properties": properties}
+    return logical
+
+
 def _rest_api(api_id: str, api: dict[str, Any], function: str,
               stack: Stack) -> Iterator[tuple[str, dict[str, Any]]]:
     """A REST API's methods as Api events; SAM's Api has one stage, the API's first (Prod if never deployed)."""
@@ -178,12 +192,7 @@ def _rest_api(api_id: str, api: dict[str, Any], function: str,
     if not methods:  # a non-proxy integration only: SAM cannot write it, and an Api without events is refused
         return
     name = aws.client("apigateway").get_rest_api(restApiId=api_id)["name"]
-    logical = stack.free_id(logical_id(name, "Api"))
-    stage, variables = next(iter(api["stages"].items()), ("Prod", {}))
-    properties: dict[str, Any] = {"Name": stack.name_parameter(logical, name, "REST API"), "StageName": stage}
-    if variables:
-        properties["Variables"] = variables
-    stack.resources[logical] = {"Type": "AWS::Serverless::Api", "Properties": properties}
+    logical = _api_resource(stack, name, api["stages"], ("Api", "REST API", "Prod", "Variables"))
     for path, method in methods:
         yield f"{name} {method} {path}", {"Type": "Api", "Properties": {
             "RestApiId": {"Ref": logical}, "Path": path, "Method": method.lower()}}
@@ -196,12 +205,7 @@ def _http_api(api_id: str, api: dict[str, Any], function: str,
     if not routes:
         return
     name = aws.client("apigatewayv2").get_api(ApiId=api_id)["Name"]
-    logical = stack.free_id(logical_id(name, "HttpApi"))
-    stage, variables = next(iter(api["stages"].items()), ("$default", {}))
-    properties: dict[str, Any] = {"Name": stack.name_parameter(logical, name, "HTTP API"), "StageName": stage}
-    if variables:
-        properties["StageVariables"] = variables
-    stack.resources[logical] = {"Type": "AWS::Serverless::HttpApi", "Properties": properties}
+    logical = _api_resource(stack, name, api["stages"], ("HttpApi", "HTTP API", "$default", "StageVariables"))
     for route in routes:
         event: dict[str, Any] = {"ApiId": {"Ref": logical}}
         if route["routeKey"] != "$default":  # SAM's event without Path and Method is the $default route

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 
@@ -97,11 +97,7 @@ def line_chart(series: Series, start: float, end: float, width: int = 440, heigh
         return bottom - value / y_max * (bottom - top)
 
     parts = [axis.svg(top, bottom, most=ticks or max(3, width // 70))]
-    for i in range(int(round(y_max / y_step)) + 1):
-        level = i * y_step
-        parts.append(f"<line x1='{left}' x2='{left + axis.width}' y1='{y(level):.1f}' y2='{y(level):.1f}' "
-                     f"stroke='{GRID}'/><text x='{left - 4}' y='{y(level) + 3:.1f}' text-anchor='end' "
-                     f"font-size='10' fill='{AXIS}' class='axis-value'>{number(level)}</text>")
+    parts.append(_value_grid(left, axis.width, y_max, y_step, y, number))
     parts.append(f"<text x='{left - 4}' y='{top - 8}' font-size='10' fill='{AXIS}' text-anchor='end' "
                  f"class='axis-unit'>{escape(series.unit)}</text>")  # above the values, clear of the longest
     if reference:
@@ -134,6 +130,18 @@ def line_chart(series: Series, start: float, end: float, width: int = 440, heigh
             f"<span style='color:#5f6b7a'>{escape(series.summary)}</span></div>")
     return (f"<div style='display:inline-block;vertical-align:top;width:{share};max-width:{width}px;"
             f"margin:4px 14px 10px 0'>{head}{svg}</div>")
+
+
+def _value_grid(left: float, width: float, high: float, step: float, y: Callable[[float], float],
+                label: Callable[[float], str]) -> str:
+    """The horizontal grid lines of a chart's value axis, each with its value at the left."""
+    lines = []
+    for i in range(int(round(high / step)) + 1):
+        level = i * step
+        lines.append(f"<line x1='{left}' x2='{left + width}' y1='{y(level):.1f}' y2='{y(level):.1f}' "
+                     f"stroke='{GRID}'/><text x='{left - 4}' y='{y(level) + 3:.1f}' text-anchor='end' "
+                     f"font-size='10' fill='{AXIS}' class='axis-value'>{label(level)}</text>")
+    return "".join(lines)
 
 
 def svg_document(width: float, height: float, css_class: str, body: str) -> str:
@@ -208,11 +216,7 @@ def xy_chart(title: str, curves: Sequence[Curve], x_unit: str, y_unit: str, summ
         parts.append(f"<line x1='{px(x):.1f}' x2='{px(x):.1f}' y1='{top}' y2='{bottom + 4}' stroke='{GRID}'/>"
                      f"<text x='{px(x):.1f}' y='{bottom + 15}' text-anchor='middle' font-size='10' fill='{AXIS}' "
                      f"class='axis-x'>{compact(x)}</text>")
-    for i in range(int(round(y_high / y_step)) + 1):
-        level = i * y_step
-        parts.append(f"<line x1='{left}' x2='{left + plot_width}' y1='{py(level):.1f}' y2='{py(level):.1f}' "
-                     f"stroke='{GRID}'/><text x='{left - 4}' y='{py(level) + 3:.1f}' text-anchor='end' "
-                     f"font-size='10' fill='{AXIS}' class='axis-value'>{compact(level)}</text>")
+    parts.append(_value_grid(left, plot_width, y_high, y_step, py, compact))
     parts.append(f"<text x='{left + plot_width}' y='{bottom + 29}' text-anchor='end' font-size='10' fill='{AXIS}' "
                  f"class='axis-unit'>{escape(x_unit)}{' (logarithmic)' if log_x else ''}</text>"
                  f"<text x='4' y='{top - 8}' font-size='10' fill='{AXIS}' class='axis-unit'>{escape(y_unit)}</text>")
