@@ -124,8 +124,8 @@ def grade_notebook(path: Path, reference: dict[str, Any] | None = None, cell_tim
         source = workdir / path.name
         source.write_text(json.dumps(notebook))
         cells, problem = run(source, workdir, cell_timeout, notebook_timeout)
-        if not cells:
-            cells = notebook["cells"]
+        if not cells:  # nothing ran: the checks have no output (never the student's saved ones)
+            cells = [{**cell, "outputs": []} for cell in notebook["cells"]]
         return grade_executed(student, cells, problem)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
@@ -168,8 +168,15 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not args.folder.is_dir():
         parser.error(f"{args.folder} is not a folder.")
-    if args.reference is not None and not args.reference.is_file():
-        parser.error(f"{args.reference} is not a file.")
+    if args.reference is not None:
+        try:
+            json.loads(args.reference.read_text())["cells"]
+        except (OSError, ValueError, KeyError, TypeError):
+            parser.error(f"{args.reference} is not a notebook that can be read.")
+    try:
+        args.csv.open("a").close()
+    except OSError as error:
+        parser.error(f"The grades cannot be written to {args.csv} ({error.strerror or error}).")
     grades = grade_folder(args.folder, args.reference, args.csv, args.cell_timeout, args.notebook_timeout)
     if not grades:
         print(f"There are no notebooks in {args.folder}.")

@@ -590,9 +590,9 @@ def install_s3_destination_check(route: LambdaRoute) -> None:
 
 
 def install_bodiless_signatures() -> None:
-    """moto checks the signature of a GET or DELETE without a body (API Gateway's) as if its headers were the body,
-    and refuses every such request once IAM is enforced: their signed body is empty. (A query-protocol POST, whose
-    form moto has read already, keeps its form as the body.)"""
+    """moto checks the signature of a GET or DELETE without a body (API Gateway's, Scheduler's) as if its headers
+    were the body, and refuses every such request once IAM is enforced: their signed body is empty. (A
+    query-protocol POST, whose form moto has read already, keeps its form as the body.)"""
     from moto.iam.access_control import IAMRequestBase
     create_aws_request = IAMRequestBase._create_aws_request
 
@@ -810,15 +810,10 @@ def serve(config: dict[str, str]) -> None:
         install()
         install_step_functions(server.port, config["access_key_id"], config["secret_access_key"])
 
-    bodiless = Once(install_bodiless_signatures)
-
-    def http_apis() -> None:
-        bodiless()
-        install_http_api_quick_create()
-
+    install_bodiless_signatures()  # every service's signed GET and DELETE (API Gateway, Scheduler, ...)
     door.before = {**{service: install for service in CALLS_LAMBDA}, "iam": Once(lambda: load_managed_policies(iam)),
-                   "stepfunctions": Once(step_functions), "apigateway": bodiless,
-                   "apigatewayv2": Once(http_apis), "dynamodb": Once(authorize_dynamodb_by_table)}
+                   "stepfunctions": Once(step_functions), "apigatewayv2": Once(install_http_api_quick_create),
+                   "dynamodb": Once(authorize_dynamodb_by_table)}
     report({"ready": True})
     threading.Thread(target=warm_up, args=(door, WARM_SERVICES), daemon=True, name="warm-up").start()
     server.serve_forever()

@@ -133,7 +133,7 @@ def test_an_http_api_with_its_own_routes_and_stage(web):
     api_id = apigatewayv2.create_api(Name="routes", ProtocolType="HTTP")["ApiId"]
     integration = apigatewayv2.create_integration(ApiId=api_id, IntegrationType="AWS_PROXY", IntegrationUri=FUNCTION_ARN,
                                                   PayloadFormatVersion="2.0")["IntegrationId"]
-    for key in ("GET /items/{id}", "ANY /files/{path+}"):
+    for key in ("ANY /items/{id}", "GET /items/{id}", "ANY /files/{path+}"):  # GET wins over ANY, in any order
         apigatewayv2.create_route(ApiId=api_id, RouteKey=key, Target=f"integrations/{integration}")
     apigatewayv2.create_stage(ApiId=api_id, StageName="beta", StageVariables={"table": "beta-orders"})
     allow_api_gateway(api_id)
@@ -146,5 +146,7 @@ def test_an_http_api_with_its_own_routes_and_stage(web):
     assert event["requestContext"]["stage"] == "beta" and event["stageVariables"] == {"table": "beta-orders"}
     requests.delete(url + "files/a/b.txt", timeout=30)
     assert last_event("web")["pathParameters"] == {"path": "a/b.txt"}
-    missing = requests.post(url + "items/42", timeout=30)  # no POST route, and no $default route
+    requests.post(url + "items/42", timeout=30)
+    assert last_event("web")["routeKey"] == "ANY /items/{id}"
+    missing = requests.post(url + "orders", timeout=30)  # no route for it, and no $default route
     assert missing.status_code == 404 and missing.json() == {"message": "Not Found"}

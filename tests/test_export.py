@@ -107,6 +107,7 @@ def test_export_stream_mappings_with_their_failure_destinations_and_filters(serv
     service.create_function("streams", HANDLER)
     service.create_event_source_mapping("streams", stream, starting_position="TRIM_HORIZON", batch_size=50,
                                         bisect_batch_on_function_error=True, maximum_retry_attempts=2,
+                                        maximum_record_age_in_seconds=3600,
                                         destination_config={"OnFailure": {"Destination": failures}})
     pattern = json.dumps({"eventName": ["INSERT"]})
     topic = aws.client("sns").create_topic(Name=unique("alarms"))["TopicArn"]
@@ -118,6 +119,7 @@ def test_export_stream_mappings_with_their_failure_destinations_and_filters(serv
     assert events["Kinesis"] == {
         "Stream": get_att(template, "AWS::Kinesis::Stream"), "BatchSize": 50, "Enabled": True,
         "StartingPosition": "TRIM_HORIZON", "BisectBatchOnFunctionError": True, "MaximumRetryAttempts": 2,
+        "MaximumRecordAgeInSeconds": 3600,
         "DestinationConfig": {"OnFailure": {"Destination": get_att(template, "AWS::SQS::Queue"), "Type": "SQS"}}}
     [topic_id] = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::SNS::Topic"]
     assert events["DynamoDB"] == {"Stream": get_att(template, "AWS::DynamoDB::Table", "StreamArn"), "BatchSize": 10,
@@ -149,7 +151,8 @@ def test_export_pushed_triggers_and_the_function_url(service, tmp_path):
     events.put_rule(Name="orders", EventBusName=bus, EventPattern=json.dumps({"source": ["shop.orders"]}))
     events.put_targets(Rule="orders", EventBusName=bus, Targets=[{"Id": "1", "Arn": arn}])
     aws.client("scheduler").create_schedule(
-        Name=unique("nightly"), ScheduleExpression="cron(0 3 * * ? *)", FlexibleTimeWindow={"Mode": "OFF"},
+        Name=unique("nightly"), ScheduleExpression="cron(0 3 * * ? *)", ScheduleExpressionTimezone="Europe/Paris",
+        FlexibleTimeWindow={"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15}, State="DISABLED",
         Target={"Arn": arn, "RoleArn": "arn:aws:iam::123456789012:role/scheduler", "Input": '{"job": "report"}'})
     service.create_function_url_config("pushed", cors={"AllowOrigins": ["*"], "AllowMethods": ["GET"]})
     template, properties = exported(service, "pushed", tmp_path)
@@ -164,8 +167,9 @@ def test_export_pushed_triggers_and_the_function_url(service, tmp_path):
     [bus_id] = [k for k, r in template["Resources"].items() if r["Type"] == "AWS::Events::EventBus"]
     assert found["EventBridgeRule"] == {"State": "ENABLED", "Pattern": {"source": ["shop.orders"]},
                                         "EventBusName": {"Ref": bus_id}}
-    assert found["ScheduleV2"]["ScheduleExpression"] == "cron(0 3 * * ? *)"
-    assert found["ScheduleV2"]["Input"] == '{"job": "report"}'
+    assert found["ScheduleV2"] == {"ScheduleExpression": "cron(0 3 * * ? *)", "State": "DISABLED",
+                                   "ScheduleExpressionTimezone": "Europe/Paris", "Input": '{"job": "report"}',
+                                   "FlexibleTimeWindow": {"Mode": "FLEXIBLE", "MaximumWindowInMinutes": 15}}
     assert properties["FunctionUrlConfig"] == {"AuthType": "NONE", "InvokeMode": "BUFFERED",
                                                "Cors": {"AllowOrigins": ["*"], "AllowMethods": ["GET"]}}
     assert template["Parameters"][template["Resources"][bucket_id]["Properties"]["BucketName"]["Ref"]] == {

@@ -67,3 +67,24 @@ def test_bad_arguments_get_one_sentence(tmp_path, capsys):
     assert "is not a folder." in capsys.readouterr().err
     assert grader.main([str(tmp_path), "--csv", str(tmp_path / "g.csv")]) == 1
     assert capsys.readouterr().out == f"There are no notebooks in {tmp_path}.\n"
+
+
+def test_a_notebook_that_never_ran_is_not_graded_by_its_saved_outputs(tmp_path, monkeypatch):
+    saved = json.loads(CAPSTONE.read_text())
+    for cell in saved["cells"]:
+        if grader.is_self_check(cell):
+            cell["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["Correct! (typed by hand)\n"]}]
+    (tmp_path / "mallory.ipynb").write_text(json.dumps(saved))
+    monkeypatch.setattr(grader, "run", lambda *args: ([], "papermill could not start."))
+    (grade,) = grader.grade_folder(tmp_path)
+    assert (grade.passed, grade.total, grade.problem) == (0, 5, "papermill could not start.")
+
+
+def test_a_reference_or_a_csv_that_cannot_be_used_gets_one_sentence(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("not a notebook")
+    with pytest.raises(SystemExit):
+        grader.main([str(tmp_path), "--reference", str(tmp_path / "notes.txt")])
+    assert "is not a notebook that can be read." in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        grader.main([str(tmp_path), "--csv", str(tmp_path / "no-such-folder" / "grades.csv")])
+    assert "The grades cannot be written to" in capsys.readouterr().err

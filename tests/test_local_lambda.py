@@ -158,6 +158,9 @@ def test_s3_refuses_a_function_whose_policy_does_not_allow_it(shell):
     bucket = f"uploads-{uuid.uuid4().hex[:8]}"
     s3.create_bucket(Bucket=bucket)
     allow("echo", "s3.amazonaws.com", "arn:aws:s3:::another-bucket")
+    # A public function URL's statement names everyone, but only for calls through the URL.
+    aws.client("lambda").add_permission(FunctionName="echo", StatementId="url", Action="lambda:InvokeFunction",
+                                        Principal="*", InvokedViaFunctionUrl=True)
     configuration = {"LambdaFunctionConfigurations": [{
         "LambdaFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:echo", "Events": ["s3:ObjectCreated:*"]}]}
     with pytest.raises(ClientError, match="Unable to validate the following destination configurations") as refused:

@@ -17,7 +17,10 @@ if TYPE_CHECKING:
 
 # The Lambda (and SAM) defaults of a mapping: left out of the template.
 _MAPPING_DEFAULTS = {"MaximumBatchingWindowInSeconds": 0, "FunctionResponseTypes": [],
-                     "BisectBatchOnFunctionError": False, "MaximumRetryAttempts": -1}
+                     "BisectBatchOnFunctionError": False, "MaximumRetryAttempts": -1,
+                     "MaximumRecordAgeInSeconds": -1}
+# What Scheduler writes when a schedule says nothing: left out of the template.
+_SCHEDULER_DEFAULTS = ({"Mode": "OFF"}, {"MaximumEventAgeInSeconds": 86400, "MaximumRetryAttempts": 185})
 _MAPPING_EVENT = {"sqs": ("SQS", "Queue"), "kinesis": ("Kinesis", "Stream"), "dynamodb": ("DynamoDB", "Stream")}
 
 
@@ -126,18 +129,20 @@ def _rules(function: str, stack: Stack) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def _schedules(function: str) -> Iterator[tuple[str, dict[str, Any]]]:
-    """EventBridge Scheduler schedules targeting the function (enabled ones: the local AWS lists those)."""
-    aws.endpoint()  # the local AWS runs (its schedules are read from it directly: moto refuses signed GETs to them)
-    for entry in aws.local.scheduled_lambda_targets():
-        if entry["kind"] != "schedule" or not _ours(entry["target"]["Arn"], function):
+    """EventBridge Scheduler schedules targeting the function, enabled or not."""
+    scheduler = aws.client("scheduler")
+    for listed in scheduler.get_paginator("list_schedules").paginate().search("Schedules[]"):
+        schedule = scheduler.get_schedule(Name=listed["Name"], GroupName=listed.get("GroupName", "default"))
+        target = schedule["Target"]
+        if not _ours(target["Arn"], function):
             continue
-        properties: dict[str, Any] = {"ScheduleExpression": entry["expression"], "State": "ENABLED"}
-        if entry["target"].get("Input"):
-            properties["Input"] = entry["target"]["Input"]
-        retry = entry["target"].get("RetryPolicy")
-        if retry:
-            properties["RetryPolicy"] = retry
-        yield entry["arn"].rsplit("/", 1)[-1], {"Type": "ScheduleV2", "Properties": properties}
+        properties: dict[str, Any] = {"ScheduleExpression": schedule["ScheduleExpression"],
+                                      "State": schedule.get("State", "ENABLED")}
+        optional = {"ScheduleExpressionTimezone": schedule.get("ScheduleExpressionTimezone"),
+                    "FlexibleTimeWindow": schedule.get("FlexibleTimeWindow"), "Input": target.get("Input"),
+                    "RetryPolicy": target.get("RetryPolicy")}
+        properties.update({key: value for key, value in optional.items() if value and value not in _SCHEDULER_DEFAULTS})
+        yield schedule["Name"], {"Type": "ScheduleV2", "Properties": properties}
 
 
 def _apis(function: str, stack: Stack) -> Iterator[tuple[str, dict[str, Any]]]:

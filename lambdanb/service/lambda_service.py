@@ -252,12 +252,11 @@ class LambdaService:
                                 kernel_packages=bool(kernel_packages),
                                 dead_letter_target_arn=(dead_letter_config or {}).get("TargetArn"), **settings)
         if role:
-            from .. import aws
-            config.role = aws.local.role_arn(role)
-            try:  # as CreateFunction does: a role Lambda cannot assume is refused now
+            try:  # as Lambda does: a role it cannot assume is refused now, not at the first invoke
+                config.role = aws.local.role_arn(role)
                 aws.local.credentials(config.role)
             except LambdaNBError as refused:
-                raise InvalidParameterValueException(str(refused), "CreateFunction") from None
+                raise InvalidParameterValueException(str(refused), operation) from None
             config.logs_delivered = all(aws.local.role_allows(config.role, action) for action in aws.LOG_ACTIONS)
         return config
 

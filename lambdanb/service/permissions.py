@@ -9,6 +9,8 @@ from typing import Any
 from ..arns import function_arn
 
 INVOKE_ACTIONS = ("lambda:InvokeFunction", "lambda:*", "*")
+# The conditions a service's invoke is checked against; a statement with any other grants it nothing.
+SERVICE_CONDITIONS = {("ArnLike", "AWS:SourceArn"), ("StringEquals", "AWS:SourceAccount")}
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,9 @@ def _grants(statement: dict[str, Any], caller: ServiceCaller, resource: str) -> 
     if not fnmatch.fnmatchcase(resource, statement.get("Resource", "")):
         return False
     conditions = statement.get("Condition", {})
+    tested = {(operator, key) for operator, tests in conditions.items() for key in tests}
+    if not tested <= SERVICE_CONDITIONS:  # e.g. lambda:InvokedViaFunctionUrl: a statement for another caller
+        return False
     arn_like = conditions.get("ArnLike", {}).get("AWS:SourceArn")
     if arn_like is not None and not fnmatch.fnmatchcase(caller.source_arn, arn_like):
         return False

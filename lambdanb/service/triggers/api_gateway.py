@@ -88,8 +88,9 @@ def find_route(api: dict[str, Any], method: str, path: str) -> Route | None:
             route_method, _, template = route["routeKey"].partition(" ")
             parameters = match_path(template, path)
             if parameters is not None and route_method in (method, "ANY"):
-                found.append((_specificity(template), Route(template, route["routeKey"], parameters,
-                                                            route["integration"])))
+                # at equal paths, GET /items wins over ANY /items, as API Gateway chooses
+                found.append(((*_specificity(template), route_method != "ANY"),
+                              Route(template, route["routeKey"], parameters, route["integration"])))
         default = next((r for r in api["routes"] if r["routeKey"] == "$default"), None)
         if not found and default is not None:
             return Route("$default", "$default", {}, default["integration"])
