@@ -34,7 +34,7 @@ LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 _SESSION_SECONDS = 43200
 SERVER_SCRIPT = local_aws_server.__file__
 # Made while the server boots (on the other core), so the first calls do not pay for loading boto3's models.
-PREPARED_CLIENTS = ("sts", "iam", "s3", "sqs")
+PREPARED_CLIENTS = ("iam", "s3", "sqs")
 
 
 def _trust_policy() -> str:

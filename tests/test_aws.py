@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import json
 import threading
-import uuid
 
 import pytest
+from support import unique
 
 from lambdanb import aws
 from lambdanb.errors import InvalidParameterValueException
@@ -25,10 +25,6 @@ def lambda_handler(event, context):
         written = str(error)
     return {"read": body, "write": written}
 '''
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ import pytest
 from support import as_student
 
 import lambdanb
+from lambdanb import grader
 
 LABS = sorted((Path(__file__).parent.parent / "labs").glob("[0-9][0-9]-*.ipynb"))
 SANITIZE = Path(lambdanb.__file__).parent / "nbval-sanitize.cfg"
@@ -63,9 +64,8 @@ def run_lab(lab: Path, tmp_path: Path, answer: dict | None = None) -> list[dict]
 
 
 def self_checks(cells: list[dict]) -> list[str]:
-    """The text each self-check cell printed."""
-    return ["".join("".join(output.get("text", "")) for output in cell.get("outputs", []))
-            for cell in cells if "self-check" in cell["metadata"].get("tags", [])]
+    """The text each self-check cell printed, as the grader reads it."""
+    return [grader.printed(cell) for cell in cells if grader.is_self_check(cell)]
 
 
 def test_there_is_a_first_lab():

@@ -3,16 +3,13 @@ Configuration tab with the function's resource policy."""
 from __future__ import annotations
 
 import json
-import uuid
+
+from support import unique
 
 from lambdanb import aws
 from lambdanb.widgets.config_panel import ConfigPanel
 
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:web"
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def test_every_kind_of_trigger_and_the_policy_are_listed(service):

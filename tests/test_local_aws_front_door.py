@@ -4,10 +4,10 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
+from support import unique
 
 from lambdanb import aws
 from lambdanb.aws import LocalAWS
@@ -50,10 +50,6 @@ def lambda_handler(event, context):
         found["escalate"] = str(error)
     return found
 '''
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def test_a_function_cannot_reach_motos_own_api_nor_switch_enforcement_off(service):

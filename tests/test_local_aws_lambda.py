@@ -7,12 +7,12 @@ import queue
 import threading
 import urllib.error
 import urllib.request
-import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import boto3
 import pytest
 from botocore.config import Config
+from support import unique
 
 from lambdanb import aws
 from lambdanb.aws import LocalAWS
@@ -68,10 +68,6 @@ def routed():
     yield local, recorder
     local.stop()
     recorder.close()
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def test_without_lambdanbs_endpoint_the_lambda_api_answers_one_sentence():

@@ -244,3 +244,11 @@ def test_schedule_expressions_as_aws_writes_them():
     assert (monday.tm_wday, monday.tm_hour) == (0, 8)
     assert time.gmtime(next_time("cron(0 0 1 1 ? 2030)", start)).tm_year == 2030
     assert next_time("at(2026-11-27T09:00:00)", start) is None
+
+
+def test_an_s3_trigger_that_cannot_be_made_leaves_no_permission_behind(shell):
+    lambdanb.create_function("echo", ECHO)
+    with pytest.raises(lambdanb.LambdaNBError, match="^The bucket no-such-bucket-here cannot notify echo: "):
+        lambdanb.add_s3_trigger("echo", "no-such-bucket-here")
+    with pytest.raises(aws.client("lambda").exceptions.ResourceNotFoundException):
+        aws.client("lambda").get_policy(FunctionName="echo")

@@ -3,16 +3,13 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
+
+from support import unique
 
 from lambdanb import aws
 
 ROLE = "arn:aws:iam::123456789012:role/states-role"
 FUNCTION = "arn:aws:lambda:us-east-1:123456789012:function:"
-
-
-def unique(prefix: str) -> str:
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
 def run(definition: dict, payload: dict) -> tuple[dict, list[dict]]:

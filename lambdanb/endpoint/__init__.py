@@ -3,6 +3,7 @@ to the notebook's Lambda service as they would to AWS. One module per group of o
 request shapes come from botocore's model of the Lambda API."""
 from __future__ import annotations
 
+import functools
 import importlib
 import threading
 import urllib.parse
@@ -21,6 +22,7 @@ __all__ = ["LambdaEndpoint", "served_operations"]
 CODE_PATH = "/lambdanb/code/"  # where GetFunction's Code.Location points: the package's zip, for download
 
 
+@functools.cache  # once: every request asks
 def _load_operations() -> None:
     """Import the modules that register the operations, on the first request: they read botocore's model of the
     Lambda API, a quarter of a second that a notebook which never calls the API should not wait for."""

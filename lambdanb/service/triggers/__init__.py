@@ -15,7 +15,8 @@ from .s3 import S3Trigger
 
 
 class Triggers:
-    """Adds triggers to the services that send them; each function's record lists its own."""
+    """Adds triggers to the services that send them, and lists a function's triggers from the local AWS (where
+    they live, as on AWS), its URL and its event source mappings."""
 
     def __init__(self, functions: FunctionRegistry) -> None:
         self.functions = functions
@@ -24,10 +25,12 @@ class Triggers:
                        suffix: str) -> dict[str, Any]:
         self.functions.get(function_name, "PutBucketNotificationConfiguration")
         trigger = S3Trigger(function_name, bucket, list(events), prefix, suffix)
-        self.allow_service(function_name, "s3.amazonaws.com", f"arn:aws:s3:::{bucket}")
+        added = self.allow_service(function_name, "s3.amazonaws.com", f"arn:aws:s3:::{bucket}")
         try:
             trigger.configure_bucket()
         except Exception as error:
+            if added is not None:  # the permission was for this trigger alone
+                self.functions.get(function_name).policy.remove(added)
             raise LambdaNBError(f"The bucket {bucket} cannot notify {function_name}: {error}") from None
         return trigger.describe()
 
@@ -46,13 +49,16 @@ class Triggers:
                    "Detail": f"{m['State']}, batch {m['BatchSize']}"} for m in mappings]
         return found
 
-    def allow_service(self, function_name: str, principal: str, source_arn: str) -> None:
+    def allow_service(self, function_name: str, principal: str, source_arn: str) -> dict[str, Any] | None:
         """What the console adds with a trigger: a statement letting the service invoke the function for this
-        source, unless the policy already allows it."""
+        source, unless the policy already allows it; the statement added, if any."""
         function = self.functions.get(function_name, "AddPermission")
-        if not allows(function.policy, ServiceCaller(principal, source_arn, ACCOUNT_ID), function_name, None):
-            function.policy.append(statement(f"lambda-{uuid.uuid4()}", "lambda:InvokeFunction", principal,
-                                             function_arn(function_name), source_arn, ACCOUNT_ID, None))
+        if allows(function.policy, ServiceCaller(principal, source_arn, ACCOUNT_ID), function_name, None):
+            return None
+        added = statement(f"lambda-{uuid.uuid4()}", "lambda:InvokeFunction", principal,
+                          function_arn(function_name), source_arn, ACCOUNT_ID, None)
+        function.policy.append(added)
+        return added
 
 
 def names_function(arn: str, function_name: str) -> bool:
