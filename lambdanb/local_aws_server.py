@@ -317,11 +317,12 @@ def lambda_role_session(role_arn: str) -> tuple[int, dict[str, Any]]:
         return 404, {"Message": f"There is no role {role_arn}."}
     if not trusts_lambda(json.loads(urllib.parse.unquote(role.assume_role_policy_document))):
         return 400, {"Message": "The role defined for the function cannot be assumed by Lambda."}
+    duration = int(role.max_session_duration or 3600)
     session = sts_backends[default_account()]["aws"].assume_role(
         region_name="us-east-1", role_session_name="lambdanb", role_arn=role_arn, policy="",
-        duration=int(role.max_session_duration or 3600), external_id="")
+        duration=duration, external_id="")
     return 200, {"AccessKeyId": session.access_key_id, "SecretAccessKey": session.secret_access_key,
-                 "SessionToken": session.session_token, "DurationSeconds": int(role.max_session_duration or 3600)}
+                 "SessionToken": session.session_token, "DurationSeconds": duration}
 
 
 def trusts_lambda(trust_policy: dict[str, Any]) -> bool:

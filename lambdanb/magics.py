@@ -4,7 +4,6 @@ The API is imported when a magic first runs, not when the extension loads: a ker
 uses it starts as quickly as one that does not load it."""
 from __future__ import annotations
 
-import contextlib
 import json
 import shlex
 from typing import TYPE_CHECKING, Any
@@ -14,7 +13,7 @@ from IPython.core.magic import Magics, cell_magic, line_magic, magics_class, no_
 from IPython.core.magic_arguments import argument, magic_arguments
 from IPython.display import display
 
-from .errors import LambdaNBError, ResourceConflictException, ResourceNotFoundException
+from .errors import LambdaNBError, ResourceNotFoundException
 
 if TYPE_CHECKING:
     from .records import Invocation
@@ -227,6 +226,8 @@ class LambdaMagics(Magics):
         from . import api
         args = _parse(self._url, line)
         if args.api:
+            if args.auth_type != "NONE":
+                raise LambdaNBError("--auth-type is a function URL's: an API Gateway API's URL has none.")
             url = api.api_url(args.name, args.stage)
             browser = api.api_url(args.name, args.stage, for_browser=True)
             print(f"API {args.name}'s invoke URL: {url}"
@@ -236,13 +237,8 @@ class LambdaMagics(Magics):
             described = api.get_function_url_config(args.name)
         except ResourceNotFoundException:
             described = api.create_function_url_config(args.name, auth_type=args.auth_type)
-            if args.auth_type == "NONE":  # what the console adds with a public URL, unless it is there
-                public: list[tuple[str, str, dict[str, Any]]] = [
-                    ("FunctionURLAllowPublicAccess", "lambda:InvokeFunctionUrl", {"function_url_auth_type": "NONE"}),
-                    ("FunctionURLAllowInvokeAction", "lambda:InvokeFunction", {"invoked_via_function_url": True})]
-                for sid, action, condition in public:
-                    with contextlib.suppress(ResourceConflictException):
-                        api.add_permission(args.name, sid, action, "*", **condition)
+            if args.auth_type == "NONE":
+                api.lambda_service().allow_public_function_url(args.name)
         url = described["FunctionUrl"]
         browser = api.lambda_service().function_url_for_browser(args.name)
         print(f"{args.name}'s function URL: {url}" + (f"\nfrom your browser: {browser}" if browser != url else ""))

@@ -2,6 +2,7 @@
 from the parts an invocation flows through."""
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import shutil
@@ -522,6 +523,16 @@ class LambdaService:
     def function_url_for_browser(self, name: str) -> str:
         """The function URL as the user's browser reaches it (through jupyter-server-proxy on JupyterHub)."""
         return self._function_url(name, "GetFunctionUrlConfig").browser_url
+
+    def allow_public_function_url(self, name: str) -> None:
+        """What the console adds with a URL whose auth type is NONE: anyone may call the URL, and through it the
+        function (AWS asks for both statements since October 2025). Statements already there stay."""
+        public: list[tuple[str, str, dict[str, Any]]] = [
+            ("FunctionURLAllowPublicAccess", "lambda:InvokeFunctionUrl", {"function_url_auth_type": "NONE"}),
+            ("FunctionURLAllowInvokeAction", "lambda:InvokeFunction", {"invoked_via_function_url": True})]
+        for statement_id, action, condition in public:
+            with contextlib.suppress(ResourceConflictException):
+                self.add_permission(name, statement_id, action, "*", **condition)
 
     def delete_function_url_config(self, name: str, qualifier: str | None = None) -> None:
         url = self._function_url(name, "DeleteFunctionUrlConfig", qualifier)

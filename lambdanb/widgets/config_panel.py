@@ -61,6 +61,7 @@ class ConfigPanel:
             ("Imports", "the kernel's packages too (runs differently on AWS)" if package["KernelPackages"]
              else "the runtime's (standard library, boto3), the package's and the layers'"),
         ]
+
     def trigger_rows(self) -> list[tuple[str, str]]:
         """The console's Triggers and Permissions → Resource-based policy: one line per trigger and statement."""
         service, name = self.service, self.function_name

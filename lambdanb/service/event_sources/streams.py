@@ -100,16 +100,20 @@ class StreamPoller(MappingPoller):
         if limit == -1:
             return batch
         now = time.time()
-        expired = [record for record in batch if now - self._arrival(record) > limit]
+        expired: list[dict] = []
+        fresh: list[dict] = []
+        for record in batch:
+            (expired if now - self._arrival(record) > limit else fresh).append(record)
         if expired:
             self._give_up(shard, expired, "RecordAgeExceeded", attempts, invocation)
-        return [record for record in batch if record not in expired]
+        return fresh
 
     def _until_expiry(self, batch: list[dict]) -> float:
         """Seconds until the batch's oldest record is older than MaximumRecordAgeInSeconds (no limit: forever)."""
         limit = self.mapping.maximum_record_age_in_seconds
         if limit == -1:
             return float("inf")
+        # a moment past the limit, so that the record is expired when the poller looks again
         return max(0.0, min(self._arrival(r) for r in batch) + limit - time.time()) + 0.01
 
     def _iterator_age(self, batch: list[dict[str, Any]], invocation: Invocation, attempts: int) -> None:
