@@ -342,18 +342,17 @@ def trusts_lambda(trust_policy: dict[str, Any]) -> bool:
 def scheduled_lambda_targets(every_state: bool = False) -> list[dict[str, Any]]:
     """The enabled (or all) EventBridge rules with a ScheduleExpression and EventBridge Scheduler schedules, one
     entry per Lambda target: {"kind": "rule" or "schedule", "arn", "expression", "state", "target"}."""
-    from moto.core import DEFAULT_ACCOUNT_ID
     from moto.events.models import events_backends
     from moto.scheduler.models import scheduler_backends
     found = []
-    for events in events_backends[DEFAULT_ACCOUNT_ID].values():
+    for events in events_backends[default_account()].values():
         for bus in events.event_buses.values():
             for rule in bus.rules.values():
                 if rule.scheduled_expression and (every_state or rule.state == "ENABLED"):
                     found += [{"kind": "rule", "arn": rule.arn, "expression": rule.scheduled_expression,
                                "state": rule.state, "target": target}
                               for target in rule.targets if ":lambda:" in target["Arn"]]
-    for scheduler in scheduler_backends[DEFAULT_ACCOUNT_ID].values():
+    for scheduler in scheduler_backends[default_account()].values():
         for group in scheduler.schedule_groups.values():
             for schedule in group.schedules.values():
                 if (every_state or schedule.state == "ENABLED") and ":lambda:" in schedule.target["Arn"]:
@@ -367,10 +366,9 @@ def lambda_triggers() -> list[dict[str, Any]]:
     {"Type", "FunctionArn", "Source" (the bucket, topic, rule, schedule or API's ARN), "Detail"}."""
     from moto.apigateway.models import apigateway_backends
     from moto.apigatewayv2.models import apigatewayv2_backends
-    from moto.core import DEFAULT_ACCOUNT_ID
     from moto.s3.models import s3_backends
     from moto.sns.models import sns_backends
-    account = DEFAULT_ACCOUNT_ID
+    account = default_account()
     found: list[dict[str, Any]] = []
     for s3 in s3_backends[account].values():
         for bucket in s3.buckets.values():
@@ -417,11 +415,10 @@ def invoked_function(uri: str) -> str:
 
 def event_pattern_targets() -> list[dict[str, Any]]:
     """The EventBridge rules with an event pattern, one entry per Lambda target."""
-    from moto.core import DEFAULT_ACCOUNT_ID
     from moto.events.models import events_backends
     return [{"kind": "rule", "arn": rule.arn, "expression": f"pattern {rule.event_pattern.dump()}",
              "state": rule.state, "target": target}
-            for events in events_backends[DEFAULT_ACCOUNT_ID].values() for bus in events.event_buses.values()
+            for events in events_backends[default_account()].values() for bus in events.event_buses.values()
             for rule in bus.rules.values() if not rule.scheduled_expression
             for target in rule.targets if ":lambda:" in target["Arn"]]
 
@@ -437,11 +434,10 @@ class Refused(Exception):
 def signer_arn(method: str, target: str, headers: dict[str, str], body: bytes) -> str:
     """The ARN of whoever signed a request (a user, or a role's session), with the signature checked by moto's IAM
     as for any other service's request."""
-    from moto.core import DEFAULT_ACCOUNT_ID
     from moto.core.exceptions import InvalidClientTokenIdError, SignatureDoesNotMatchError
     from moto.iam.access_control import IAMRequest
     try:
-        request = IAMRequest(account_id=DEFAULT_ACCOUNT_ID, method=method, path=target, data={}, body=body,
+        request = IAMRequest(account_id=default_account(), method=method, path=target, data={}, body=body,
                              headers=headers, action="")
         request.check_signature()
     except InvalidClientTokenIdError as error:
@@ -497,14 +493,13 @@ def exit_when_kernel_ends() -> None:
 def make_administrator(admin_user: str, access_key_id: str, secret_access_key: str) -> Any:
     """The notebook's administrator, made directly in moto's IAM backend (no request to answer, none to forge),
     with AdministratorAccess's document inline: AWS's managed policies load later (load_managed_policies)."""
-    from moto.core import DEFAULT_ACCOUNT_ID
     from moto.iam.models import iam_backends
     from moto.utilities.utils import PARTITION_NAMES
     os.environ["MOTO_IAM_LOAD_MANAGED_POLICIES"] = "false"
     # moto looks every access key up in every partition's IAM: made now, while they are cheap to make.
     for partition in PARTITION_NAMES:
-        iam_backends[DEFAULT_ACCOUNT_ID][partition]
-    iam = iam_backends[DEFAULT_ACCOUNT_ID]["aws"]
+        iam_backends[default_account()][partition]
+    iam = iam_backends[default_account()]["aws"]
     iam.create_user("us-east-1", admin_user)
     iam.put_user_policy(admin_user, "AdministratorAccess", json.dumps(
         {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
@@ -635,8 +630,7 @@ def api_routes(api_id: str) -> dict[str, Any] | None:
     such API."""
     from moto.apigateway.models import apigateway_backends
     from moto.apigatewayv2.models import apigatewayv2_backends
-    from moto.core import DEFAULT_ACCOUNT_ID
-    for region, rest_backend in apigateway_backends[DEFAULT_ACCOUNT_ID].items():
+    for region, rest_backend in apigateway_backends[default_account()].items():
         rest = rest_backend.apis.get(api_id)
         if rest is not None:
             resources = [{"path": resource.get_path(), "methods": {
@@ -645,7 +639,7 @@ def api_routes(api_id: str) -> dict[str, Any] | None:
                 for method, m in resource.resource_methods.items()}} for resource in rest.resources.values()]
             return {"kind": "REST", "region": region, "resources": resources,
                     "stages": {name: stage.variables for name, stage in rest.stages.items()}}
-    for region, http_backend in apigatewayv2_backends[DEFAULT_ACCOUNT_ID].items():
+    for region, http_backend in apigatewayv2_backends[default_account()].items():
         api = http_backend.apis.get(api_id)
         if api is not None and api.protocol_type == "HTTP":
             integrations = {f"integrations/{i.id}": {"type": i.integration_type, "uri": i.integration_uri,
@@ -688,10 +682,9 @@ def count_rule_invocation(rule: Any, delivered: bool) -> None:
     """EventBridge's metrics of a rule in CloudWatch (namespace AWS/Events, dimension RuleName): Invocations, and
     FailedInvocations for a target that could not be invoked (its policy refused, or Lambda was down)."""
     from moto.cloudwatch.models import cloudwatch_backends
-    from moto.core import DEFAULT_ACCOUNT_ID
     region = rule.arn.split(":")[3]
     names = ["Invocations"] if delivered else ["Invocations", "FailedInvocations"]
-    cloudwatch_backends[DEFAULT_ACCOUNT_ID][region].put_metric_data("AWS/Events", [
+    cloudwatch_backends[default_account()][region].put_metric_data("AWS/Events", [
         {"MetricName": name, "Value": 1, "Unit": "Count", "Dimensions": [{"Name": "RuleName", "Value": rule.name}]}
         for name in names])
 

@@ -1,4 +1,4 @@
-"""Small helpers the tests share: waiting for what background threads and processes do, zips made in memory,
+"""What the tests share: waiting for what background threads and processes do, zips made in memory,
 resources of the local AWS made in one call, the checks an exported SAM template must pass, and the shape (key
 paths) of an event."""
 from __future__ import annotations

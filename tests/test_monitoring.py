@@ -68,7 +68,8 @@ def test_invocations_recorded_in_bulk_give_the_same_statistics_as_one_by_one():
     for n, duration in enumerate(durations):
         facts = InvocationFacts("f", 120.5 + n / 30, n % 3 == 0, duration, 1 + n % 5, duration / 1000)
         recorded.record_invocation(facts)
-        one_by_one.put_all("f", facts.metrics(), facts.timestamp_s)
+        for metric, value in facts.metrics():
+            one_by_one.put("f", metric, value, facts.timestamp_s)
     for metric in ("Invocations", "Errors", "Duration", "ConcurrentExecutions", GB_SECONDS):
         for statistic in ("Sum", "SampleCount", "Minimum", "Maximum", "Average", "p50", "p99"):
             assert recorded.total("f", metric, statistic) == one_by_one.total("f", metric, statistic), \

@@ -12,7 +12,7 @@ from .resources import Stack
 def policies(role_arn: str | None, stack: Stack) -> list[Any]:
     """SAM's Policies for a local role: AWS managed policies by ARN; the role's inline policies and the customer
     managed policies attached to it as documents, their resources referring to the stack's. A function
-    without a role of its own get none: SAM's role writes its logs, as lambdanb's default does."""
+    without a role of its own gets none: SAM's role writes its logs, as lambdanb's default does."""
     if not role_arn or role_arn == DEFAULT_ROLE:
         return []
     iam = aws.client("iam")

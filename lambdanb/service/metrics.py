@@ -5,7 +5,7 @@ import json
 import math
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 PERIOD_S = 60
@@ -165,25 +165,20 @@ class MetricStore:
                 grouped[(facts.function_name, metric, minute)].append(value)
         self._unfolded = []
         for (function_name, metric, minute), values in grouped.items():
-            series = self._series[(function_name, metric)]
-            point = series.get(minute)
-            if point is None:
-                point = series[minute] = Datapoint(minute)
-            point.extend(values)
+            self._point(function_name, metric, minute).extend(values)
+
+    def _point(self, function_name: str, metric: str, minute: int) -> Datapoint:
+        """The metric's datapoint of that minute, made if missing (called with the lock held)."""
+        series = self._series[(function_name, metric)]
+        point = series.get(minute)
+        if point is None:
+            point = series[minute] = Datapoint(minute)
+        return point
 
     def put(self, function_name: str, metric: str, value: float, timestamp_s: float) -> None:
-        self.put_all(function_name, ((metric, value),), timestamp_s)
-
-    def put_all(self, function_name: str, values: Iterable[tuple[str, float]], timestamp_s: float) -> None:
-        """Several metrics of one moment at once (what one invocation measured), under one lock."""
-        minute = int(timestamp_s // PERIOD_S * PERIOD_S)
+        """One value of a metric that is not an invocation's (throttles, async events, iterator age ...)."""
         with self._lock:
-            for metric, value in values:
-                series = self._series[(function_name, metric)]
-                point = series.get(minute)
-                if point is None:
-                    point = series[minute] = Datapoint(minute)
-                point.add(value)
+            self._point(function_name, metric, int(timestamp_s // PERIOD_S * PERIOD_S)).add(value)
 
     def datapoints(self, function_name: str, metric: str) -> list[Datapoint]:
         with self._lock:
