@@ -10,6 +10,7 @@ Self-check cells carry the cell tag "self-check" and print a line starting "Corr
 """
 from __future__ import annotations
 
+import configparser
 import json
 import os
 import shutil
@@ -66,6 +67,13 @@ def run_lab(lab: Path, tmp_path: Path, answer: dict | None = None) -> list[dict]
 def self_checks(cells: list[dict]) -> list[str]:
     """The text each self-check cell printed, as the grader reads it."""
     return [grader.printed(cell) for cell in cells if grader.is_self_check(cell)]
+
+
+def test_the_sanitize_file_reads_as_nbval_reads_it():
+    # nbval reads it with configparser, which refuses a section named twice
+    sections = configparser.ConfigParser()
+    sections.read(SANITIZE)
+    assert all({"regex", "replace"} <= set(sections[name]) for name in sections.sections())
 
 
 def test_there_is_a_first_lab():
