@@ -64,8 +64,8 @@ def test_a_frozen_environment_is_frozen_and_still_dies(service):
     service.invoke("spinner", "start")
     waiting = environment(service, "spinner")
     members = list(waiting._group.members()) if waiting._group is not None else [waiting.process.pid]
-    assert len(members) >= 2  # the environment and its ticking shell
-    if waiting._group is not None:
+    if waiting._group is not None:  # without a delegated cgroup, only the environment itself is known
+        assert len(members) >= 2  # the environment and its ticking shell
         assert (cgroups.ROOT / "freezer" / waiting._group.name / "freezer.state").read_text().strip() \
             in ("FREEZING", "FROZEN")
     service.close()

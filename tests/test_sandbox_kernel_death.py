@@ -59,8 +59,11 @@ environments = [e.process.pid for pool in pools for e in [*pool.idle, *pool.busy
 forkserver = multiprocess.forkserver._forkserver._forkserver_pid
 tracker = multiprocess.resource_tracker._resource_tracker._pid
 def environ(pid):
-    with open(f"/proc/{pid}/environ", "rb") as f:
-        return f.read().decode("latin-1")
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as f:
+            return f.read().decode("latin-1")
+    except PermissionError:  # a sealed environment is not dumpable: its image is closed to a normal user too
+        return ""
 print(json.dumps({"environments": environments, "daemon": daemon, "forkserver": forkserver, "tracker": tracker,
                   "environ": [environ(pid) for pid in [*environments, forkserver]],
                   "folders": [str(service.workdir), multiprocess.util.get_temp_dir()]}), flush=True)
