@@ -117,10 +117,10 @@ def confine_signals() -> bool:
 
 def _readable(task_root: str, command: list[str] | None, imports: Sequence[str]) -> list[str]:
     """Everything but the users' home folders, plus what the runtime needs from there (this Python, its
-    packages, the runtime command) and the task root."""
+    packages, lambdanb's runtimes, the runtime command) and the task root."""
     paths = [os.path.join("/", name) for name in os.listdir("/") if name not in _PRIVATE_TOP_FOLDERS]
     paths += [sys.prefix, sys.base_prefix, sys.exec_prefix, os.path.dirname(os.path.realpath(sys.executable)),
-              task_root, *sys.path, *imports]
+              task_root, _LAMBDANB, *sys.path, *imports]
     if command and os.path.isabs(command[0]):
         paths.append(os.path.dirname(os.path.realpath(command[0])))
     return sorted({os.path.realpath(path) for path in paths if path and os.path.exists(path)})
