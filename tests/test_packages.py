@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from pathlib import Path
 
+import boto3
 import pytest
 from support import zipped
 
 from lambdanb.errors import LambdaNBError
+from lambdanb.service import packages
 
 
 @pytest.fixture(autouse=True)
@@ -82,6 +85,31 @@ def test_a_function_imports_the_runtime_and_no_more(service):
     service.create_function("unfaithful", "import yaml\ndef lambda_handler(e, c):\n    return yaml.__name__\n",
                             kernel_packages=True)
     assert service.invoke("unfaithful").payload == "yaml"
+
+
+def test_another_checkouts_runtime_links_are_not_reused(service, tmp_path, monkeypatch):
+    """Two checkouts (or a virtual environment made again) with the same boto3 share the cache: each kernel's
+    functions import its own boto3, not links into the other's site-packages, which an environment may not read."""
+    other_site = tmp_path / "other-checkout" / "site-packages"
+    (other_site / "boto3").mkdir(parents=True)
+    (other_site / "boto3" / "__init__.py").write_text("raise ImportError('the other checkout')\n")
+    real_distribution = packages.metadata.distribution
+
+    class ElsewhereDistribution:
+        def __init__(self, name: str) -> None:
+            self.real = real_distribution(name)
+            self.version, self.files, self.requires = self.real.version, self.real.files, self.real.requires
+
+        def locate_file(self, path: object) -> Path:
+            return other_site / str(path)
+
+    with monkeypatch.context() as other_kernel:
+        other_kernel.setattr(packages.metadata, "distribution", ElsewhereDistribution)
+        packages._runtime_dir.cache_clear()
+        assert (packages.runtime_dir() / "boto3").resolve() == (other_site / "boto3").resolve()
+    packages._runtime_dir.cache_clear()
+    service.create_function("mine", "import boto3\ndef lambda_handler(e, c):\n    return boto3.__file__\n")
+    assert Path(service.invoke("mine").payload).resolve() == Path(boto3.__file__).resolve()
 
 
 def test_the_runtime_client_imports_the_runtime_and_no_more(service):

@@ -226,7 +226,11 @@ def runtime_dir() -> Path:
 def _runtime_dir(root: Path) -> Path:
     versions = "-".join(_version(name) for name in RUNTIME_DISTRIBUTIONS)
     installed = [name for name in RUNTIME_DISTRIBUTIONS if _version(name) != "none"]
-    return _built_once(root / "runtime" / f"python{sys.version_info[0]}.{sys.version_info[1]}-{versions}",
+    # The folder holds links into the kernel's site-packages: a second checkout or a new virtual environment of
+    # the same versions gets folders of its own, not links into one an environment may not read (or one deleted).
+    sites = "\n".join(str(metadata.distribution(name).locate_file("")) for name in installed)
+    where = hashlib.sha256(sites.encode()).hexdigest()[:8]
+    return _built_once(root / "runtime" / f"python{sys.version_info[0]}.{sys.version_info[1]}-{versions}-{where}",
                        lambda target: _copy_distributions(installed, target, link=True))
 
 
