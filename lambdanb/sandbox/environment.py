@@ -17,7 +17,6 @@ from typing import Any
 from . import cgroups, errors, leftovers, limits, template, wire
 
 INIT_LIMIT_S = 10  # Lambda's limit on the INIT phase of an on-demand environment
-_ANSWER_STATUSES = ("ok", "error", "failed", "oom")
 _warned = False  # the machine's refusal to seal environments is said once per kernel
 _started: weakref.WeakSet[ExecutionEnvironment] = weakref.WeakSet()
 _exit_handled = False
@@ -65,6 +64,11 @@ class RunStatus(str, Enum):
     TIMEOUT = "timeout"
     OUT_OF_MEMORY = "oom"
     EXIT = "exit"  # the runtime process ended without answering
+
+
+# What a runtime may answer, looked up by value (calling the Enum costs more, on every invoke)
+_ANSWER_STATUSES = {status.value: status for status in (RunStatus.OK, RunStatus.ERROR, RunStatus.FAILED,
+                                                          RunStatus.OUT_OF_MEMORY)}
 
 
 _PLATFORM_ERROR_TYPES = {RunStatus.TIMEOUT: "Sandbox.Timedout", RunStatus.OUT_OF_MEMORY: "Runtime.OutOfMemory",
@@ -213,7 +217,7 @@ class ExecutionEnvironment:
         self._alone = answer.get("alone") is True
         self._pause()
         output = self._output() if answer.get("output") is not False else ""  # a runtime that does not say: look
-        return RunResult(RunStatus(answer["status"]), response, answer["duration_ms"], self.peak_mb, output)
+        return RunResult(_ANSWER_STATUSES[answer["status"]], response, answer["duration_ms"], self.peak_mb, output)
 
     @property
     def _live_channel(self) -> wire.Channel:
@@ -228,7 +232,9 @@ class ExecutionEnvironment:
             answer, response = self._live_channel.receive(deadline, errors.MAX_RESPONSE_BYTES)
             if answer.get("id") != request_id:
                 continue
-            if (answer.get("status") not in _ANSWER_STATUSES or not isinstance(answer.get("peak_mb"), int)
+            status = answer.get("status")
+            if (not isinstance(status, str) or status not in _ANSWER_STATUSES
+                    or not isinstance(answer.get("peak_mb"), int)
                     or not isinstance(answer.get("duration_ms", 0.0), (int, float))):
                 raise wire.FrameError("the execution environment sent an answer this service does not know")
             return answer, response

@@ -220,7 +220,9 @@ class Runtime:
         self.log_fd = log_fd
         self.stdout = stdout
         self.log_handler = log_handler
-        self.ensure_ascii = setup["runtime"] < "python3.12"
+        # Made once: json.dumps with options builds an encoder on every call
+        self.encode_response = json.JSONEncoder(default=_json_default,
+                                                ensure_ascii=setup["runtime"] < "python3.12").encode
         self.company = Company()
 
     def serve(self) -> None:
@@ -278,7 +280,7 @@ class Runtime:
         if isinstance(result, (bytes, bytearray)):
             return "ok", bytes(result)
         try:
-            return "ok", json.dumps(result, default=_json_default, ensure_ascii=self.ensure_ascii).encode()
+            return "ok", self.encode_response(result).encode()
         except (TypeError, ValueError, OverflowError) as error:
             return self._error(errors.runtime_error(
                 "Runtime.MarshalError", f"Unable to marshal response: {error}", request_id))

@@ -125,7 +125,7 @@ class AsyncQueues:
         self._queues: dict[str, FunctionQueue] = {}
         self._sequence = itertools.count()
         self._lock = threading.RLock()
-        self._changed = threading.Condition(self._lock)  # an event ended: drain() looks again
+        self._changed = threading.Condition(self._lock)  # a queue went idle: drain() looks again
         self._closed = False
 
     def put(self, request: InvocationRequest) -> None:
@@ -243,7 +243,8 @@ class AsyncQueues:
             finally:
                 with self._changed:
                     queue.in_flight -= 1
-                    self._changed.notify_all()
+                    if not queue.in_flight and not queue.heap:  # only then can drain() be done: waking it
+                        self._changed.notify_all()              # after every event costs a thread switch each
 
     def _retry_later(self, queue: FunctionQueue, event: AsyncEvent, delay: float, why: str) -> None:
         now = time.time()

@@ -45,10 +45,13 @@ def encode_event(event: Any) -> bytes:
         raise LambdaNBError(f"The event must be JSON data (dict, list, str, number, bool or None): {error}.") from None
 
 
+_INVOCATION_TYPES = {kind.value: kind for kind in InvocationType}  # members hash as their values
+
+
 def invocation_type_of(value: str | InvocationType) -> InvocationType:
     try:
-        return InvocationType(value)
-    except ValueError:
+        return _INVOCATION_TYPES[value]
+    except (KeyError, TypeError):
         raise InvalidParameterValueException(
             f"1 validation error detected: Value '{value}' at 'invocationType' failed to satisfy "
             "constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]") from None
