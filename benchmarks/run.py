@@ -16,7 +16,7 @@ def main() -> None:
     args = parser.parse_args()
     floor = Floor.measure()
     rows = core.measure(floor, warm_n=2000 if args.quick else 5000, cold_n=20 if args.quick else 50)
-    rows += service.measure(floor, events=20_000 if args.quick else 100_000, messages=500 if args.quick else 1000)
+    rows += service.measure(floor, events=20_000 if args.quick else 100_000, messages=2000 if args.quick else 10_000)
     after = Floor.measure()
     print(f"machine: {machine()}")
     print(f"floor before: {floor.describe()}")

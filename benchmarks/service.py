@@ -137,7 +137,7 @@ def reliability(events: int) -> tuple[int, int, int, float, float]:
         service.close()
 
 
-def measure(floor: Floor, events: int = 100_000, messages: int = 1000) -> list[Row]:
+def measure(floor: Floor, events: int = 100_000, messages: int = 10_000) -> list[Row]:
     rows = []
     pipe_us = floor.pipe_s * 1e6
     for concurrency in (1, 4):
@@ -165,7 +165,7 @@ def measure(floor: Floor, events: int = 100_000, messages: int = 1000) -> list[R
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=100_000, help="events of the reliability run")
-    parser.add_argument("--messages", type=int, default=1000, help="backlog of the SQS event source run")
+    parser.add_argument("--messages", type=int, default=10_000, help="backlog of the SQS event source run")
     args = parser.parse_args()
     floor = Floor.measure()
     print(f"machine: {machine()}; floor: {floor.describe()}")

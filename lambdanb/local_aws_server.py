@@ -537,6 +537,40 @@ def authorize_dynamodb_by_table() -> None:
     DynamoHandler._determine_resource = table_arn  # type: ignore[attr-defined]
 
 
+def receive_sqs_in_linear_time() -> None:
+    """moto's ReceiveMessage worked out every attribute of the queue (counting all its messages, with datetime
+    arithmetic per message) for each message it returned, and DeleteMessage walked the whole queue twice per
+    message: a backlog of 10,000 messages took seconds per call. The retention check reads its one attribute, a
+    delete stops at the message it deletes (received messages are near the front), and SQS tells the time with
+    time.time(), the same clock."""
+    from moto.sqs import models
+    from moto.sqs.exceptions import ReceiptHandleIsInvalid
+
+    def delete_message(queue: Any, receipt_handle: str) -> None:
+        if receipt_handle in queue.deleted_messages:
+            return  # deleting twice is allowed
+        messages = queue._messages
+        index = next((i for i, m in enumerate(messages)
+                      if receipt_handle == m.receipt_handle or receipt_handle in m._old_receipt_handles), None)
+        if index is None:
+            raise ReceiptHandleIsInvalid()
+        message = messages[index]
+        queue.pending_messages.discard(message)
+        queue.deleted_messages.update(message.all_receipt_handles)
+        queue._messages = messages[:index] + messages[index + 1:]  # a new list, as moto makes one
+
+    def retained(backend: Any, queue_name: str, message: Any) -> bool:
+        return backend.get_queue(queue_name).message_retention_period + message.sent_timestamp / 1000 > time.time()
+
+    def now_ms() -> float:
+        return time.time() * 1000
+
+    models.Queue.delete_message = delete_message  # type: ignore[assignment,method-assign]
+    models.SQSBackend.is_message_valid_based_on_retention_period = retained  # type: ignore[assignment,method-assign]
+    models.unix_time = time.time  # type: ignore[assignment]  # moto's SQS calls both without arguments
+    models.unix_time_millis = now_ms  # type: ignore[assignment]
+
+
 def install_kernel_lambda(route: LambdaRoute) -> None:
     """Puts KernelLambda where moto's services look Lambda up, and lets SNS's lambda subscriptions send SNS's event."""
     from moto.awslambda import utils
@@ -807,7 +841,7 @@ def serve(config: dict[str, str]) -> None:
     install_bodiless_signatures()  # every service's signed GET and DELETE (API Gateway, Scheduler, ...)
     door.before = {**{service: install for service in CALLS_LAMBDA}, "iam": Once(lambda: load_managed_policies(iam)),
                    "stepfunctions": Once(step_functions), "apigatewayv2": Once(install_http_api_quick_create),
-                   "dynamodb": Once(authorize_dynamodb_by_table)}
+                   "dynamodb": Once(authorize_dynamodb_by_table), "sqs": Once(receive_sqs_in_linear_time)}
     report({"ready": True})
     threading.Thread(target=warm_up, args=(door, WARM_SERVICES), daemon=True, name="warm-up").start()
     server.serve_forever()

@@ -50,6 +50,19 @@ def test_sqs_batches_in_lambdas_record_shape(service):
     assert attributes["Attributes"]["ApproximateNumberOfMessages"] == "0"
 
 
+def test_deterministic_mode_reads_a_queue_with_one_poller(deterministic_service):
+    """Five pollers split a backlog into batches that differ from run to run; a checked notebook needs the same
+    batches every time, so deterministic mode reads with one."""
+    sqs, url, arn = make_queue()
+    for n in range(7):
+        sqs.send_message(QueueUrl=url, MessageBody=f"m{n}")
+    deterministic_service.create_function("orders", RECORDER)
+    mapping = deterministic_service.create_event_source_mapping("orders", arn, batch_size=10)
+    assert len(deterministic_service.event_sources._pollers[mapping["UUID"]]) == 1
+    assert deterministic_service.drain(60)
+    assert [len(batch) for batch in batches(deterministic_service, "orders")] == [7]
+
+
 def test_sqs_partial_batch_failures_come_back(service):
     sqs, url, arn = make_queue(visibility_timeout=1)
     service.create_function("picky", '''
@@ -165,10 +178,12 @@ def test_deleting_the_function_stops_its_pollers(service):
     sqs, url, arn = make_queue()
     service.create_function("gone", RECORDER)
     service.create_event_source_mapping("gone", arn)
-    poller = next(iter(service.event_sources._pollers.values()))
+    [pollers] = service.event_sources._pollers.values()
+    assert len(pollers) == 5  # Lambda reads a queue with five batches at once
     service.delete_function("gone")
-    poller.thread.join(5)
-    assert not poller.thread.is_alive()
+    for poller in pollers:
+        poller.thread.join(5)
+        assert not poller.thread.is_alive()
 
 
 def test_s3_put_triggers_an_async_invoke_with_the_s3_event(service):
@@ -293,7 +308,7 @@ def lambda_handler(event, context):
     mapping = service.create_event_source_mapping("fails", arn, starting_position="TRIM_HORIZON")
     assert mapping["MaximumRetryAttempts"] == -1
     assert service.drain(60)  # the poller waits to retry: that counts as idle
-    poller = service.event_sources._pollers[mapping["UUID"]]
+    [poller] = service.event_sources._pollers[mapping["UUID"]]  # a stream shard is read by one poller
     assert poller.backing_off
     assert service.get_metrics("fails")["Invocations"] <= 3  # no hot loop: the next try is a second or more away
     service.update_event_source_mapping(mapping["UUID"], enabled=False)

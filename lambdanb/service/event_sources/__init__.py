@@ -1,4 +1,4 @@
-"""Event source mappings: the mappings of the service, each read by its poller (SQS, Kinesis, DynamoDB Streams)."""
+"""Event source mappings: the mappings of the service, each read by its pollers (SQS, Kinesis, DynamoDB Streams)."""
 from __future__ import annotations
 
 import threading
@@ -18,6 +18,7 @@ from .streams import DynamoDBStreamPoller, KinesisPoller
 if TYPE_CHECKING:
     from ..frontend import Frontend
 
+SQS_POLLERS = 5
 POLLERS: dict[str, type[MappingPoller]] = {"sqs": SQSPoller, "kinesis": KinesisPoller,
                                            "dynamodb": DynamoDBStreamPoller}
 
@@ -30,7 +31,7 @@ class EventSources:
         self.functions = functions
         self.metrics = metrics
         self.clock = clock
-        self._pollers: dict[str, MappingPoller] = {}
+        self._pollers: dict[str, list[MappingPoller]] = {}  # a mapping's pollers, by its UUID
         self._lock = threading.Lock()
 
     def create(self, function_name: str, event_source_arn: str, **settings: Any) -> dict[str, Any]:
@@ -39,22 +40,26 @@ class EventSources:
         name, qualifier = function_reference(function_name, operation=operation)
         self.functions.resolve(name, qualifier, operation)
         mapping = new_mapping(name, qualifier, event_source_arn, **settings)
-        poller = POLLERS[mapping.kind](mapping, self.frontend, self.metrics, self.clock)
+        # Lambda reads a queue with five batches at once; a stream shard is read in order by one. Deterministic
+        # mode keeps one, so that a lab's batches are the same on every run.
+        count = SQS_POLLERS if mapping.kind == "sqs" and not self.clock.deterministic else 1
+        pollers = [POLLERS[mapping.kind](mapping, self.frontend, self.metrics, self.clock) for _ in range(count)]
         try:
-            poller.check_source()
+            pollers[0].check_source()
         except Exception as error:
             raise LambdaNBError(f"The event source {event_source_arn} cannot be read: {error}") from None
         with self._lock:
-            self._pollers[mapping.uuid] = poller
-        poller.start()
+            self._pollers[mapping.uuid] = pollers
+        for poller in pollers:
+            poller.start()
         return mapping.describe()
 
     def _mapping(self, uuid: str, operation: str) -> EventSourceMapping:
         with self._lock:
-            poller = self._pollers.get(uuid)
-        if poller is None:
+            pollers = self._pollers.get(uuid)
+        if pollers is None:
             raise ResourceNotFoundException(f"The resource you requested does not exist. (UUID {uuid})", operation)
-        return poller.mapping
+        return pollers[0].mapping
 
     def get(self, uuid: str) -> dict[str, Any]:
         return self._mapping(uuid, "GetEventSourceMapping").describe()
@@ -79,19 +84,19 @@ class EventSources:
         return mapping.describe()
 
     def delete(self, uuid: str) -> dict[str, Any]:
-        self._mapping(uuid, "DeleteEventSourceMapping")
+        mapping = self._mapping(uuid, "DeleteEventSourceMapping")
         with self._lock:
-            poller = self._pollers.pop(uuid)
-        poller.stop()
-        described = poller.mapping.describe()
+            pollers = self._pollers.pop(uuid)
+        for poller in pollers:
+            poller.stop()
+        described = mapping.describe()
         described["State"] = "Deleting"
         return described
 
     def list(self, function_name: str | None = None) -> list[dict[str, Any]]:
         with self._lock:
-            pollers = list(self._pollers.values())
-        return [p.mapping.describe() for p in pollers
-                if function_name is None or p.mapping.function_name == function_name]
+            mappings = [pollers[0].mapping for pollers in self._pollers.values()]
+        return [m.describe() for m in mappings if function_name is None or m.function_name == function_name]
 
     def function_deleted(self, function_name: str) -> None:
         """Lambda keeps a deleted function's mappings; lambdanb stops them, as nothing is left to invoke."""
@@ -101,11 +106,11 @@ class EventSources:
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until every poller has read all there is; False on timeout."""
         with self._lock:
-            pollers = list(self._pollers.values())
+            pollers = [poller for pollers in self._pollers.values() for poller in pollers]
         return wait_until_idle(pollers, timeout)
 
     def close(self) -> None:
         with self._lock:
-            pollers, self._pollers = list(self._pollers.values()), {}
+            pollers, self._pollers = [p for pollers in self._pollers.values() for p in pollers], {}
         for poller in pollers:
             poller.stop()
