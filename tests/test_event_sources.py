@@ -67,13 +67,11 @@ def test_sqs_partial_batch_failures_come_back(service):
     sqs, url, arn = make_queue(visibility_timeout=1)
     service.create_function("picky", '''
 import json
-seen = set()
 def lambda_handler(event, context):
     print(json.dumps(event))
     failures = []
-    for record in event["Records"]:
-        if record["body"] == "bad" and record["messageId"] not in seen:
-            seen.add(record["messageId"])
+    for record in event["Records"]:  # five pollers may bring the retry to another environment: ask the queue
+        if record["body"] == "bad" and record["attributes"]["ApproximateReceiveCount"] == "1":
             failures.append({"itemIdentifier": record["messageId"]})
     return {"batchItemFailures": failures}
 ''')
