@@ -74,10 +74,13 @@ def sqs_run(messages: int) -> tuple[float, float]:
         floor = messages / (time.perf_counter() - started)
         url, arn = filled_queue()
         service.create_function("consumer", NOOP)
-        started = time.perf_counter()
+        started = time.time()
         service.create_event_source_mapping("consumer", arn, batch_size=10)
         service.drain()
-        return messages / (time.perf_counter() - started), floor
+        # Until the last batch was handled (drain's own check of the empty queue, seconds of long polls, is not
+        # the mapping's work; the loop above stops at its first empty receive).
+        finished = max(entry.end for entry in service.timeline("consumer") if entry.kind == "invoke")
+        return messages / (finished - started), floor
     finally:
         service.close()
 
@@ -114,8 +117,9 @@ def hundred_environments() -> tuple[int, float]:
 
 
 def reliability(events: int) -> tuple[int, int, int, float, float]:
-    """Events through 2 functions at concurrency 4, failing 5% of the time: all accounted for, memory flat.
-    Returns the events sent, accounted for and dropped, and the kernel's memory after half and after all."""
+    """Events through 2 functions at concurrency 4, failing 5% of the time: all accounted for, memory flat once the
+    bounded stores (logs, timelines) are full. Returns the events sent (`events` and half as many again), accounted
+    for and dropped, and the kernel's memory after `events` and after all."""
     service = Service(async_pollers=4, async_retry_delays=(0.01, 0.01))
     try:
         sink = "arn:aws:lambda:us-east-1:123456789012:function:sink"
@@ -123,16 +127,15 @@ def reliability(events: int) -> tuple[int, int, int, float, float]:
         for name in ("a", "b"):
             service.create_function(name, FAIL_5_PERCENT)
             service.put_function_event_invoke_config(name, destination_config={"OnFailure": {"Destination": sink}})
-        half = events // 2
         memory = []
-        for part in (range(half), range(half, events)):
+        for part in (range(events), range(events, events + events // 2)):
             for n in part:
                 service.invoke("a" if n % 2 else "b", {"n": n // 2}, invocation_type="Event")
             service.drain()
             memory.append(rss_mb())
         a, b = (service.async_outcomes(name) for name in ("a", "b"))
         accounted = a.succeeded + a.failed + b.succeeded + b.failed
-        return events, accounted, a.dropped + b.dropped, memory[0], memory[1]
+        return events + events // 2, accounted, a.dropped + b.dropped, memory[0], memory[1]
     finally:
         service.close()
 
@@ -157,7 +160,7 @@ def measure(floor: Floor, events: int = 100_000, messages: int = 10_000) -> list
     sent, accounted, dropped, before, after = reliability(events)
     rows.append(Row(f"{sent:,} async events, 5% failing: accounted for ({dropped} dropped)", accounted, "",
                     goal=f"{sent:,}", met=accounted == sent))
-    rows.append(Row(f"kernel memory growth from {sent // 2:,} to {sent:,} events", after - before, "MB",
+    rows.append(Row(f"kernel memory growth from {events:,} to {sent:,} events", after - before, "MB",
                     goal="flat (< 5 MB)", met=after - before < 5))
     return rows
 
