@@ -144,9 +144,11 @@ def measure(floor: Floor, events: int = 100_000, messages: int = 10_000) -> list
     rows = []
     pipe_us = floor.pipe_s * 1e6
     for concurrency in (1, 4):
-        rate, p50, p99 = async_run(concurrency, 20_000)
+        runs = sorted(async_run(concurrency, 20_000) for _ in range(3))  # the median of three, by rate
+        rate, p50, p99 = runs[1]
         goal = ">= 8,000/s" if concurrency == 4 else ""
-        rows.append(Row(f"async no-op events/s, concurrency {concurrency}", rate, "/s", goal=goal,
+        rows.append(Row(f"async no-op events/s, concurrency {concurrency} (median of 3 runs: "
+                        f"{runs[0][0]:,.0f}-{runs[2][0]:,.0f})", rate, "/s", goal=goal,
                         met=rate >= 8000 if goal else None))
         rows.append(Row(f"  acceptance to handler p50 (p99 {p99 * 1e3:.2f} ms)", p50 * 1e6, "us", pipe_us, "pipe"))
     rate, best = sqs_run(messages)
