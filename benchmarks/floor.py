@@ -13,8 +13,13 @@ def percentile(samples: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
 
-def pipe_round_trip(n: int) -> list[float]:
-    """One byte there and back between two processes over os.pipe: the least an invoke can cost."""
+def pipe_round_trip(n: int, one_core: bool = False) -> list[float]:
+    """One byte there and back between two processes over os.pipe: the least an invoke can cost. On an idle
+    machine, waking a process on a sleeping core costs tens of microseconds; `one_core` keeps both processes on
+    the same core, which measures the round trip without that, so that an idle machine's floor flatters nothing."""
+    cores = os.sched_getaffinity(0)
+    if one_core:
+        os.sched_setaffinity(0, {min(cores)})  # the child inherits it
     to_child, from_parent = os.pipe()
     to_parent, from_child = os.pipe()
     pid = os.fork()
@@ -32,6 +37,7 @@ def pipe_round_trip(n: int) -> list[float]:
     os.waitpid(pid, 0)
     for fd in (to_child, from_parent, to_parent, from_child):
         os.close(fd)
+    os.sched_setaffinity(0, cores)
     return samples
 
 
@@ -62,11 +68,13 @@ class Floor:
         pipes, forks_ = [], []
         for _ in range(repeats):  # interleaved, so that a noisy moment touches both alike
             pipes.append(statistics.median(pipe_round_trip(pipe_samples)))
+            pipes.append(statistics.median(pipe_round_trip(pipe_samples, one_core=True)))
             forks_.append(statistics.median(fork_join(forks)))
         return cls(min(pipes), (min(pipes), max(pipes)), min(forks_), (min(forks_), max(forks_)))
 
     def describe(self) -> str:
         us = 1e6
-        return (f"pipe round trip p50 {self.pipe_s * us:.1f} us (5 runs: {self.pipe_spread[0] * us:.1f}-"
-                f"{self.pipe_spread[1] * us:.1f} us), fork+join p50 {self.fork_s * us:.0f} us "
+        pipe_low, pipe_high = self.pipe_spread
+        return (f"pipe round trip p50 {self.pipe_s * us:.1f} us (runs, half on one core: {pipe_low * us:.1f}-"
+                f"{pipe_high * us:.1f} us), fork+join p50 {self.fork_s * us:.0f} us "
                 f"({self.fork_spread[0] * us:.0f}-{self.fork_spread[1] * us:.0f} us)")
