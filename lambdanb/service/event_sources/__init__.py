@@ -106,11 +106,12 @@ class EventSources:
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until every poller has read all there is; False on timeout."""
         with self._lock:
-            pollers = [poller for pollers in self._pollers.values() for poller in pollers]
+            pollers = [poller for group in self._pollers.values() for poller in group]
         return wait_until_idle(pollers, timeout)
 
     def close(self) -> None:
         with self._lock:
-            pollers, self._pollers = [p for pollers in self._pollers.values() for p in pollers], {}
-        for poller in pollers:
-            poller.stop()
+            groups, self._pollers = list(self._pollers.values()), {}
+        for group in groups:
+            for poller in group:
+                poller.stop()
