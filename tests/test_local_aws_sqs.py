@@ -31,7 +31,7 @@ def test_delete_by_current_and_earlier_receipt_handles():
 def test_delays_visibility_and_counts():
     sqs, url, _ = make_queue(visibility_timeout=30)
     sqs.send_message(QueueUrl=url, MessageBody="now")
-    sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=1)
+    sqs.send_message(QueueUrl=url, MessageBody="later", DelaySeconds=3)
     [now] = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
     assert now["Body"] == "now"
 
