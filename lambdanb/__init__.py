@@ -37,7 +37,15 @@ _ELSEWHERE = {"LambdaNBError": "errors", "Invocation": "records"}
 __all__ = [*_FROM_API, "LambdaNBError", "Invocation", "console", "events", "invocation_path", "timeline"]
 
 
+# Cleared while %load_ext's thread starts the template process. The API waits for it: the template then boots on the
+# other core while the API is imported here, instead of the two imports taking turns with this process's one lock.
+_template_started = threading.Event()
+_template_started.set()
+
+
 def __getattr__(name: str) -> Any:
+    if name == "api" or name in _FROM_API:
+        _template_started.wait()
     if name in _FROM_API:
         value = getattr(importlib.import_module(".api", __name__), name)
     elif name in _ELSEWHERE:
@@ -80,6 +88,7 @@ def load_ipython_extension(ipython: InteractiveShell) -> None:
     from .magics import LambdaMagics
     ipython.register_magics(LambdaMagics)
     ipython.user_ns.setdefault("lambdanb", __import__(__name__))
+    _template_started.clear()
     threading.Thread(target=_get_ready, name="lambdanb-get-ready", daemon=True).start()
 
 
@@ -89,7 +98,10 @@ def _get_ready() -> None:
     waits for it)."""
     from .sandbox import template
     try:
-        template.start_template()
+        try:
+            template.start_template()
+        finally:
+            _template_started.set()
         template.spare.refill()  # the first cold start finds a process ready, not a server to boot
         importlib.import_module(".api", __name__)
     except Exception:  # the magic that needs them starts them again, and shows what is wrong

@@ -38,7 +38,7 @@ def _start_locked(service: LambdaService) -> LambdaService:
     from .endpoint import LambdaEndpoint
     _service = service
     _endpoint = LambdaEndpoint(service)
-    aws.local.route_lambda_to(_endpoint.url)
+    aws.local.route_lambda_to(_endpoint.start)
     atexit.register(shutdown)
     return service
 
@@ -74,7 +74,7 @@ def start_endpoint(port: int = 0) -> str:
             from .endpoint import LambdaEndpoint
             _endpoint.stop()
             _endpoint = LambdaEndpoint(service, port)
-            aws.local.route_lambda_to(_endpoint.url)
+            aws.local.route_lambda_to(_endpoint.start)
         service.use_lambda_endpoint(_endpoint.url)
         return str(_endpoint.url)
 

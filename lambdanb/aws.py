@@ -19,14 +19,15 @@ import threading
 import time
 import urllib.error
 import urllib.parse
-import urllib.request
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from . import local_aws_server
 from .arns import REGION
 from .errors import LambdaNBError
 from .local_aws_server import KERNEL_KEY_HEADER, LAMBDA_ROUTE_PATH
+from .sandbox import leftovers
 
 ADMIN_USER = "lambdanb-notebook"
 BASIC_EXECUTION_ROLE_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
@@ -53,7 +54,7 @@ class LocalAWS:
         self._home: tempfile.TemporaryDirectory | None = None
         self._kernel_key = ""
         self._admin: dict[str, str] = {}
-        self._lambda_url: str | None = None
+        self._lambda_url: str | Callable[[], str] | None = None
         self._clients: dict[str, object] = {}
         self._credentials: dict[str, tuple[float, dict[str, str]]] = {}
         self._lock = threading.RLock()
@@ -82,6 +83,7 @@ class LocalAWS:
                 raise LambdaNBError("The local AWS needs moto[server] and boto3: pip install 'moto[server]' boto3.")
             self._forget()
             self._home = tempfile.TemporaryDirectory(prefix="lambdanb-local-aws-")
+            leftovers.hold(Path(self._home.name))  # removed by the next kernel if this one dies without cleaning up
             self._kernel_key = secrets.token_urlsafe(32)
             key_id = "AKIA" + "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16))
             self._admin = {"aws_access_key_id": key_id, "aws_secret_access_key": secrets.token_urlsafe(30)}
@@ -111,8 +113,8 @@ class LocalAWS:
             if "error" in answer:
                 self.stop()
                 raise LambdaNBError(f"The local AWS did not start: {answer['error']}")
-            if self._lambda_url:
-                self._send_lambda_route(self._lambda_url)
+            if self._lambda_url is not None:
+                self._send_lambda_route()
             return str(self.endpoint)
 
     def _read_answer(self, seconds: float = 60) -> dict[str, Any]:
@@ -128,30 +130,26 @@ class LocalAWS:
             raise LambdaNBError(f"The local AWS did not answer within {seconds:.0f} seconds.")
         return json.loads(line)
 
-    def route_lambda_to(self, url: str | None) -> None:
+    def route_lambda_to(self, url: str | Callable[[], str] | None) -> None:
         """Send the Lambda API that reaches the local AWS (from the notebook or from functions), and the invokes
-        moto makes itself (S3 notifications, SNS subscriptions), to lambdanb's Lambda endpoint at url; None: answer
-        that it is not running."""
-        if url is not None and not url.startswith("http://"):
+        moto makes itself (S3 notifications, SNS subscriptions), to lambdanb's Lambda endpoint at url, or at the URL
+        a function gives once the local AWS runs (so that the endpoint starts with it); None: answer that it is
+        not running."""
+        if isinstance(url, str) and not url.startswith("http://"):
             raise LambdaNBError(f"The Lambda endpoint must be an http:// URL, not {url!r}.")
         with self._lock:
             self._lambda_url = url
             if self.running:
-                self._send_lambda_route(url)
+                self._send_lambda_route()
 
-    def _send_lambda_route(self, url: str | None) -> None:
-        request = urllib.request.Request(f"{self.endpoint}{LAMBDA_ROUTE_PATH}", data=(url or "").encode(),
-                                         method="POST", headers={KERNEL_KEY_HEADER: self._kernel_key})
-        urllib.request.urlopen(request, timeout=10).close()
+    def _send_lambda_route(self) -> None:
+        url = self._lambda_url() if callable(self._lambda_url) else self._lambda_url
+        self._ask(LAMBDA_ROUTE_PATH, (url or "").encode())
 
     def control(self, path: str, body: bytes | None = None) -> bytes:
         """A call to moto's own API (/moto-api/...), which answers the kernel alone."""
         self.start()
-        request = urllib.request.Request(f"{self.endpoint}/moto-api/{path.lstrip('/')}", data=body,
-                                         method="GET" if body is None else "POST",
-                                         headers={KERNEL_KEY_HEADER: self._kernel_key})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.read()
+        return self._ask(f"/moto-api/{path.lstrip('/')}", body)
 
     def scheduled_lambda_targets(self) -> list[dict[str, Any]]:
         """The schedules (EventBridge rules and Scheduler schedules) with Lambda targets, read by the kernel alone."""
@@ -172,11 +170,17 @@ class LocalAWS:
         return found
 
     def _read_kernel_only(self, path: str, body: bytes | None = None) -> Any:
-        """What the local AWS answers the kernel alone at path (with the kernel's key), decoded from JSON."""
+        """What the local AWS answers the kernel alone at path, decoded from JSON."""
+        return json.loads(self._ask(path, body))
+
+    def _ask(self, path: str, body: bytes | None = None) -> bytes:
+        """A request with the kernel's key (GET, or POST with a body). urllib.request (with http.client, email and
+        ssl) is imported here, when the local AWS is used, rather than with lambdanb's API."""
+        import urllib.request
         request = urllib.request.Request(f"{self.endpoint}{path}", data=body,
                                          headers={KERNEL_KEY_HEADER: self._kernel_key})
         with urllib.request.urlopen(request, timeout=30) as response:
-            return json.loads(response.read())
+            return bytes(response.read())
 
     def stop(self) -> None:
         with self._lock:

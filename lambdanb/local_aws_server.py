@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import http.client
+import http
 import json
 import os
+import secrets
 import sys
 import threading
 import time
 import urllib.parse
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,6 +67,7 @@ class LambdaRoute:
     def send(self, method: str, target: str, headers: dict[str, str], body: bytes,
              timeout: float = FORWARD_TIMEOUT_S) -> tuple[int, list[tuple[str, str]], bytes]:
         """One HTTP request to the kernel's Lambda endpoint; target is the path with its query."""
+        import http.client  # here: the kernel imports this module for its names, and needs no HTTP client then
         parts = urllib.parse.urlsplit(self.url or "")
         connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=timeout)
         try:
@@ -170,8 +171,8 @@ def s3_event_as_aws_sends_it(payload: bytes) -> bytes:
         s3["bucket"].setdefault("ownerIdentity", {"principalId": "LAMBDANB"})
         record.setdefault("userIdentity", {"principalId": "AWS:LAMBDANB"})
         record.setdefault("requestParameters", {"sourceIPAddress": "127.0.0.1"})
-        record.setdefault("responseElements", {"x-amz-request-id": uuid.uuid4().hex[:16].upper(),
-                                               "x-amz-id-2": uuid.uuid4().hex})
+        record.setdefault("responseElements", {"x-amz-request-id": secrets.token_hex(8).upper(),
+                                               "x-amz-id-2": secrets.token_hex(16)})
     return json.dumps(event).encode()
 
 
@@ -300,7 +301,7 @@ class FrontDoor:
         except OSError as error:
             message = f"lambdanb's Lambda API did not answer: {error}"
             return lambda_error(start_response, 502, "ServiceException", message)
-        start_response(f"{status} {http.client.responses.get(status, '')}",
+        start_response(status_line(status),
                        reply + [("Content-Length", str(len(data)))])
         return [data]
 
@@ -449,10 +450,18 @@ def signer_arn(method: str, target: str, headers: dict[str, str], body: bytes) -
     return request._access_key.arn
 
 
+def status_line(status: int) -> str:
+    """'404 Not Found': the status line of an HTTP answer."""
+    try:
+        return f"{status} {http.HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"{status} "
+
+
 def lambda_error(start_response: StartResponse, status: int, code: str, message: str) -> list[bytes]:
     """An error as Lambda's API writes one, which boto3 raises as code with message."""
     body = json.dumps({"Type": "User" if status < 500 else "Service", "message": message}).encode()
-    start_response(f"{status} {http.client.responses.get(status, '')}",
+    start_response(status_line(status),
                    [("Content-Type", "application/json"), ("x-amzn-ErrorType", code),
                     ("Content-Length", str(len(body)))])
     return [body]
@@ -478,7 +487,7 @@ def read_body(environ: dict[str, Any]) -> bytes:
 
 
 def respond(start_response: StartResponse, status: int, content_type: str, body: bytes) -> list[bytes]:
-    start_response(f"{status} {http.client.responses.get(status, '')}",
+    start_response(status_line(status),
                    [("Content-Type", content_type), ("Content-Length", str(len(body)))])
     return [body]
 

@@ -84,6 +84,26 @@ def test_without_lambdanbs_endpoint_the_lambda_api_answers_one_sentence():
         local.stop()
 
 
+def test_the_lambda_endpoint_is_asked_for_once_the_local_aws_runs():
+    """The kernel's endpoint starts with the local AWS: a notebook that never uses it runs no HTTP server."""
+    local, recorder, asked = LocalAWS(), Recorder(), []
+
+    def endpoint_url() -> str:
+        asked.append(recorder.url)
+        return recorder.url
+
+    try:
+        local.route_lambda_to(endpoint_url)
+        assert asked == []
+        local.client("lambda").invoke(FunctionName="thumbnails", InvocationType="Event", Payload=b'{"n": 1}')
+        assert asked == [recorder.url]
+        method, path, _, body = recorder.next()
+        assert (method, path, body) == ("POST", "/2015-03-31/functions/thumbnails/invocations", {"n": 1})
+    finally:
+        local.stop()
+        recorder.close()
+
+
 def test_the_lambda_api_at_the_local_aws_reaches_lambdanb(service):
     service.create_function("callee", "def lambda_handler(e, c):\n    return e['n'] + 1\n")
     role = unique("caller")

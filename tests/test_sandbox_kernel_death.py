@@ -1,5 +1,6 @@
 """Nothing outlives the kernel, and nothing of the kernel leaks into an environment: a driver process plays the
-kernel (busy, idle and frozen environments, a daemonising handler), then ends by exit, SIGTERM or SIGKILL."""
+kernel (busy, idle and frozen environments, a daemonising handler, the local AWS), then ends by exit, SIGTERM or
+SIGKILL."""
 from __future__ import annotations
 
 import json
@@ -20,6 +21,7 @@ SECRET = "lambdanb-test-secret-of-the-kernel"
 DRIVER = '''
 import json, os, sys, threading, time
 import multiprocess.forkserver, multiprocess.resource_tracker, multiprocess.util
+from lambdanb import aws
 from lambdanb.service.lambda_service import LambdaService as Service
 
 DAEMON = """import os, time
@@ -42,6 +44,7 @@ def lambda_handler(event, context):
     threading.Thread(target=spin, daemon=True).start()
     return 1
 """
+aws.local.start()
 service = Service()
 service.create_function("busy", "import time\\ndef lambda_handler(e, c):\\n    time.sleep(600)\\n", timeout=900)
 service.create_function("idle", "def lambda_handler(e, c):\\n    return 1\\n")
@@ -65,8 +68,9 @@ def environ(pid):
     except PermissionError:  # a sealed environment is not dumpable: its image is closed to a normal user too
         return ""
 print(json.dumps({"environments": environments, "daemon": daemon, "forkserver": forkserver, "tracker": tracker,
-                  "environ": [environ(pid) for pid in [*environments, forkserver]],
-                  "folders": [str(service.workdir), multiprocess.util.get_temp_dir()]}), flush=True)
+                  "local_aws": aws.local.pid, "environ": [environ(pid) for pid in [*environments, forkserver]],
+                  "folders": [str(service.workdir), multiprocess.util.get_temp_dir(), aws.local._home.name]}),
+      flush=True)
 sys.stdin.readline()  # the test has looked: now end (or wait for the signal that ends this process)
 if sys.argv[1] == "exit":
     sys.exit(0)
@@ -95,7 +99,7 @@ def test_nothing_outlives_the_kernel(tmp_path, ending):
         assert line, "the driver ended before it reported"
         seen = json.loads(line)
         assert not any(SECRET in text for text in seen["environ"])  # the process images hold nothing of it
-        processes = [*seen["environments"], seen["daemon"], seen["forkserver"], seen["tracker"]]
+        processes = [*seen["environments"], seen["daemon"], seen["forkserver"], seen["tracker"], seen["local_aws"]]
         assert len(seen["environments"]) == 4
         assert [pid for pid in processes if gone(pid)] == [], seen
         leftovers.sweep()  # another kernel starting: the driver's folders are held, so they stay

@@ -7,14 +7,15 @@ import functools
 import importlib
 import threading
 import urllib.parse
-from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 from ..errors import LambdaAPIError, LambdaNBError, TooManyRequestsException
 from ..local_aws_server import PRINCIPAL_HEADER, SOURCE_ACCOUNT_HEADER, SOURCE_ARN_HEADER
 
 if TYPE_CHECKING:
+    from email.message import Message
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
     from ..service.lambda_service import LambdaService
     from .protocol import Reply
 
@@ -38,27 +39,40 @@ def served_operations() -> list[str]:
 
 
 class LambdaEndpoint:
-    """The HTTP face of one Service; requests are not authenticated (it listens on loopback only)."""
+    """The HTTP face of one Service; requests are not authenticated (it listens on loopback only). It listens from
+    the first time its URL is asked for: a notebook that never calls the Lambda API over HTTP runs no server."""
 
     def __init__(self, service: LambdaService, port: int = 0) -> None:
         self.service = service
-        self.server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
-        self.server.daemon_threads = True
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True, name="lambdanb-endpoint")
-        self.thread.start()
+        self._port = port
+        self._server: ThreadingHTTPServer | None = None
+        self._lock = threading.Lock()
 
-    @property
-    def port(self) -> int:
-        return int(self.server.server_address[1])
+    def start(self) -> str:
+        """Listen (once) and return the URL."""
+        with self._lock:
+            if self._server is None:
+                from http.server import ThreadingHTTPServer
+                self._server = ThreadingHTTPServer(("127.0.0.1", self._port), _handler_for(self))
+                self._server.daemon_threads = True
+                threading.Thread(target=self._server.serve_forever, daemon=True, name="lambdanb-endpoint").start()
+            host, port = self._server.server_address[:2]
+            return f"http://{host!s}:{port}"
 
     @property
     def url(self) -> str:
-        host, port = self.server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self.start()
+
+    @property
+    def port(self) -> int:
+        return int(self.url.rsplit(":", 1)[1])
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        with self._lock:
+            server, self._server = self._server, None
+        if server is not None:
+            server.shutdown()
+            server.server_close()
 
     def handle(self, method: str, path: str, query: dict[str, list[str]], headers: Message, body: bytes) -> Reply:
         """One request: find its operation, read its input, serve it; Lambda's error replies for what fails."""
@@ -105,6 +119,8 @@ class LambdaEndpoint:
 
 
 def _handler_for(endpoint: LambdaEndpoint) -> type[BaseHTTPRequestHandler]:
+    from http.server import BaseHTTPRequestHandler
+
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         disable_nagle_algorithm = True  # boto3 waits ~40 ms for the last segment of every answer otherwise

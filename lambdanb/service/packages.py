@@ -3,6 +3,7 @@ computes it, requirements installed with pip and cached, and the directories a f
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import hashlib
 import io
@@ -224,21 +225,17 @@ def runtime_dir() -> Path:
 
 @functools.lru_cache(maxsize=4)  # asked for every new environment
 def _runtime_dir(root: Path) -> Path:
-    versions = "-".join(_version(name) for name in RUNTIME_DISTRIBUTIONS)
-    installed = [name for name in RUNTIME_DISTRIBUTIONS if _version(name) != "none"]
+    installed = {}
+    for name in RUNTIME_DISTRIBUTIONS:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            installed[name] = metadata.distribution(name)
+    versions = "-".join(installed[name].version if name in installed else "none" for name in RUNTIME_DISTRIBUTIONS)
     # The folder holds links into the kernel's site-packages: a second checkout or a new virtual environment of
     # the same versions gets folders of its own, not links into one an environment may not read (or one deleted).
-    sites = "\n".join(str(metadata.distribution(name).locate_file("")) for name in installed)
+    sites = "\n".join(str(distribution.locate_file("")) for distribution in installed.values())
     where = hashlib.sha256(sites.encode()).hexdigest()[:8]
     return _built_once(root / "runtime" / f"python{sys.version_info[0]}.{sys.version_info[1]}-{versions}-{where}",
-                       lambda target: _copy_distributions(installed, target, link=True))
-
-
-def _version(name: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return "none"
+                       lambda target: _copy_distributions(list(installed), target, link=True))
 
 
 def standard_library_paths() -> list[str]:
