@@ -3,11 +3,15 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import os
+import random
 import threading
 from collections import defaultdict
 
 from .clock import Clock
+
+# Seeded from the system's randomness once: os.urandom on every invoke would give up the interpreter lock, which a
+# kernel busy with many invokes at once then waits to get back. Request ids need to be unique, not secret.
+_random = random.Random()
 
 
 class IdSource:
@@ -25,14 +29,14 @@ class IdSource:
 
     def request_id(self, function_name: str) -> str:
         if not self.clock.deterministic:
-            return uuid4_text(os.urandom(16))
+            return uuid4_text(_random.randbytes(16))
         return uuid4_text(self._next("request", function_name))
 
     def log_stream(self, function_name: str, version: str) -> str:
         """Lambda's stream name: YYYY/MM/DD/[version]<32 hex digits>."""
         if self.clock.deterministic:
             return f"{self.clock.date()}/[{version}]{self._next('stream', function_name).hex()[:32]}"
-        return f"{self.clock.date()}/[{version}]{os.urandom(16).hex()}"
+        return f"{self.clock.date()}/[{version}]{_random.randbytes(16).hex()}"
 
 
 def uuid4_text(raw: bytes) -> str:

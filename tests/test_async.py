@@ -219,7 +219,7 @@ def test_events_older_than_the_maximum_age_go_to_failure():
         aged = False
         while not aged and holder.is_alive():  # catch it between throttled attempts, waiting in the queue
             with service.queue._changed:
-                for event in service.queue._queues["busy"].heap:
+                for _, _, event in service.queue._queues["busy"].heap:
                     event.received_at -= 3600  # as if it had waited an hour in the queue
                     aged = True
             holder.join(0.01)

@@ -7,7 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..arns import function_arn
@@ -51,17 +51,15 @@ def event_invoke_config(maximum_retry_attempts: int | None = None, maximum_event
     return config
 
 
-@dataclass(order=True)
+@dataclass
 class AsyncEvent:
     """One accepted event; its request (and request id) stays the same through every retry."""
 
-    due: float
-    sequence: int
-    request: InvocationRequest = field(compare=False)
-    received_at: float = field(compare=False)  # time.time() when the Frontend accepted it
-    attempts: int = field(default=0, compare=False)  # invocations that ran the function
-    throttles: int = field(default=0, compare=False)
-    last: Invocation | None = field(default=None, compare=False)
+    request: InvocationRequest
+    received_at: float  # time.time() when the Frontend accepted it
+    attempts: int = 0  # invocations that ran the function
+    throttles: int = 0
+    last: Invocation | None = None
 
 
 @dataclass
@@ -106,7 +104,7 @@ class FunctionQueue:
         self.name = name
         # Its pollers wait here: an event wakes one of them, not every poller of every function.
         self.due = threading.Condition(lock)
-        self.heap: list[AsyncEvent] = []
+        self.heap: list[tuple[float, int, AsyncEvent]] = []  # (due, sequence, event): soonest first, compared in C
         self.in_flight = 0
         self.outcomes = Outcomes()
         self.delivered = {"on-success": 0, "on-failure": 0, "dead-letter queue": 0}
@@ -130,11 +128,11 @@ class AsyncQueues:
 
     def put(self, request: InvocationRequest) -> None:
         now = time.time()
-        event = AsyncEvent(time.monotonic(), next(self._sequence), request, now)
+        event = AsyncEvent(request, now)
         with self._changed:
             queue = self._queue(request.function_name)
             queue.outcomes.received += 1
-            heapq.heappush(queue.heap, event)
+            heapq.heappush(queue.heap, (time.monotonic(), next(self._sequence), event))
             queue.due.notify()
         self.metrics.put(request.function_name, "AsyncEventsReceived", 1, now)
         self._on_timeline("queued", request, now, now)
@@ -149,8 +147,8 @@ class AsyncQueues:
         now = time.monotonic()
         with self._changed:
             queue = self._queues.get(function_name) or FunctionQueue(function_name, self._lock)
-            events = [WaitingEvent(e.request.request_id, e.attempts, e.throttles, max(0.0, e.due - now),
-                                   time.time() - e.received_at) for e in sorted(queue.heap)]
+            events = [WaitingEvent(e.request.request_id, e.attempts, e.throttles, max(0.0, due - now),
+                                   time.time() - e.received_at) for due, _, e in sorted(queue.heap)]
             retrying = sum(1 for e in events if e.attempts or e.throttles)
             return AsyncQueueStatus(Outcomes(**vars(queue.outcomes)), len(events) - retrying, retrying,
                                     queue.in_flight, queue.delivered["on-success"], queue.delivered["on-failure"],
@@ -171,7 +169,7 @@ class AsyncQueues:
         """The requests waiting in a function's queue (for a first attempt or a retry), soonest first."""
         with self._changed:
             queue = self._queues.get(function_name)
-            return [event.request for event in sorted(queue.heap)] if queue else []
+            return [event.request for _, _, event in sorted(queue.heap)] if queue else []
 
     def drain(self, timeout: float | None = None) -> bool:
         """Wait until every queue is empty and nothing is in flight; False if the timeout came first."""
@@ -197,7 +195,7 @@ class AsyncQueues:
             queue.outcomes.dropped += len(waiting)
             queue.due.notify_all()
             self._changed.notify_all()
-        for event in waiting:
+        for _, _, event in waiting:
             self.metrics.put(function_name, "AsyncEventsDropped", 1, time.time())
             self._dropped_on_timeline(event, "FunctionDeleted")
         for poller in queue.pollers:
@@ -227,12 +225,12 @@ class AsyncQueues:
             with self._changed:
                 while not (self._closed or queue.closed):
                     now = time.monotonic()
-                    if queue.heap and queue.heap[0].due <= now:
+                    if queue.heap and queue.heap[0][0] <= now:
                         break
-                    queue.due.wait(queue.heap[0].due - now if queue.heap else None)
+                    queue.due.wait(queue.heap[0][0] - now if queue.heap else None)
                 if self._closed or queue.closed:
                     return
-                event = heapq.heappop(queue.heap)
+                _, _, event = heapq.heappop(queue.heap)
                 queue.in_flight += 1
             try:
                 self._process(queue, event)
@@ -249,11 +247,9 @@ class AsyncQueues:
     def _retry_later(self, queue: FunctionQueue, event: AsyncEvent, delay: float, why: str) -> None:
         now = time.time()
         self._on_timeline("retry", event.request, now, now + delay, event.attempts, why)
-        event.due = time.monotonic() + delay
-        event.sequence = next(self._sequence)
         with self._changed:
             if not queue.closed:
-                heapq.heappush(queue.heap, event)
+                heapq.heappush(queue.heap, (time.monotonic() + delay, next(self._sequence), event))
                 queue.due.notify()
                 return
             queue.outcomes.failed += 1  # deleted meanwhile
