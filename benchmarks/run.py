@@ -1,5 +1,5 @@
 """All benchmarks in one table: every figure beside the floor it is measured against, the goal, and whether it was
-met. `python benchmarks/run.py` (about 10 minutes); `--quick` for a shorter run with smaller counts."""
+met. `python benchmarks/run.py` (five to ten minutes); `--quick` for a shorter run with smaller counts."""
 from __future__ import annotations
 
 import argparse
