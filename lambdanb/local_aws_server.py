@@ -301,8 +301,7 @@ class FrontDoor:
         except OSError as error:
             message = f"lambdanb's Lambda API did not answer: {error}"
             return lambda_error(start_response, 502, "ServiceException", message)
-        start_response(status_line(status),
-                       reply + [("Content-Length", str(len(data)))])
+        start_response(status_line(status), reply + [("Content-Length", str(len(data)))])
         return [data]
 
 
@@ -487,8 +486,7 @@ def read_body(environ: dict[str, Any]) -> bytes:
 
 
 def respond(start_response: StartResponse, status: int, content_type: str, body: bytes) -> list[bytes]:
-    start_response(status_line(status),
-                   [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+    start_response(status_line(status), [("Content-Type", content_type), ("Content-Length", str(len(body)))])
     return [body]
 
 
