@@ -139,7 +139,8 @@ def measure(floor: Floor, warm_n: int = 5000, cold_n: int = 50) -> list[Row]:
         Row("  of which: the first invoke (Duration)", duration_ms, "ms"),
         Row("  of which: setup over the pipe and bookkeeping", cold_p50 - init_ms - duration_ms, "ms"),
         Row("%load_ext lambdanb in a fresh kernel", statistics.median(loads) * MS, "ms"),
-        Row("fresh kernel: %load_ext to the first result", first_ms, "ms", goal="< 150 ms", met=first_ms < 150),
+        Row(f"fresh kernel: %load_ext to the first result (median of 5: {min(firsts) * MS:.0f}-"
+            f"{max(firsts) * MS:.0f} ms)", first_ms, "ms", goal="< 150 ms", met=first_ms < 150),
     ]
 
 
