@@ -96,12 +96,12 @@ def _get_ready() -> None:
     """While the notebook's next cell is being written: the template process first (it boots in a process of its
     own, on the other core), then a spare environment process, then the Python API (a magic that comes sooner
     waits for it)."""
-    from .sandbox import template
     try:
         try:
+            from .sandbox import template
             template.start_template()
         finally:
-            _template_started.set()
+            _template_started.set()  # whatever happened: the API must never wait for ever
         template.spare.refill()  # the first cold start finds a process ready, not a server to boot
         importlib.import_module(".api", __name__)
     except Exception:  # the magic that needs them starts them again, and shows what is wrong

@@ -144,9 +144,21 @@ def test_loading_the_extension_imports_neither_the_service_nor_moto():
     assert out.split() == ["|"], out
 
 
+def test_the_api_does_not_wait_for_a_template_process_that_cannot_start():
+    """The API waits while %load_ext's thread starts the template process; if that thread fails first, the API
+    still answers at once (here with the same failure), and the kernel does not hang."""
+    script = ("import sys\nfrom IPython.core.interactiveshell import InteractiveShell\n"
+              "sys.modules['lambdanb.sandbox.template'] = None  # importing it fails\n"
+              "InteractiveShell.instance().run_cell('%load_ext lambdanb')\nimport lambdanb\n"
+              "try:\n    lambdanb.list_functions()\nexcept ImportError:\n    print('ImportError')\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60)
+    assert out.stdout.split() == ["ImportError"], out
+
+
 def test_the_first_invoke_imports_neither_event_sources_nor_api_gateway():
-    """Parts of the service a first invoke does not use are made, and their modules imported, on first use."""
-    lazy = ("lambdanb.service.event_sources", "lambdanb.service.triggers.api_gateway")
+    """Parts of the service a first invoke does not use are made, and their modules imported, on first use (the
+    Lambda API's HTTP server with the local AWS or start_endpoint())."""
+    lazy = ("lambdanb.service.event_sources", "lambdanb.service.triggers.api_gateway", "http.server", "urllib.request")
     script = ("import sys, lambdanb\nlambdanb.create_function('f', 'def lambda_handler(e, c):\\n    return 1\\n')\n"
               f"assert lambdanb.invoke('f').payload == 1\nlazy = {lazy!r}\n"
               "print(' '.join(name for name in lazy if name in sys.modules), '|')\n"
