@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import os
 import statistics
+import threading
 import time
+import warnings
 from dataclasses import dataclass
+
+# Python 3.12 warns of fork() in a threaded process; these children only exit.
+warnings.filterwarnings("ignore", message=r"This process .* is multi-threaded", category=DeprecationWarning)
 
 
 def percentile(samples: list[float], p: float) -> float:
@@ -13,20 +18,23 @@ def percentile(samples: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
 
-def pipe_round_trip(n: int, one_core: bool = False) -> list[float]:
-    """One byte there and back between two processes over os.pipe: the least an invoke can cost. On an idle
-    machine, waking a process on a sleeping core costs tens of microseconds; `one_core` keeps both processes on
-    the same core, which measures the round trip without that, so that an idle machine's floor flatters nothing."""
-    cores = os.sched_getaffinity(0)
-    if one_core:
-        os.sched_setaffinity(0, {min(cores)})  # the child inherits it
+def pipe_round_trip(n: int, cores: tuple[int, ...] = ()) -> list[float]:
+    """One byte there and back between two processes over os.pipe: the least an invoke can cost. `cores` holds
+    this process on the first core given and the other process on the last: on an idle machine, waking a process
+    on a sleeping core costs tens of microseconds, and one core measures the round trip without that, so that an
+    idle machine's floor flatters nothing."""
+    allowed = os.sched_getaffinity(0)
     to_child, from_parent = os.pipe()
     to_parent, from_child = os.pipe()
     pid = os.fork()
     if pid == 0:
+        if cores:
+            os.sched_setaffinity(0, {cores[-1]})
         for _ in range(n + 100):
             os.write(from_child, os.read(to_child, 1))
         os._exit(0)
+    if cores:
+        os.sched_setaffinity(0, {cores[0]})
     samples = []
     for i in range(n + 100):
         started = time.perf_counter()
@@ -37,7 +45,7 @@ def pipe_round_trip(n: int, one_core: bool = False) -> list[float]:
     os.waitpid(pid, 0)
     for fd in (to_child, from_parent, to_parent, from_child):
         os.close(fd)
-    os.sched_setaffinity(0, cores)
+    os.sched_setaffinity(0, allowed)
     return samples
 
 
@@ -54,27 +62,62 @@ def fork_join(n: int) -> list[float]:
     return samples
 
 
+def fork_join_burst(width: int = 20) -> list[float]:
+    """`width` threads each fork and join at the same moment: a burst of new processes competing for the same
+    cores, the least a burst of new environments can cost."""
+    samples: list[float] = []
+    start = threading.Barrier(width)
+
+    def one() -> None:
+        start.wait()
+        started = time.perf_counter()
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+        samples.append(time.perf_counter() - started)  # list.append holds the interpreter lock
+
+    threads = [threading.Thread(target=one) for _ in range(width)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return samples
+
+
 @dataclass
 class Floor:
-    """The lowest p50 of several measurements of each floor, and the range of their p50s."""
+    """The lowest p50 of several measurements of each floor, and the range of their p50s. Besides the floor every
+    goal divides by, the same measured where an invoke or a burst runs: a pipe round trip across two cores, and a
+    burst of 20 fork+joins at once."""
 
     pipe_s: float
     pipe_spread: tuple[float, float]
     fork_s: float
     fork_spread: tuple[float, float]
+    pipe_across_s: float | None  # None on a machine of one core
+    burst_fork_s: float
 
     @classmethod
     def measure(cls, repeats: int = 5, pipe_samples: int = 5000, forks: int = 200) -> Floor:
-        pipes, forks_ = [], []
-        for _ in range(repeats):  # interleaved, so that a noisy moment touches both alike
-            pipes.append(statistics.median(pipe_round_trip(pipe_samples)))
-            pipes.append(statistics.median(pipe_round_trip(pipe_samples, one_core=True)))
+        cores = sorted(os.sched_getaffinity(0))
+        one_core, two_cores = (cores[0],), (cores[0], cores[-1])
+        pipes, across, forks_, bursts = [], [], [], []
+        for _ in range(repeats):  # interleaved, so that a noisy moment touches all alike
+            pipes.append(statistics.median(pipe_round_trip(pipe_samples, one_core)))
+            if len(cores) > 1:
+                across.append(statistics.median(pipe_round_trip(pipe_samples, two_cores)))
             forks_.append(statistics.median(fork_join(forks)))
-        return cls(min(pipes), (min(pipes), max(pipes)), min(forks_), (min(forks_), max(forks_)))
+            bursts.append(statistics.median([s for _ in range(5) for s in fork_join_burst()]))
+        everything = pipes + across
+        return cls(min(everything), (min(everything), max(everything)), min(forks_), (min(forks_), max(forks_)),
+                   min(across) if across else None, min(bursts))
 
     def describe(self) -> str:
         us = 1e6
         pipe_low, pipe_high = self.pipe_spread
+        across = f"; across two cores {self.pipe_across_s * us:.1f} us" if self.pipe_across_s else ""
         return (f"pipe round trip p50 {self.pipe_s * us:.1f} us (runs, half on one core: {pipe_low * us:.1f}-"
-                f"{pipe_high * us:.1f} us), fork+join p50 {self.fork_s * us:.0f} us "
-                f"({self.fork_spread[0] * us:.0f}-{self.fork_spread[1] * us:.0f} us)")
+                f"{pipe_high * us:.1f} us{across}), fork+join p50 {self.fork_s * us:.0f} us "
+                f"({self.fork_spread[0] * us:.0f}-{self.fork_spread[1] * us:.0f} us; 20 at once "
+                f"{self.burst_fork_s * us:.0f} us)")
