@@ -87,6 +87,23 @@ def test_a_function_imports_the_runtime_and_no_more(service):
     assert service.invoke("unfaithful").payload == "yaml"
 
 
+def test_a_function_sees_none_of_the_packages_its_environment_was_made_with(service):
+    # The template process that environments are forked from imported multiprocess and dill: neither is in the
+    # Python runtime, so neither is loaded or importable in a function.
+    service.create_function("made-with", "import sys\n"
+                            "def lambda_handler(event, context):\n"
+                            "    importable = []\n"
+                            "    for name in ('multiprocess', 'dill'):\n"
+                            "        try:\n"
+                            "            __import__(name)\n"
+                            "            importable.append(name)\n"
+                            "        except ImportError:\n"
+                            "            pass\n"
+                            "    loaded = [n for n in sys.modules if n.partition('.')[0] in ('multiprocess', 'dill')]\n"
+                            "    return {'importable': importable, 'loaded': loaded}\n")
+    assert service.invoke("made-with").payload == {"importable": [], "loaded": []}
+
+
 def test_another_checkouts_runtime_links_are_not_reused(service, tmp_path, monkeypatch):
     """Two checkouts (or a virtual environment made again) with the same boto3 share the cache: each kernel's
     functions import its own boto3, not links into the other's site-packages, which an environment may not read."""

@@ -13,7 +13,7 @@ import time
 import warnings
 from types import FrameType
 
-from . import cgroups, limits, seal, worker  # noqa: F401 (worker: preloaded, so each environment starts warm)
+from . import cgroups, limits, seal, worker  # worker: preloaded, so each environment starts warm
 
 KERNEL_PID = os.getppid()
 
@@ -75,3 +75,4 @@ if _in_forkserver():
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGHUP, _stop)
     atexit.register(_kill_environments)
+    worker.remember_template_modules()

@@ -160,15 +160,37 @@ def trace_id() -> str:
     return f"Root=1-{int(time.time()):08x}-{random[:24]};Parent={random[24:]};Sampled=0"
 
 
+def _from_kernel(name: str, module: Any) -> bool:
+    """A module the template imported from the kernel's packages (multiprocess, dill ...), not the standard library
+    or this runtime."""
+    file = getattr(module, "__file__", None) or ""
+    runtime = name == "lambdanb" or name.startswith("lambdanb.sandbox")
+    return bool(file) and not runtime and (not file.startswith(_STANDARD_LIBRARY) or "-packages" in file)
+
+
+_template_modules: frozenset[str] = frozenset()  # what the template had imported, when it said so
+_kernel_modules: tuple[str, ...] = ()  # which of them an environment forgets
+_forgotten: list[Any] = []
+
+
+def remember_template_modules() -> None:
+    """Called in the template once its imports are done: which of its modules an environment forgets is worked out
+    here, once, because every module an environment looks at copies the memory page it lies on."""
+    global _template_modules, _kernel_modules
+    _template_modules = frozenset(sys.modules)
+    _kernel_modules = tuple(name for name in _template_modules if _from_kernel(name, sys.modules[name]))
+
+
 def _forget_kernel_modules() -> None:
-    """The template process imported lambdanb, and with it packages of the kernel's (moto, boto3, yaml ...): they
-    leave sys.modules, so that the function imports only what its own path gives it. The standard library and
-    this runtime stay."""
-    for name, module in list(sys.modules.items()):
-        file = getattr(module, "__file__", None) or ""
-        runtime = name == "lambdanb" or name.startswith("lambdanb.sandbox")
-        if file and not runtime and (not file.startswith(_STANDARD_LIBRARY) or "-packages" in file):
-            del sys.modules[name]
+    """The template process imported lambdanb's sandbox, and with it packages of the kernel's (multiprocess, dill
+    ...): they leave sys.modules, so that the function imports only what its own path gives it. The standard
+    library and this runtime stay. The modules forgotten are kept, not freed: freeing them would write to all of
+    them."""
+    modules = sys.modules
+    imported_since = [name for name in modules.keys() - _template_modules if _from_kernel(name, modules[name])]
+    for name in (*_kernel_modules, *imported_since):
+        if name in modules:
+            _forgotten.append(modules.pop(name))
 
 
 def _not_loaded(event: Any, context: Any) -> Any:
