@@ -124,3 +124,24 @@ def test_nothing_outlives_the_kernel(tmp_path, ending):
         unmarked.rmdir()
     if cgroups.available():
         assert not [p for p in (cgroups.ROOT / "freezer").iterdir() if p.name.startswith(f"lambdanb-{kernel.pid}-")]
+
+
+FORKED_AS_THE_KERNEL_ENDS = '''
+import os, signal
+from lambdanb.sandbox import guardian
+signal.signal(signal.SIGTERM, guardian._stop)  # the template's handler, which a forked process keeps at first
+os.register_at_fork(after_in_child=lambda: os.kill(os.getpid(), signal.SIGTERM))  # the kernel ends just then
+pid = os.fork()
+if pid == 0:
+    os._exit(0)  # not reached when the signal ended it
+print(os.waitpid(pid, 0)[1])
+'''
+
+
+def test_a_process_the_template_is_forking_when_the_kernel_ends_leaves_quietly():
+    # At its exit, the kernel terminates the processes it started, a spare still being forked among them: the
+    # template's handler must end that copy of itself at once, not raise where Python only prints the error.
+    out = subprocess.run([sys.executable, "-c", FORKED_AS_THE_KERNEL_ENDS], capture_output=True, text=True,
+                         timeout=60)
+    assert out.stderr == ""
+    assert os.waitstatus_to_exitcode(int(out.stdout)) == 128 + signal.SIGTERM

@@ -16,6 +16,7 @@ from types import FrameType
 from . import cgroups, limits, seal, worker  # worker: preloaded, so each environment starts warm
 
 KERNEL_PID = os.getppid()
+TEMPLATE_PID = os.getpid()
 
 
 def _forget_environment() -> None:
@@ -62,6 +63,8 @@ def _in_forkserver() -> bool:
 
 
 def _stop(signum: int, frame: FrameType | None) -> None:
+    if os.getpid() != TEMPLATE_PID:  # a process forked from the template that has not yet reset its handlers
+        os._exit(128 + signum)
     sys.exit(128 + signum)  # through atexit, so that the environments go first
 
 
