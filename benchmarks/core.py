@@ -6,10 +6,9 @@ import statistics
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 
-from floor import Floor, percentile
+from floor import Floor, at_once, percentile
 from table import Row, machine, print_table
 
 NOOP = "def lambda_handler(event, context):\n    return None\n"
@@ -72,22 +71,10 @@ def burst_cold_starts(rounds: int, width: int = 20) -> list[float]:
     """`width` invokes at once of a fresh revision: `width` new environments started together."""
     import lambdanb
     samples: list[float] = []
-    lock = threading.Lock()
-
-    def one() -> None:
-        started = time.perf_counter()
-        lambdanb.invoke("cold")
-        with lock:
-            samples.append(time.perf_counter() - started)
-
     for i in range(rounds):
         lambdanb.update_function("cold", NOOP + f"# burst {i}\n")
         time.sleep(0.2)
-        threads = [threading.Thread(target=one) for _ in range(width)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        samples += at_once(lambda: lambdanb.invoke("cold"), width)
     return samples
 
 

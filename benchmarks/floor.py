@@ -7,6 +7,7 @@ import statistics
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 # Python 3.12 warns of fork() in a threaded process; these children only exit.
@@ -62,19 +63,15 @@ def fork_join(n: int) -> list[float]:
     return samples
 
 
-def fork_join_burst(width: int = 20) -> list[float]:
-    """`width` threads each fork and join at the same moment: a burst of new processes competing for the same
-    cores, the least a burst of new environments can cost."""
+def at_once(action: Callable[[], object], width: int = 20) -> list[float]:
+    """How long `action` takes in each of `width` threads released at the same moment."""
     samples: list[float] = []
     start = threading.Barrier(width)
 
     def one() -> None:
         start.wait()
         started = time.perf_counter()
-        pid = os.fork()
-        if pid == 0:
-            os._exit(0)
-        os.waitpid(pid, 0)
+        action()
         samples.append(time.perf_counter() - started)  # list.append holds the interpreter lock
 
     threads = [threading.Thread(target=one) for _ in range(width)]
@@ -83,6 +80,17 @@ def fork_join_burst(width: int = 20) -> list[float]:
     for thread in threads:
         thread.join()
     return samples
+
+
+def fork_join_burst(width: int = 20) -> list[float]:
+    """`width` fork+joins at the same moment: a burst of new processes competing for the same cores, the least a
+    burst of new environments can cost."""
+    def fork_and_join() -> None:
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+    return at_once(fork_and_join, width)
 
 
 @dataclass
